@@ -1,0 +1,252 @@
+"""One assignment's queue in Redis: claim, select, renew, release, settle, sweep, rebuild."""
+
+import secrets
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+from services.queue.errors import HeldByOther, NotHolder, NotInQueue
+from services.queue.placement import Placement
+from services.queue.scripts import scripts_for
+
+DEFAULT_PREFIX = "nc"
+# How many expired leases and ended cooldowns one claim or tick handles per bucket: bounds the
+# work of a single script call, while the worker's tick keeps the backlog at zero.
+SWEEP_BATCH = 100
+# Customers placed per script call when placing in bulk (imports, rebuilds).
+PLACE_CHUNK = 1000
+_REGISTRIES = frozenset({"buckets", "segs", "owners"})
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    customer_id: int
+    source: str  # personal_followup | shared_followup | free | current | selected
+    lease_token: str
+    lease_expires_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class Empty:
+    """Why nothing could be handed out (rule 13)."""
+
+    held: int
+    cooldown: int
+    outside_hours: int
+    blocked: int
+    at_attempt_limit: int
+    waiting_followups: int
+    next_eligible_ms: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Holder:
+    user_id: int
+    lease_token: str
+    lease_expires_ms: int
+
+
+class AssignmentQueue:
+    """The keys of one assignment share the hash tag {a:<id>}: one Redis Cluster slot."""
+
+    def __init__(self, redis: Redis, assignment_id: int, *, prefix: str = DEFAULT_PREFIX) -> None:
+        self.redis = redis
+        self.assignment_id = assignment_id
+        self.prefix = f"{prefix}:{{a:{assignment_id}}}:"
+        self._scripts = scripts_for(redis)
+
+    def key(self, name: str) -> str:
+        return self.prefix + name
+
+    @property
+    def home_key(self) -> str:
+        return self.key("home")
+
+    async def _run(self, script: str, *args: object) -> list[str]:
+        result: list[str] = await self._scripts.run(script, self.home_key, list(args))
+        return result
+
+    async def place(self, items: Iterable[tuple[int, Placement]]) -> int:
+        """Put customers at their home (new, changed or rebuilt)."""
+        placed = 0
+        chunk: list[object] = []
+        for customer_id, placement in items:
+            chunk.extend((customer_id, placement.encode()))
+            if len(chunk) >= 2 * PLACE_CHUNK:
+                placed += int(await self._scripts.run("place", self.home_key, chunk))
+                chunk = []
+        if chunk:
+            placed += int(await self._scripts.run("place", self.home_key, chunk))
+        return placed
+
+    async def remove(self, customer_ids: Sequence[int]) -> None:
+        if customer_ids:
+            await self._scripts.run("remove", self.home_key, list(customer_ids))
+
+    async def claim(
+        self,
+        *,
+        user_id: int,
+        lease_seconds: int,
+        segment: str = "",
+        personal_first: bool = True,
+        open_time_zones: Sequence[str] | None = None,
+        now: int | None = None,
+    ) -> Claimed | Empty:
+        """The next customer for this agent (rule 10), leased to it; or why there is none.
+
+        `open_time_zones` lists the zones inside contact hours now; None means all.
+        """
+        open_arg = "*" if open_time_zones is None else ",".join(open_time_zones)
+        r = await self._run(
+            "claim",
+            now_ms() if now is None else now,
+            user_id,
+            secrets.token_urlsafe(12),
+            lease_seconds * 1000,
+            segment,
+            "1" if personal_first else "0",
+            open_arg,
+            SWEEP_BATCH,
+        )
+        if r[0] == "empty":
+            return Empty(
+                held=int(r[1]),
+                cooldown=int(r[2]),
+                outside_hours=int(r[3]),
+                blocked=int(r[4]),
+                at_attempt_limit=int(r[5]),
+                waiting_followups=int(r[6]),
+                next_eligible_ms=int(float(r[7])) if r[7] else None,
+            )
+        return Claimed(int(r[1]), r[2], r[4], int(float(r[3])))
+
+    async def select(
+        self, customer_id: int, *, user_id: int, lease_seconds: int, now: int | None = None
+    ) -> Claimed:
+        """Manual select (rule 15); raises HeldByOther naming the holder (rule 16)."""
+        r = await self._run(
+            "select",
+            now_ms() if now is None else now,
+            customer_id,
+            user_id,
+            secrets.token_urlsafe(12),
+            lease_seconds * 1000,
+        )
+        if r[0] == "missing":
+            raise NotInQueue(f"customer {customer_id} is not in assignment {self.assignment_id}")
+        if r[0] == "held":
+            raise HeldByOther(int(r[1]))
+        return Claimed(customer_id, "selected", r[2], int(float(r[1])))
+
+    async def renew(
+        self,
+        customer_id: int,
+        *,
+        user_id: int,
+        lease_token: str,
+        lease_seconds: int,
+        now: int | None = None,
+    ) -> int:
+        """Heartbeat; also the check before writing an attempt or outcome (rule 18)."""
+        r = await self._run(
+            "touch",
+            now_ms() if now is None else now,
+            customer_id,
+            user_id,
+            lease_token,
+            lease_seconds * 1000,
+        )
+        if r[0] != "ok":
+            raise NotHolder(int(r[1]) if r[1] else None)
+        return int(float(r[1]))
+
+    async def release(
+        self, customer_id: int, *, user_id: int, lease_token: str = "", force: bool = False
+    ) -> int:
+        """Return the customer home as it was; returns the former holder's id."""
+        r = await self._run("release", customer_id, user_id, lease_token, "1" if force else "0")
+        if r[0] != "ok":
+            raise NotHolder(int(r[1]) if r[1] else None)
+        return int(r[1])
+
+    async def settle(
+        self, customer_id: int, *, user_id: int, lease_token: str, placement: Placement
+    ) -> None:
+        """After the database accepted a write: end the lease, move to the new home."""
+        await self._run("settle", customer_id, user_id, lease_token, placement.encode())
+
+    async def sweep(self, *, now: int | None = None, batch: int = SWEEP_BATCH) -> tuple[int, int]:
+        """Return expired leases and end due cooldowns; (leases returned, cooldowns ended)."""
+        r = await self._run("sweep", now_ms() if now is None else now, batch)
+        return int(r[0]), int(r[1])
+
+    async def holder(self, customer_id: int) -> Holder | None:
+        raw = await self.redis.hget(self.key("holder"), str(customer_id))  # type: ignore[misc]
+        if raw is None:
+            return None
+        user_id, token = str(raw).split("|")
+        expiry = await self.redis.zscore(self.key("lease"), str(customer_id))
+        return Holder(int(user_id), token, int(expiry or 0))
+
+    async def placement_of(self, customer_id: int) -> Placement | None:
+        raw = await self.redis.hget(self.home_key, str(customer_id))  # type: ignore[misc]
+        return None if raw is None else Placement.decode(str(raw))
+
+    async def depth(self) -> dict[str, int]:
+        """How many customers wait where: for metrics and the supervisor's view."""
+        counts = {"free": 0, "cool": 0, "sfu": 0, "pfu": 0, "limit": 0, "blocked": 0}
+        async with self.redis.pipeline(transaction=False) as pipe:
+            buckets = await self.redis.smembers(self.key("buckets"))  # type: ignore[misc]
+            segs = await self.redis.smembers(self.key("segs"))  # type: ignore[misc]
+            owners = await self.redis.smembers(self.key("owners"))  # type: ignore[misc]
+            names: list[str] = []
+            for b in buckets:
+                pipe.zcard(self.key(f"free:{b}"))
+                pipe.zcard(self.key(f"cool:{b}"))
+                names += ["free", "cool"]
+            for s in segs:
+                pipe.zcard(self.key(f"sfu:{s}"))
+                pipe.scard(self.key(f"limit:{s}"))
+                pipe.scard(self.key(f"blocked:{s}"))
+                names += ["sfu", "limit", "blocked"]
+            for o in owners:
+                pipe.zcard(self.key(f"pfu:{o}"))
+                names.append("pfu")
+            pipe.zcard(self.key("lease"))
+            names.append("held")
+            results = await pipe.execute()
+        counts["held"] = 0
+        for name, value in zip(names, results, strict=True):
+            counts[name] += int(value)
+        return counts
+
+    async def snapshot(self) -> dict[str, object]:
+        """Every key of this assignment with its content: proves a rebuild equals the queue."""
+        out: dict[str, object] = {}
+        async for key in self.redis.scan_iter(match=self.prefix.replace("{", "\\{") + "*"):
+            name = str(key)[len(self.prefix) :]
+            if name in _REGISTRIES:
+                continue  # derived indexes of non-empty structures; may keep stale names
+            kind = await self.redis.type(key)
+            if kind == "zset":
+                out[name] = await self.redis.zrange(key, 0, -1, withscores=True)
+            elif kind == "hash":
+                out[name] = await self.redis.hgetall(key)  # type: ignore[misc]
+            elif kind == "set":
+                out[name] = sorted(await self.redis.smembers(key))  # type: ignore[misc]
+        return out
+
+    async def clear(self, *, keep_leases: bool = True) -> None:
+        """Drop every key of the queue before a rebuild; leases survive unless told not to."""
+        lease_keys = {self.key("lease"), self.key("holder"), self.key("agent")}
+        async for key in self.redis.scan_iter(match=self.prefix.replace("{", "\\{") + "*"):
+            if keep_leases and str(key) in lease_keys:
+                continue
+            await self.redis.delete(key)

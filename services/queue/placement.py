@@ -1,0 +1,144 @@
+"""Where a customer waits in its assignment's queue, and the order of free customers."""
+
+import struct
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Literal, Protocol
+
+Kind = Literal["free", "cool", "sfu", "pfu", "limit", "blocked", "park"]
+Direction = Literal["asc", "desc"]
+
+# A sort value: a number, a text, a date, or None (missing values sort last either way).
+SortValue = tuple[float | str | date | datetime | None, Direction]
+
+UNSEGMENTED = "0"
+_TEXT_BYTES = 12  # texts order by their first 12 bytes (case-folded); enough for names and codes
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    kind: Kind
+    segment: str = UNSEGMENTED
+    tz: str = "UTC"
+    rank: str = ""
+    due_ms: int | None = None
+    owner: int | None = None
+
+    def encode(self) -> str:
+        due = "" if self.due_ms is None else str(self.due_ms)
+        owner = "" if self.owner is None else str(self.owner)
+        return "|".join((self.kind, self.segment, self.tz, self.rank, due, owner))
+
+    @classmethod
+    def decode(cls, raw: str) -> "Placement":
+        kind, segment, tz, rank, due, owner = raw.split("|")
+        return cls(
+            kind=kind,  # type: ignore[arg-type]
+            segment=segment,
+            tz=tz,
+            rank=rank,
+            due_ms=int(due) if due else None,
+            owner=int(owner) if owner else None,
+        )
+
+
+class PlacementSource(Protocol):
+    """What decides a customer's place; built by the caller from its own records."""
+
+    @property
+    def customer_id(self) -> int: ...
+    @property
+    def segment_id(self) -> int | None: ...
+    @property
+    def time_zone(self) -> str: ...
+    @property
+    def state_kind(self) -> str: ...  # "free" | "progressive" | "final"
+    @property
+    def followup_kind(self) -> str | None: ...  # "personal" | "shared" | None
+    @property
+    def followup_due_ms(self) -> int | None: ...
+    @property
+    def followup_owner(self) -> int | None: ...
+    @property
+    def blocked(self) -> bool: ...
+    @property
+    def over_attempt_limit(self) -> bool: ...
+    @property
+    def stop_at_limit(self) -> bool: ...
+    @property
+    def cooldown_until_ms(self) -> int | None: ...
+    @property
+    def sort_values(self) -> Sequence[SortValue]: ...
+    @property
+    def import_order(self) -> int: ...
+
+
+def compute_placement(src: PlacementSource, *, now_ms: int) -> Placement:
+    """Rules 10, 12, 19-21 as a place: follow-ups by time, free customers by rank."""
+    segment = str(src.segment_id) if src.segment_id else UNSEGMENTED
+    if src.state_kind == "final":
+        return Placement("park", segment, src.time_zone)
+    if src.blocked:
+        return Placement("blocked", segment, src.time_zone)
+    if src.followup_due_ms is not None and src.followup_kind == "personal":
+        owner = src.followup_owner
+        return Placement("pfu", segment, src.time_zone, due_ms=src.followup_due_ms, owner=owner)
+    if src.followup_due_ms is not None and src.followup_kind == "shared":
+        return Placement("sfu", segment, src.time_zone, due_ms=src.followup_due_ms)
+    if src.state_kind != "free":
+        return Placement("park", segment, src.time_zone)
+    if src.over_attempt_limit and src.stop_at_limit:
+        return Placement("limit", segment, src.time_zone)
+    rank = encode_rank(
+        src.sort_values,
+        over_limit=src.over_attempt_limit,
+        import_order=src.import_order,
+        customer_id=src.customer_id,
+    )
+    cooldown = src.cooldown_until_ms
+    if cooldown is not None and cooldown > now_ms:
+        return Placement("cool", segment, src.time_zone, rank=rank, due_ms=cooldown)
+    return Placement("free", segment, src.time_zone, rank=rank)
+
+
+def encode_rank(
+    values: Sequence[SortValue], *, over_limit: bool, import_order: int, customer_id: int
+) -> str:
+    """A fixed-width lowercase hex string whose byte order is the serving order.
+
+    Free customers wait in a sorted set with equal scores, which Redis keeps in byte order,
+    so any number of sort keys of any type fit one O(log n) structure. The last 16 digits are
+    the customer id, which the claim script reads back.
+    """
+    parts = ["1" if over_limit else "0"]
+    parts.extend(_encode_value(value, direction) for value, direction in values)
+    parts.append(f"{import_order:016x}")
+    parts.append(f"{customer_id:016x}")
+    return "".join(parts)
+
+
+def _encode_value(value: float | str | date | datetime | None, direction: Direction) -> str:
+    if value is None:
+        # "1" then zeros: after every present value, whatever the direction.
+        return "1" + "0" * 24
+    if isinstance(value, datetime):
+        body = _encode_number(value.timestamp())
+    elif isinstance(value, date):
+        body = _encode_number(float(value.toordinal()))
+    elif isinstance(value, str):
+        raw = value.casefold().encode()[:_TEXT_BYTES].ljust(_TEXT_BYTES, b"\0")
+        body = raw.hex()
+    else:
+        body = _encode_number(float(value)).rjust(24, "0")
+    body = body.rjust(24, "0")
+    if direction == "desc":
+        body = "".join(f"{15 - int(c, 16):x}" for c in body)
+    return "0" + body
+
+
+def _encode_number(number: float) -> str:
+    """IEEE 754 bits, flipped so that byte order equals numeric order."""
+    (bits,) = struct.unpack(">Q", struct.pack(">d", number))
+    bits = bits ^ 0xFFFFFFFFFFFFFFFF if bits >> 63 else bits | (1 << 63)
+    return f"{bits:016x}"

@@ -1,0 +1,40 @@
+"""The Lua scripts of the queue engine, loaded once and registered once per client."""
+
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.commands.core import AsyncScript
+
+SCRIPT_NAMES = ("place", "remove", "claim", "select", "touch", "release", "settle", "sweep")
+
+
+@cache
+def _source(name: str) -> str:
+    folder = resources.files("services.queue") / "lua"
+    common = (folder / "common.lua").read_text()
+    return common + "\n" + (folder / f"{name}.lua").read_text()
+
+
+class Scripts:
+    """Registered scripts for one client; EVALSHA, loading the script on first use."""
+
+    def __init__(self, redis: "Redis") -> None:
+        self._scripts: dict[str, AsyncScript] = {
+            name: redis.register_script(_source(name)) for name in SCRIPT_NAMES
+        }
+
+    async def run(self, name: str, key: str, args: list[Any]) -> Any:
+        return await self._scripts[name](keys=[key], args=args)
+
+
+_registry: dict[int, Scripts] = {}
+
+
+def scripts_for(redis: "Redis") -> Scripts:
+    """One Scripts per client object, so the SHA of each script is computed once."""
+    found = _registry.get(id(redis))
+    if found is None:
+        found = _registry[id(redis)] = Scripts(redis)
+    return found

@@ -1,0 +1,1 @@
+"""What several nextcall processes share: settings, models, database and Redis factories."""

@@ -1,0 +1,57 @@
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shared.models.base import Base, IdMixin, TimestampMixin
+
+
+class PresentationMode(StrEnum):
+    preview = "preview"
+    predictive = "predictive"
+
+
+class AttemptLimitAction(StrEnum):
+    """What happens to a customer at the attempt limit (rule 8)."""
+
+    last = "last"  # still served, after every customer under the limit
+    stop = "stop"  # no longer served; counted as "at attempt limit"
+
+
+class Assignment(IdMixin, TimestampMixin, Base):
+    __tablename__ = "assignments"
+
+    tenant_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("tenants.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    flow_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("flows.id"))
+    presentation_mode: Mapped[str] = mapped_column(String(20), default=PresentationMode.preview)
+    attempt_limit: Mapped[int | None] = mapped_column(default=None)
+    attempt_limit_action: Mapped[str] = mapped_column(String(10), default=AttemptLimitAction.last)
+    cooldown_seconds: Mapped[int] = mapped_column(default=0)
+    lease_seconds: Mapped[int] = mapped_column(default=300)
+    # Up to three {"key": "attempts"|"last_attempt_at"|"import_order"|"custom:<field>",
+    # "direction": "asc"|"desc"}; import order always breaks remaining ties.
+    sort_keys: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    personal_followups_first: Mapped[bool] = mapped_column(default=True)
+    # Contact hours in the customer's local time, "HH:MM"; both empty means any time.
+    contact_hours_start: Mapped[str | None] = mapped_column(String(5), default=None)
+    contact_hours_end: Mapped[str | None] = mapped_column(String(5), default=None)
+    default_time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    visible_to_all: Mapped[bool] = mapped_column(default=True)
+    visible_user_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    visible_from: Mapped[datetime | None] = mapped_column(default=None)
+    visible_until: Mapped[datetime | None] = mapped_column(default=None)
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class Segment(IdMixin, TimestampMixin, Base):
+    """A named sub-list of an assignment; no segment means "unsegmented"."""
+
+    __tablename__ = "segments"
+    __table_args__ = (UniqueConstraint("assignment_id", "name"),)
+
+    tenant_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("tenants.id"), index=True)
+    assignment_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("assignments.id"))
+    name: Mapped[str] = mapped_column(String(200))

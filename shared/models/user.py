@@ -1,0 +1,46 @@
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shared.models.base import Base, IdMixin, TimestampMixin
+
+
+class Permission(StrEnum):
+    """The permission bundles of DESIGN 3.8."""
+
+    administrator = "administrator"
+    assignment_setup = "assignment_setup"
+    reporting = "reporting"
+    revenue = "revenue"
+    customer_handling = "customer_handling"
+    extended_handling = "extended_handling"
+    correction = "correction"
+
+
+class User(IdMixin, TimestampMixin, Base):
+    __tablename__ = "users"
+
+    tenant_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("tenants.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320), default="")
+    team: Mapped[str] = mapped_column(String(200), default="")
+    permissions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    def has(self, permission: Permission) -> bool:
+        granted = self.permissions
+        return Permission.administrator.value in granted or permission.value in granted
+
+
+class ApiToken(IdMixin, TimestampMixin, Base):
+    """An opaque bearer token; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    tenant_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("tenants.id"), index=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -1,0 +1,33 @@
+"""The one Redis client factory, and the embedded server of the default set-up."""
+
+from pathlib import Path
+
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError, TimeoutError
+
+from shared.settings import Settings
+
+
+def create_redis(settings: Settings, *, process_name: str, url: str | None = None) -> Redis:
+    """A client that names itself (visible in CLIENT LIST), times out and retries briefly."""
+    return Redis.from_url(
+        url or settings.redis_url or embedded_redis_url(settings),
+        decode_responses=True,
+        client_name=f"nextcall-{process_name}",
+        socket_timeout=settings.redis_socket_timeout_s,
+        socket_connect_timeout=settings.redis_socket_timeout_s,
+        max_connections=settings.redis_max_connections,
+        retry=Retry(ExponentialBackoff(cap=0.5, base=0.02), retries=3),
+        retry_on_error=[ConnectionError, TimeoutError],
+        health_check_interval=30,
+    )
+
+
+def embedded_socket_path(settings: Settings) -> Path:
+    return (settings.data_dir / "redis.sock").resolve()
+
+
+def embedded_redis_url(settings: Settings) -> str:
+    return f"unix://{embedded_socket_path(settings)}"

