@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from services.queue.errors import HeldByOther, NotHolder, NotInQueue
-from services.queue.placement import Placement
+from services.queue.placement import Placement, PlacementSource, compute_placement
 from services.queue.scripts import scripts_for
 
 DEFAULT_PREFIX = "nc"
@@ -84,6 +84,11 @@ class AssignmentQueue:
         if chunk:
             placed += int(await self._scripts.run("place", self.home_key, chunk))
         return placed
+
+    async def place_sources(self, sources: Iterable[PlacementSource], *, now: int | None = None) -> int:
+        """Compute each customer's place from its facts and put it there."""
+        at = now_ms() if now is None else now
+        return await self.place((s.customer_id, compute_placement(s, now_ms=at)) for s in sources)
 
     async def remove(self, customer_ids: Sequence[int]) -> None:
         if customer_ids:

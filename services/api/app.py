@@ -1,0 +1,66 @@
+"""The FastAPI application factory; engines and clients live in the lifespan."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from services.api.assignments.cache import AssignmentCache
+from services.api.errors import install_error_handlers
+from services.api.resources import Resources
+from services.api.routers import api_router, ops_router
+from shared.db import create_engine, create_sessionmaker
+from shared.redis import create_redis
+from shared.settings import Settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings, process_name="api")
+        redis = create_redis(settings, process_name="api")
+        app.state.resources = Resources(
+            settings=settings,
+            engine=engine,
+            sessionmaker=create_sessionmaker(engine),
+            redis=redis,
+            assignments=AssignmentCache(ttl_s=settings.assignment_cache_ttl_s),
+        )
+        try:
+            yield
+        finally:
+            await redis.aclose()
+            await engine.dispose()
+
+    app = FastAPI(
+        title="nextcall",
+        version="1",
+        description="Get the next right customer: queue, CRM and operations API.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+            for e in exc.errors()
+        ]
+        return JSONResponse({"detail": "invalid request", "errors": errors}, status_code=422)
+
+    @app.middleware("http")
+    async def _limit_body(request: Request, call_next):  # type: ignore[no-untyped-def]
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > settings.max_body_bytes:
+            return JSONResponse(
+                {"detail": f"request body over {settings.max_body_bytes} bytes"}, status_code=413
+            )
+        return await call_next(request)
+
+    app.include_router(ops_router)
+    app.include_router(api_router, prefix="/v1")
+    return app

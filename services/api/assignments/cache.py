@@ -1,0 +1,108 @@
+"""In-process copies of assignment settings and flows, refreshed every few seconds, so /next
+reads no configuration from the database (rule 14)."""
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, time as dtime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.queue import AssignmentQueue
+from shared.flows import FlowSpec
+from shared.models import Assignment, Flow
+
+
+@dataclass(frozen=True, slots=True)
+class AssignmentConfig:
+    assignment: Assignment
+    flow: FlowSpec
+    time_zones: tuple[str, ...]
+
+    @property
+    def id(self) -> int:
+        return self.assignment.id
+
+    @property
+    def tenant_id(self) -> int:
+        return self.assignment.tenant_id
+
+    def visible_to(self, user_id: int, now: datetime) -> bool:
+        a = self.assignment
+        if not a.active:
+            return False
+        if not a.visible_to_all and user_id not in a.visible_user_ids:
+            return False
+        if a.visible_from is not None and now < _aware(a.visible_from):
+            return False
+        return not (a.visible_until is not None and now >= _aware(a.visible_until))
+
+    def open_time_zones(self, now: datetime) -> list[str] | None:
+        """Zones whose local time is inside contact hours now; None when there are no hours."""
+        a = self.assignment
+        if not a.contact_hours_start or not a.contact_hours_end:
+            return None
+        start = dtime.fromisoformat(a.contact_hours_start)
+        end = dtime.fromisoformat(a.contact_hours_end)
+        return [tz for tz in self.time_zones if _inside(now, tz, start, end)]
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _inside(now: datetime, tz: str, start: dtime, end: dtime) -> bool:
+    try:
+        local = now.astimezone(ZoneInfo(tz)).time()
+    except (ZoneInfoNotFoundError, ValueError):
+        return False  # unknown zone: never call at a time we cannot check
+    if start <= end:
+        return start <= local < end
+    return local >= start or local < end  # a window across midnight
+
+
+class AssignmentCache:
+    def __init__(self, *, ttl_s: float) -> None:
+        self.ttl_s = ttl_s
+        self._entries: dict[int, tuple[float, AssignmentConfig]] = {}
+
+    def forget(self, assignment_id: int) -> None:
+        self._entries.pop(assignment_id, None)
+
+    async def get(
+        self,
+        assignment_id: int,
+        *,
+        tenant_id: int,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        redis: Redis,
+    ) -> AssignmentConfig | None:
+        entry = self._entries.get(assignment_id)
+        if entry is None or entry[0] < time.monotonic():
+            config = await self._load(assignment_id, sessionmaker=sessionmaker, redis=redis)
+            if config is None:
+                return None
+            entry = (time.monotonic() + self.ttl_s, config)
+            self._entries[assignment_id] = entry
+        config = entry[1]
+        return config if config.tenant_id == tenant_id else None
+
+    async def _load(
+        self,
+        assignment_id: int,
+        *,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        redis: Redis,
+    ) -> AssignmentConfig | None:
+        async with sessionmaker() as session:
+            assignment = await session.get(Assignment, assignment_id)
+            if assignment is None:
+                return None
+            flow = await session.get(Flow, assignment.flow_id)
+            assert flow is not None  # foreign key
+            spec = FlowSpec.model_validate({"states": flow.states, "outcomes": flow.outcomes})
+        queue = AssignmentQueue(redis, assignment_id)
+        buckets = await redis.smembers(queue.key("buckets"))  # type: ignore[misc]
+        zones = tuple(sorted({str(b).split("|", 1)[1] for b in buckets}))
+        return AssignmentConfig(assignment, spec, zones)

@@ -1,0 +1,69 @@
+"""Dependencies, each defined once as an Annotated alias."""
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select
+
+from services.api.auth.cache import Principal
+from services.api.errors import Forbidden, Unauthorized
+from services.api.resources import Resources
+from shared.models import ApiToken, Permission, User
+from shared.tokens import hash_token
+
+
+def get_resources(request: Request) -> Resources:
+    resources: Resources = request.app.state.resources
+    return resources
+
+
+Res = Annotated[Resources, Depends(get_resources)]
+
+_bearer = HTTPBearer(auto_error=False, description="An API token: `Authorization: Bearer nc_...`")
+
+
+async def get_principal(
+    resources: Res,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None or not credentials.credentials:
+        raise Unauthorized("missing bearer token")
+    token_hash = hash_token(credentials.credentials)
+    principal = resources.principals.get(token_hash)
+    if principal is not None:
+        return principal
+    async with resources.sessionmaker() as session:
+        row = (
+            await session.execute(
+                select(User)
+                .join(ApiToken, ApiToken.user_id == User.id)
+                .where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None))
+            )
+        ).scalar_one_or_none()
+    if row is None or not row.active:
+        raise Unauthorized("invalid or revoked token")
+    principal = Principal(row.id, row.tenant_id, row.name, frozenset(row.permissions))
+    resources.principals.put(token_hash, principal)
+    return principal
+
+
+CurrentUser = Annotated[Principal, Depends(get_principal)]
+
+
+def require(permission: Permission) -> object:
+    """A dependency that lets through only callers holding `permission` (or administrator)."""
+
+    async def check(principal: CurrentUser) -> Principal:
+        if not principal.has(permission.value):
+            raise Forbidden(f"this needs the '{permission.value}' permission")
+        return principal
+
+    return Depends(check)
+
+
+Agent = Annotated[Principal, require(Permission.customer_handling)]
+Setup = Annotated[Principal, require(Permission.assignment_setup)]
+Admin = Annotated[Principal, require(Permission.administrator)]
+Extended = Annotated[Principal, require(Permission.extended_handling)]
+Reporting = Annotated[Principal, require(Permission.reporting)]

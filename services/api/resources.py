@@ -1,0 +1,29 @@
+"""What the API process creates at start and disposes of at shutdown, typed."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from services.api.auth.cache import PrincipalCache
+from services.api.assignments.cache import AssignmentCache
+from shared.db import unit_of_work
+from shared.settings import Settings
+
+
+@dataclass
+class Resources:
+    settings: Settings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    redis: Redis
+    assignments: AssignmentCache
+    principals: PrincipalCache = field(default_factory=PrincipalCache)
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """One unit of work: committed when the block ends, rolled back when it raises."""
+        async with unit_of_work(self.sessionmaker) as session:
+            yield session

@@ -1,0 +1,154 @@
+"""What decides a customer's place in its queue, read off the database records.
+
+The queue engine turns a `QueueFacts` into a place (services.queue.compute_placement); this
+module only gathers the facts, so the engine stays free of models.
+"""
+
+from collections.abc import AsyncIterator, Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.flows import FlowSpec
+from shared.models import Assignment, AttemptLimitAction, BlockedPhone, Customer, Membership
+
+Direction = Literal["asc", "desc"]
+SortValueT = tuple[float | str | date | datetime | None, Direction]
+
+
+@dataclass(frozen=True, slots=True)
+class QueueFacts:
+    customer_id: int
+    segment_id: int | None
+    time_zone: str
+    state_kind: str
+    followup_kind: str | None
+    followup_due_ms: int | None
+    followup_owner: int | None
+    blocked: bool
+    over_attempt_limit: bool
+    stop_at_limit: bool
+    cooldown_until_ms: int | None
+    import_order: int
+    sort_values: Sequence[SortValueT] = field(default_factory=tuple)
+
+
+def to_ms(moment: datetime | None) -> int | None:
+    return None if moment is None else int(moment.timestamp() * 1000)
+
+
+def queue_facts(
+    membership: Membership,
+    customer: Customer,
+    assignment: Assignment,
+    flow: FlowSpec,
+    *,
+    blocked_phones: Collection[str] = (),
+) -> QueueFacts:
+    phones = customer.phones
+    limit = assignment.attempt_limit
+    cooldown_until = None
+    if membership.last_attempt_at is not None and assignment.cooldown_seconds > 0:
+        cooldown_until = membership.last_attempt_at + timedelta(
+            seconds=assignment.cooldown_seconds
+        )
+    return QueueFacts(
+        customer_id=customer.id,
+        segment_id=membership.segment_id,
+        time_zone=customer.time_zone or assignment.default_time_zone,
+        state_kind=flow.kind_of(membership.state).value,
+        followup_kind=membership.followup_kind,
+        followup_due_ms=to_ms(membership.followup_at),
+        followup_owner=membership.followup_owner_id,
+        # Blocked when every number on the card is blocked: another number may still be called.
+        blocked=bool(phones) and all(p in blocked_phones for p in phones),
+        over_attempt_limit=limit is not None and membership.attempts >= limit,
+        stop_at_limit=assignment.attempt_limit_action == AttemptLimitAction.stop,
+        cooldown_until_ms=to_ms(cooldown_until),
+        import_order=membership.id,
+        sort_values=tuple(_sort_values(assignment.sort_keys, membership, customer)),
+    )
+
+
+def _sort_values(
+    sort_keys: Sequence[dict[str, Any]], membership: Membership, customer: Customer
+) -> list[SortValueT]:
+    values: list[SortValueT] = []
+    for spec in sort_keys:
+        key = str(spec["key"])
+        direction: Direction = "desc" if spec.get("direction") == "desc" else "asc"
+        value: float | str | date | datetime | None
+        if key == "attempts":
+            value = float(membership.attempts)
+        elif key == "last_attempt_at":
+            # Never attempted counts as longest ago.
+            value = float(membership.last_attempt_at.timestamp()) if membership.last_attempt_at else 0.0
+        elif key == "import_order":
+            value = float(membership.id)
+        else:
+            value = _custom_value(customer.custom.get(key.removeprefix("custom:")))
+        values.append((value, direction))
+    return values
+
+
+def _custom_value(raw: Any) -> float | str | date | None:
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, bool):
+        return float(raw)
+    if isinstance(raw, int | float):
+        return float(raw)
+    text = str(raw)
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return text
+
+
+async def load_queue_facts(
+    session: AsyncSession,
+    assignment: Assignment,
+    flow: FlowSpec,
+    *,
+    customer_ids: Sequence[int] | None = None,
+    batch_size: int = 5000,
+) -> AsyncIterator[list[QueueFacts]]:
+    """The facts of an assignment's memberships (all, or the given customers), in batches.
+
+    Streams by membership id so a million memberships never sit in memory at once.
+    """
+    last_id = 0
+    while True:
+        query = (
+            select(Membership, Customer)
+            .join(Customer, Customer.id == Membership.customer_id)
+            .where(Membership.assignment_id == assignment.id, Membership.id > last_id)
+            .order_by(Membership.id)
+            .limit(batch_size)
+        )
+        if customer_ids is not None:
+            query = query.where(Membership.customer_id.in_(customer_ids))
+        rows = (await session.execute(query)).tuples().all()
+        if not rows:
+            return
+        phones = {p for _, c in rows for p in c.phones}
+        blocked = await blocked_among(session, assignment.tenant_id, phones)
+        yield [queue_facts(m, c, assignment, flow, blocked_phones=blocked) for m, c in rows]
+        last_id = rows[-1][0].id
+        if customer_ids is not None and len(rows) < batch_size:
+            return
+
+
+async def blocked_among(session: AsyncSession, tenant_id: int, phones: Collection[str]) -> set[str]:
+    """Which of these numbers the tenant has blocked."""
+    if not phones:
+        return set()
+    found = await session.scalars(
+        select(BlockedPhone.phone).where(
+            BlockedPhone.tenant_id == tenant_id, BlockedPhone.phone.in_(list(phones))
+        )
+    )
+    return set(found)
