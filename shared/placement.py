@@ -52,9 +52,7 @@ def queue_facts(
     limit = assignment.attempt_limit
     cooldown_until = None
     if membership.last_attempt_at is not None and assignment.cooldown_seconds > 0:
-        cooldown_until = membership.last_attempt_at + timedelta(
-            seconds=assignment.cooldown_seconds
-        )
+        cooldown_until = membership.last_attempt_at + timedelta(seconds=assignment.cooldown_seconds)
     return QueueFacts(
         customer_id=customer.id,
         segment_id=membership.segment_id,
@@ -85,7 +83,9 @@ def _sort_values(
             value = float(membership.attempts)
         elif key == "last_attempt_at":
             # Never attempted counts as longest ago.
-            value = float(membership.last_attempt_at.timestamp()) if membership.last_attempt_at else 0.0
+            value = (
+                float(membership.last_attempt_at.timestamp()) if membership.last_attempt_at else 0.0
+            )
         elif key == "import_order":
             value = float(membership.id)
         else:
@@ -131,7 +131,7 @@ async def load_queue_facts(
         )
         if customer_ids is not None:
             query = query.where(Membership.customer_id.in_(customer_ids))
-        rows = (await session.execute(query)).tuples().all()
+        rows = (await session.execute(query)).all()
         if not rows:
             return
         phones = {p for _, c in rows for p in c.phones}

@@ -4,6 +4,7 @@ import secrets
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from redis.asyncio import Redis
 
@@ -52,11 +53,31 @@ class Holder:
     lease_expires_ms: int
 
 
+def agent_key(app_prefix: str, user_id: int) -> str:
+    """The assignment an agent last asked for work in (its own slot: one key per agent)."""
+    return f"{app_prefix}:agent:{{u:{user_id}}}"
+
+
+def _claim_result(r: list[str]) -> Claimed | Empty:
+    if r[0] == "empty":
+        return Empty(
+            held=int(r[1]),
+            cooldown=int(r[2]),
+            outside_hours=int(r[3]),
+            blocked=int(r[4]),
+            at_attempt_limit=int(r[5]),
+            waiting_followups=int(r[6]),
+            next_eligible_ms=int(float(r[7])) if r[7] else None,
+        )
+    return Claimed(int(r[1]), r[2], r[4], int(float(r[3])))
+
+
 class AssignmentQueue:
     """The keys of one assignment share the hash tag {a:<id>}: one Redis Cluster slot."""
 
     def __init__(self, redis: Redis, assignment_id: int, *, prefix: str = DEFAULT_PREFIX) -> None:
         self.redis = redis
+        self.app_prefix = prefix
         self.assignment_id = assignment_id
         self.prefix = f"{prefix}:{{a:{assignment_id}}}:"
         self._scripts = scripts_for(redis)
@@ -85,7 +106,9 @@ class AssignmentQueue:
             placed += int(await self._scripts.run("place", self.home_key, chunk))
         return placed
 
-    async def place_sources(self, sources: Iterable[PlacementSource], *, now: int | None = None) -> int:
+    async def place_sources(
+        self, sources: Iterable[PlacementSource], *, now: int | None = None
+    ) -> int:
         """Compute each customer's place from its facts and put it there."""
         at = now_ms() if now is None else now
         return await self.place((s.customer_id, compute_placement(s, now_ms=at)) for s in sources)
@@ -108,9 +131,30 @@ class AssignmentQueue:
 
         `open_time_zones` lists the zones inside contact hours now; None means all.
         """
+        raw = await self._claim(
+            self.redis,
+            user_id=user_id,
+            lease_seconds=lease_seconds,
+            segment=segment,
+            personal_first=personal_first,
+            open_time_zones=open_time_zones,
+            now=now,
+        )
+        return _claim_result(raw)
+
+    async def _claim(
+        self,
+        client: Any,
+        *,
+        user_id: int,
+        lease_seconds: int,
+        segment: str = "",
+        personal_first: bool = True,
+        open_time_zones: Sequence[str] | None = None,
+        now: int | None = None,
+    ) -> Any:
         open_arg = "*" if open_time_zones is None else ",".join(open_time_zones)
-        r = await self._run(
-            "claim",
+        args = [
             now_ms() if now is None else now,
             user_id,
             secrets.token_urlsafe(12),
@@ -119,18 +163,50 @@ class AssignmentQueue:
             "1" if personal_first else "0",
             open_arg,
             SWEEP_BATCH,
-        )
-        if r[0] == "empty":
-            return Empty(
-                held=int(r[1]),
-                cooldown=int(r[2]),
-                outside_hours=int(r[3]),
-                blocked=int(r[4]),
-                at_attempt_limit=int(r[5]),
-                waiting_followups=int(r[6]),
-                next_eligible_ms=int(float(r[7])) if r[7] else None,
+        ]
+        return await self._scripts.run("claim", self.home_key, args, client=client)
+
+    async def claim_tracked(
+        self,
+        *,
+        user_id: int,
+        lease_seconds: int,
+        segment: str = "",
+        personal_first: bool = True,
+        open_time_zones: Sequence[str] | None = None,
+    ) -> tuple[Claimed | Empty, int | None]:
+        """claim(), and in the same round trip record this as the agent's assignment.
+
+        Returns the assignment the agent worked before, so the caller can release a customer
+        still held there: one current customer per agent (rule 15), across assignments.
+        """
+        async with self.redis.pipeline(transaction=False) as pipe:
+            await self._claim(
+                pipe,
+                user_id=user_id,
+                lease_seconds=lease_seconds,
+                segment=segment,
+                personal_first=personal_first,
+                open_time_zones=open_time_zones,
             )
-        return Claimed(int(r[1]), r[2], r[4], int(float(r[3])))
+            pipe.getset(agent_key(self.app_prefix, user_id), str(self.assignment_id))
+            raw, previous = await pipe.execute()
+        before = int(previous) if previous else None
+        return _claim_result(raw), None if before == self.assignment_id else before
+
+    async def release_agent(self, user_id: int) -> int | None:
+        """Release whatever this agent holds here; returns the customer id, if any."""
+        current = await self.redis.hget(self.key("agent"), str(user_id))
+        if current is None:
+            return None
+        holder = await self.holder(int(current))
+        if holder is None or holder.user_id != user_id:
+            return None
+        try:
+            await self.release(int(current), user_id=user_id, lease_token=holder.lease_token)
+        except NotHolder:
+            return None
+        return int(current)
 
     async def select(
         self, customer_id: int, *, user_id: int, lease_seconds: int, now: int | None = None
@@ -193,7 +269,7 @@ class AssignmentQueue:
         return int(r[0]), int(r[1])
 
     async def holder(self, customer_id: int) -> Holder | None:
-        raw = await self.redis.hget(self.key("holder"), str(customer_id))  # type: ignore[misc]
+        raw = await self.redis.hget(self.key("holder"), str(customer_id))
         if raw is None:
             return None
         user_id, token = str(raw).split("|")
@@ -201,27 +277,27 @@ class AssignmentQueue:
         return Holder(int(user_id), token, int(expiry or 0))
 
     async def placement_of(self, customer_id: int) -> Placement | None:
-        raw = await self.redis.hget(self.home_key, str(customer_id))  # type: ignore[misc]
+        raw = await self.redis.hget(self.home_key, str(customer_id))
         return None if raw is None else Placement.decode(str(raw))
 
     async def depth(self) -> dict[str, int]:
         """How many customers wait where: for metrics and the supervisor's view."""
         counts = {"free": 0, "cool": 0, "sfu": 0, "pfu": 0, "limit": 0, "blocked": 0}
         async with self.redis.pipeline(transaction=False) as pipe:
-            buckets = await self.redis.smembers(self.key("buckets"))  # type: ignore[misc]
-            segs = await self.redis.smembers(self.key("segs"))  # type: ignore[misc]
-            owners = await self.redis.smembers(self.key("owners"))  # type: ignore[misc]
+            buckets = await self.redis.smembers(self.key("buckets"))
+            segs = await self.redis.smembers(self.key("segs"))
+            owners = await self.redis.smembers(self.key("owners"))
             names: list[str] = []
-            for b in buckets:
+            for b in map(str, buckets):
                 pipe.zcard(self.key(f"free:{b}"))
                 pipe.zcard(self.key(f"cool:{b}"))
                 names += ["free", "cool"]
-            for s in segs:
+            for s in map(str, segs):
                 pipe.zcard(self.key(f"sfu:{s}"))
                 pipe.scard(self.key(f"limit:{s}"))
                 pipe.scard(self.key(f"blocked:{s}"))
                 names += ["sfu", "limit", "blocked"]
-            for o in owners:
+            for o in map(str, owners):
                 pipe.zcard(self.key(f"pfu:{o}"))
                 names.append("pfu")
             pipe.zcard(self.key("lease"))
@@ -243,9 +319,9 @@ class AssignmentQueue:
             if kind == "zset":
                 out[name] = await self.redis.zrange(key, 0, -1, withscores=True)
             elif kind == "hash":
-                out[name] = await self.redis.hgetall(key)  # type: ignore[misc]
+                out[name] = await self.redis.hgetall(key)
             elif kind == "set":
-                out[name] = sorted(await self.redis.smembers(key))  # type: ignore[misc]
+                out[name] = sorted(await self.redis.smembers(key))
         return out
 
     async def clear(self, *, keep_leases: bool = True) -> None:

@@ -25,8 +25,9 @@ class Scripts:
             name: redis.register_script(_source(name)) for name in SCRIPT_NAMES
         }
 
-    async def run(self, name: str, key: str, args: list[Any]) -> Any:
-        return await self._scripts[name](keys=[key], args=args)
+    async def run(self, name: str, key: str, args: list[Any], *, client: Any = None) -> Any:
+        """Run a script; with a pipeline as `client`, queue it in that pipeline instead."""
+        return await self._scripts[name](keys=[key], args=args, client=client)
 
 
 _registry: dict[int, Scripts] = {}

@@ -2,7 +2,7 @@
 
 from shared.models.assignment import Assignment, AttemptLimitAction, PresentationMode, Segment
 from shared.models.base import Base
-from shared.models.customer import BlockedPhone, CustomFieldDefinition, Customer, FieldType
+from shared.models.customer import BlockedPhone, Customer, CustomFieldDefinition, FieldType
 from shared.models.event import Event, EventKind
 from shared.models.flow import Flow
 from shared.models.imports import ImportJob, ImportStatus

@@ -39,3 +39,7 @@ class Membership(IdMixin, TimestampMixin, Base):
     followup_kind: Mapped[str | None] = mapped_column(String(10), default=None)
     followup_owner_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
     version: Mapped[int] = mapped_column(default=1)
+
+    # SQLAlchemy adds "AND version = :old" to every ORM UPDATE and raises StaleDataError when
+    # another writer got there first: the optimistic concurrency of DESIGN section 4.
+    __mapper_args__ = {"version_id_col": version}

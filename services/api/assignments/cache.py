@@ -7,11 +7,12 @@ from datetime import UTC, datetime, time as dtime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from redis.asyncio import Redis
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.queue import AssignmentQueue
 from shared.flows import FlowSpec
-from shared.models import Assignment, Flow
+from shared.models import Assignment, Flow, Segment
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +20,7 @@ class AssignmentConfig:
     assignment: Assignment
     flow: FlowSpec
     time_zones: tuple[str, ...]
+    segment_ids: frozenset[int]
 
     @property
     def id(self) -> int:
@@ -102,7 +104,12 @@ class AssignmentCache:
             flow = await session.get(Flow, assignment.flow_id)
             assert flow is not None  # foreign key
             spec = FlowSpec.model_validate({"states": flow.states, "outcomes": flow.outcomes})
+            segment_ids = frozenset(
+                await session.scalars(
+                    select(Segment.id).where(Segment.assignment_id == assignment_id)
+                )
+            )
         queue = AssignmentQueue(redis, assignment_id)
-        buckets = await redis.smembers(queue.key("buckets"))  # type: ignore[misc]
+        buckets = await redis.smembers(queue.key("buckets"))
         zones = tuple(sorted({str(b).split("|", 1)[1] for b in buckets}))
-        return AssignmentConfig(assignment, spec, zones)
+        return AssignmentConfig(assignment, spec, zones, segment_ids)

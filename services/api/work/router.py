@@ -1,3 +1,72 @@
-from fastapi import APIRouter
+"""The agent's endpoints: next customer, select, heartbeat, release, attempts, outcomes."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body
+
+from services.api.deps import Agent, Extended, Res
+from services.api.work import service
+from services.api.work.schemas import (
+    AttemptRequest,
+    CardOut,
+    EmptyOut,
+    LeaseBody,
+    LeaseOut,
+    NextRequest,
+    OutcomeRequest,
+    ReleaseResult,
+    WriteResult,
+)
 
 router = APIRouter(tags=["work"])
+
+
+@router.post("/assignments/{assignment_id}/next", response_model=CardOut | EmptyOut)
+async def next_customer(
+    assignment_id: int,
+    resources: Res,
+    agent: Agent,
+    body: Annotated[NextRequest | None, Body()] = None,
+) -> CardOut | EmptyOut:
+    """The next right customer, leased to you; or why there is none and when there will be."""
+    segment_id = body.segment_id if body else None
+    return await service.next_customer(resources, agent, assignment_id, segment_id=segment_id)
+
+
+@router.post("/customers/{customer_id}/select", response_model=CardOut)
+async def select_customer(customer_id: int, resources: Res, agent: Agent) -> CardOut:
+    """Take this customer as your current one (refused in predictive mode or when held)."""
+    return await service.select_customer(resources, agent, customer_id)
+
+
+@router.post("/customers/{customer_id}/heartbeat", response_model=LeaseOut)
+async def heartbeat(customer_id: int, body: LeaseBody, resources: Res, agent: Agent) -> LeaseOut:
+    return await service.heartbeat(resources, agent, customer_id, lease_id=body.lease_id)
+
+
+@router.post("/customers/{customer_id}/release", response_model=ReleaseResult)
+async def release(customer_id: int, body: LeaseBody, resources: Res, agent: Agent) -> ReleaseResult:
+    """Give the customer back, exactly as it was."""
+    return await service.release(resources, agent, customer_id, lease_id=body.lease_id)
+
+
+@router.post("/customers/{customer_id}/force-release", response_model=ReleaseResult)
+async def force_release(customer_id: int, resources: Res, user: Extended) -> ReleaseResult:
+    """Extended handling: end someone else's lease (rule 17)."""
+    return await service.release(resources, user, customer_id, lease_id="", force=True)
+
+
+@router.post("/customers/{customer_id}/attempts", response_model=WriteResult)
+async def register_attempt(
+    customer_id: int, body: AttemptRequest, resources: Res, agent: Agent
+) -> WriteResult:
+    """No answer, or call back later at a time (only the holder)."""
+    return await service.register_attempt(resources, agent, customer_id, body)
+
+
+@router.post("/customers/{customer_id}/outcomes", response_model=WriteResult)
+async def register_outcome(
+    customer_id: int, body: OutcomeRequest, resources: Res, agent: Agent
+) -> WriteResult:
+    """An outcome the customer flow allows from the current state (only the holder)."""
+    return await service.register_outcome(resources, agent, customer_id, body)

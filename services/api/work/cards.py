@@ -1,0 +1,97 @@
+"""Reading a customer's card: one primary-key query for the customer and its membership."""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.api.assignments.cache import AssignmentConfig
+from services.api.work.schemas import (
+    CardOut,
+    CustomerOut,
+    LeaseOut,
+    MembershipOut,
+    OutcomeChoice,
+)
+from shared.flows import FlowSpec
+from shared.models import Customer, Membership
+
+
+async def load_card(
+    session: AsyncSession, customer_id: int, *, tenant_id: int
+) -> tuple[Membership, Customer] | None:
+    row = (
+        (
+            await session.execute(
+                select(Membership, Customer)
+                .join(Customer, Customer.id == Membership.customer_id)
+                .where(Membership.customer_id == customer_id, Membership.tenant_id == tenant_id)
+            )
+        )
+        .tuples()
+        .one_or_none()
+    )
+    return None if row is None else (row[0], row[1])
+
+
+def customer_out(customer: Customer) -> CustomerOut:
+    return CustomerOut(
+        id=customer.id,
+        external_id=customer.external_id,
+        first_name=customer.first_name,
+        last_name=customer.last_name,
+        phones=customer.phones,
+        email=customer.email,
+        language=customer.language,
+        time_zone=customer.time_zone,
+        custom=customer.custom,
+    )
+
+
+def membership_out(membership: Membership, flow: FlowSpec) -> MembershipOut:
+    return MembershipOut(
+        assignment_id=membership.assignment_id,
+        segment_id=membership.segment_id,
+        state=membership.state,
+        state_kind=flow.kind_of(membership.state).value,
+        state_set_by=membership.state_set_by,
+        state_set_by_user_id=membership.state_set_by_user_id,
+        state_set_at=membership.state_set_at,
+        attempts=membership.attempts,
+        last_attempt_at=membership.last_attempt_at,
+        followup_at=membership.followup_at,
+        followup_kind=membership.followup_kind,
+        followup_owner_id=membership.followup_owner_id,
+        version=membership.version,
+    )
+
+
+def card_out(
+    membership: Membership,
+    customer: Customer,
+    config: AssignmentConfig,
+    *,
+    source: str,
+    lease_token: str,
+    lease_expires_ms: int,
+) -> CardOut:
+    flow = config.flow
+    return CardOut(
+        source=source,
+        lease=LeaseOut(
+            id=lease_token, expires_at=datetime.fromtimestamp(lease_expires_ms / 1000, UTC)
+        ),
+        customer=customer_out(customer),
+        membership=membership_out(membership, flow),
+        outcomes=[
+            OutcomeChoice(
+                code=o.code,
+                name=o.name,
+                to_state=o.to_state,
+                follow_up=o.follow_up.value,
+                follow_up_time_required=o.follow_up_time_required,
+            )
+            for o in flow.outcomes
+            if membership.state in o.from_states
+        ],
+    )

@@ -1,0 +1,119 @@
+"""Request and response bodies of the agent's work endpoints."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class NextRequest(BaseModel):
+    segment_id: int | None = Field(default=None, description="Only this segment; none = any.")
+
+
+class LeaseBody(BaseModel):
+    lease_id: str = Field(min_length=1, max_length=64)
+
+
+class AttemptKind(StrEnum):
+    no_answer = "no_answer"
+    call_back_later = "call_back_later"
+
+
+class AttemptRequest(LeaseBody):
+    version: int = Field(ge=1, description="The membership version the card was handed with.")
+    kind: AttemptKind
+    at: datetime | None = Field(default=None, description="Required for call_back_later.")
+    owner_id: int | None = Field(
+        default=None, description="Colleague to own a personal follow-up; default: you."
+    )
+    comment: str = Field(default="", max_length=4000)
+
+
+class OutcomeRequest(LeaseBody):
+    version: int = Field(ge=1)
+    code: str = Field(min_length=1, max_length=100)
+    follow_up_at: datetime | None = None
+    follow_up_owner_id: int | None = None
+    comment: str = Field(default="", max_length=4000)
+    fields: dict[str, Any] = Field(default_factory=dict)
+
+
+class CustomerOut(BaseModel):
+    id: int
+    external_id: str
+    first_name: str
+    last_name: str
+    phones: list[str]
+    email: str | None
+    language: str | None
+    time_zone: str | None
+    custom: dict[str, Any]
+
+
+class MembershipOut(BaseModel):
+    assignment_id: int
+    segment_id: int | None
+    state: str
+    state_kind: str
+    state_set_by: str
+    state_set_by_user_id: int | None
+    state_set_at: datetime | None
+    attempts: int
+    last_attempt_at: datetime | None
+    followup_at: datetime | None
+    followup_kind: str | None
+    followup_owner_id: int | None
+    version: int
+
+
+class LeaseOut(BaseModel):
+    id: str
+    expires_at: datetime
+
+
+class OutcomeChoice(BaseModel):
+    code: str
+    name: str
+    to_state: str
+    follow_up: str
+    follow_up_time_required: bool
+
+
+class CardOut(BaseModel):
+    """The current customer: what the agent sees and may register."""
+
+    status: Literal["claimed"] = "claimed"
+    source: str
+    lease: LeaseOut
+    customer: CustomerOut
+    membership: MembershipOut
+    outcomes: list[OutcomeChoice]
+
+
+class Reasons(BaseModel):
+    held: int
+    cooldown: int
+    outside_hours: int
+    blocked: int
+    at_attempt_limit: int
+    waiting_followups: int
+    none_left: bool
+
+
+class EmptyOut(BaseModel):
+    """Nothing eligible now: why, and when the next customer can be (rule 13)."""
+
+    status: Literal["empty"] = "empty"
+    reasons: Reasons
+    next_eligible_at: datetime | None
+
+
+class WriteResult(BaseModel):
+    membership: MembershipOut
+    event_id: int
+
+
+class ReleaseResult(BaseModel):
+    released: bool
+    holder_user_id: int

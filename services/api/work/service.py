@@ -1,0 +1,468 @@
+"""The agent's work: next, select, heartbeat, release, attempts and outcomes (rules 10-21).
+
+/next touches Redis once (one Lua claim) and reads one row by primary key. Writes go to the
+database first, at the version the agent was handed; only after the commit does Redis learn
+the customer's new place.
+"""
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
+
+from services.api.assignments.cache import AssignmentConfig
+from services.api.auth.cache import Principal
+from services.api.errors import Conflict, Forbidden, NotFound, Unprocessable
+from services.api.resources import Resources
+from services.api.work.cards import card_out, load_card, membership_out
+from services.api.work.schemas import (
+    AttemptKind,
+    AttemptRequest,
+    CardOut,
+    EmptyOut,
+    LeaseOut,
+    OutcomeRequest,
+    Reasons,
+    ReleaseResult,
+    WriteResult,
+)
+from services.queue import (
+    AssignmentQueue,
+    Claimed,
+    Empty,
+    HeldByOther,
+    NotHolder,
+    NotInQueue,
+    compute_placement,
+)
+from shared import metrics
+from shared.flows import FollowUpRule, StateKind
+from shared.models import (
+    Customer,
+    Event,
+    EventKind,
+    FollowUpKind,
+    Membership,
+    PresentationMode,
+    User,
+)
+from shared.placement import blocked_among, queue_facts
+
+# Applies an attempt or outcome to the membership and returns the event that records it.
+Apply = Callable[[Membership, AssignmentConfig, datetime], Event]
+
+# A claim the database disagrees with is re-placed and claimed again, at most this often.
+MAX_REPAIRS = 3
+# A no-answer on a customer with a personal follow-up pushes the follow-up at least this far.
+MIN_FOLLOWUP_RETRY = timedelta(minutes=15)
+
+
+async def _config(res: Resources, assignment_id: int, principal: Principal) -> AssignmentConfig:
+    config = await res.assignments.get(
+        assignment_id,
+        tenant_id=principal.tenant_id,
+        sessionmaker=res.sessionmaker,
+        redis=res.redis,
+    )
+    if config is None:
+        raise NotFound(f"assignment {assignment_id} not found")
+    if not config.visible_to(principal.user_id, datetime.now(UTC)):
+        raise Forbidden(f"assignment {assignment_id} is not open to you now")
+    return config
+
+
+async def next_customer(
+    res: Resources, principal: Principal, assignment_id: int, *, segment_id: int | None
+) -> CardOut | EmptyOut:
+    started = time.perf_counter()
+    config = await _config(res, assignment_id, principal)
+    if segment_id is not None and segment_id not in config.segment_ids:
+        raise NotFound(f"segment {segment_id} not found in assignment {assignment_id}")
+    queue = AssignmentQueue(res.redis, assignment_id)
+    a = config.assignment
+    for _ in range(MAX_REPAIRS):
+        now = datetime.now(UTC)
+        result, previous = await queue.claim_tracked(
+            user_id=principal.user_id,
+            lease_seconds=a.lease_seconds,
+            segment=str(segment_id) if segment_id else "",
+            personal_first=a.personal_followups_first,
+            open_time_zones=config.open_time_zones(now),
+        )
+        if previous is not None:
+            await AssignmentQueue(res.redis, previous).release_agent(principal.user_id)
+        if isinstance(result, Empty):
+            metrics.EMPTY_ANSWERS.inc()
+            return _empty_out(result)
+        async with res.sessionmaker() as session:
+            row = await load_card(session, result.customer_id, tenant_id=principal.tenant_id)
+        if row is None or row[0].assignment_id != assignment_id:
+            metrics.QUEUE_REPAIRS.inc()
+            await queue.remove([result.customer_id])
+            continue
+        membership, customer = row
+        if result.source != "current" and not _servable(membership, customer, config, now):
+            metrics.QUEUE_REPAIRS.inc()
+            await _replace(res, queue, membership, customer, config, result, principal.user_id)
+            continue
+        metrics.CLAIMS.labels(result.source).inc()
+        metrics.NEXT_LATENCY.observe(time.perf_counter() - started)
+        return card_out(
+            membership,
+            customer,
+            config,
+            source=result.source,
+            lease_token=result.lease_token,
+            lease_expires_ms=result.lease_expires_ms,
+        )
+    raise Conflict("the queue is being repaired; ask again")
+
+
+def _servable(
+    membership: Membership, customer: Customer, config: AssignmentConfig, now: datetime
+) -> bool:
+    """Does the database agree that this customer may be served now?"""
+    facts = queue_facts(membership, customer, config.assignment, config.flow)
+    place = compute_placement(facts, now_ms=int(now.timestamp() * 1000))
+    if place.kind == "free":
+        return True
+    if place.kind in ("sfu", "pfu"):
+        return place.due_ms is not None and place.due_ms <= int(now.timestamp() * 1000) + 1000
+    return False
+
+
+async def _replace(
+    res: Resources,
+    queue: AssignmentQueue,
+    membership: Membership,
+    customer: Customer,
+    config: AssignmentConfig,
+    claimed: Claimed,
+    user_id: int,
+) -> None:
+    """Put a customer where the database says it belongs, ending the lease just taken."""
+    async with res.sessionmaker() as session:
+        blocked = await blocked_among(session, membership.tenant_id, customer.phones)
+    facts = queue_facts(
+        membership, customer, config.assignment, config.flow, blocked_phones=blocked
+    )
+    await queue.settle(
+        customer.id,
+        user_id=user_id,
+        lease_token=claimed.lease_token,
+        placement=compute_placement(facts, now_ms=int(time.time() * 1000)),
+    )
+
+
+def _empty_out(empty: Empty) -> EmptyOut:
+    nothing = (
+        empty.held
+        + empty.cooldown
+        + empty.outside_hours
+        + empty.blocked
+        + empty.at_attempt_limit
+        + empty.waiting_followups
+    ) == 0
+    return EmptyOut(
+        reasons=Reasons(
+            held=empty.held,
+            cooldown=empty.cooldown,
+            outside_hours=empty.outside_hours,
+            blocked=empty.blocked,
+            at_attempt_limit=empty.at_attempt_limit,
+            waiting_followups=empty.waiting_followups,
+            none_left=nothing,
+        ),
+        next_eligible_at=(
+            datetime.fromtimestamp(empty.next_eligible_ms / 1000, UTC)
+            if empty.next_eligible_ms is not None
+            else None
+        ),
+    )
+
+
+async def _membership_and_config(
+    res: Resources, principal: Principal, customer_id: int
+) -> tuple[Membership, Customer, AssignmentConfig]:
+    async with res.sessionmaker() as session:
+        row = await load_card(session, customer_id, tenant_id=principal.tenant_id)
+    if row is None:
+        raise NotFound(f"customer {customer_id} not found or not in an assignment")
+    membership, customer = row
+    config = await _config(res, membership.assignment_id, principal)
+    return membership, customer, config
+
+
+async def _user_name(res: Resources, tenant_id: int, user_id: int) -> str:
+    async with res.sessionmaker() as session:
+        user = await session.get(User, user_id)
+    return user.name if user is not None and user.tenant_id == tenant_id else f"user {user_id}"
+
+
+async def select_customer(res: Resources, principal: Principal, customer_id: int) -> CardOut:
+    membership, customer, config = await _membership_and_config(res, principal, customer_id)
+    if config.assignment.presentation_mode == PresentationMode.predictive:
+        raise Forbidden("manual select is not allowed in a predictive assignment")
+    queue = AssignmentQueue(res.redis, membership.assignment_id)
+    try:
+        claimed = await queue.select(
+            customer_id, user_id=principal.user_id, lease_seconds=config.assignment.lease_seconds
+        )
+    except HeldByOther as exc:
+        name = await _user_name(res, principal.tenant_id, exc.holder_user_id)
+        raise Conflict(
+            f"customer is held by {name}", holder={"id": exc.holder_user_id, "name": name}
+        ) from exc
+    except NotInQueue as exc:
+        raise Conflict("customer is not in its assignment's queue; rebuild the queue") from exc
+    metrics.CLAIMS.labels("selected").inc()
+    return card_out(
+        membership,
+        customer,
+        config,
+        source="selected",
+        lease_token=claimed.lease_token,
+        lease_expires_ms=claimed.lease_expires_ms,
+    )
+
+
+async def _stale(res: Resources, principal: Principal, exc: NotHolder) -> Conflict:
+    metrics.STALE_WRITES.inc()
+    if exc.holder_user_id is None:
+        return Conflict("you do not hold this customer: the lease expired or was released")
+    name = await _user_name(res, principal.tenant_id, exc.holder_user_id)
+    return Conflict(
+        f"you do not hold this customer: it is held by {name}",
+        holder={"id": exc.holder_user_id, "name": name},
+    )
+
+
+async def heartbeat(
+    res: Resources, principal: Principal, customer_id: int, *, lease_id: str
+) -> LeaseOut:
+    membership, _, config = await _membership_and_config(res, principal, customer_id)
+    queue = AssignmentQueue(res.redis, membership.assignment_id)
+    try:
+        expiry = await queue.renew(
+            customer_id,
+            user_id=principal.user_id,
+            lease_token=lease_id,
+            lease_seconds=config.assignment.lease_seconds,
+        )
+    except NotHolder as exc:
+        raise await _stale(res, principal, exc) from exc
+    return LeaseOut(id=lease_id, expires_at=datetime.fromtimestamp(expiry / 1000, UTC))
+
+
+async def release(
+    res: Resources,
+    principal: Principal,
+    customer_id: int,
+    *,
+    lease_id: str,
+    force: bool = False,
+) -> ReleaseResult:
+    membership, _, _ = await _membership_and_config(res, principal, customer_id)
+    queue = AssignmentQueue(res.redis, membership.assignment_id)
+    try:
+        holder = await queue.release(
+            customer_id, user_id=principal.user_id, lease_token=lease_id, force=force
+        )
+    except NotHolder as exc:
+        if force:
+            raise Conflict("nobody holds this customer") from exc
+        raise await _stale(res, principal, exc) from exc
+    if force:
+        async with res.session() as session:
+            session.add(
+                Event(
+                    tenant_id=principal.tenant_id,
+                    customer_id=customer_id,
+                    assignment_id=membership.assignment_id,
+                    user_id=principal.user_id,
+                    kind=EventKind.force_released,
+                    data={"holder_user_id": holder},
+                )
+            )
+    return ReleaseResult(released=True, holder_user_id=holder)
+
+
+async def register_attempt(
+    res: Resources, principal: Principal, customer_id: int, body: AttemptRequest
+) -> WriteResult:
+    """No answer or call back later (rules 19-20)."""
+
+    def apply(membership: Membership, config: AssignmentConfig, now: datetime) -> Event:
+        kind = config.flow.kind_of(membership.state)
+        if kind == StateKind.final:
+            raise Conflict(f"customer is in the final state '{membership.state}': no attempts")
+        membership.attempts += 1
+        membership.last_attempt_at = now
+        data: dict[str, object] = {}
+        if body.kind == AttemptKind.no_answer:
+            if membership.followup_kind == FollowUpKind.personal:
+                retry = max(
+                    timedelta(seconds=config.assignment.cooldown_seconds), MIN_FOLLOWUP_RETRY
+                )
+                membership.followup_at = now + retry
+            else:
+                _clear_followup(membership)
+        else:
+            if body.at is None:
+                raise Unprocessable("call_back_later needs a time ('at')")
+            at = _aware(body.at)
+            if kind == StateKind.free:
+                _set_followup(membership, FollowUpKind.shared, at, owner=None)
+            else:
+                owner = body.owner_id or principal.user_id
+                _set_followup(membership, FollowUpKind.personal, at, owner=owner)
+            data = {"followup_at": at.isoformat(), "followup_kind": membership.followup_kind}
+            if membership.followup_owner_id is not None:
+                data["followup_owner_id"] = membership.followup_owner_id
+        metrics.ATTEMPTS.labels(body.kind.value).inc()
+        return Event(
+            kind=EventKind.attempt,
+            code=body.kind.value,
+            from_state=membership.state,
+            to_state=membership.state,
+            comment=body.comment,
+            data=data,
+        )
+
+    owner_check = body.owner_id if body.kind == AttemptKind.call_back_later else None
+    return await _write(
+        res, principal, customer_id, body.lease_id, body.version, apply, owner_check
+    )
+
+
+async def register_outcome(
+    res: Resources, principal: Principal, customer_id: int, body: OutcomeRequest
+) -> WriteResult:
+    """An outcome the flow allows from the current state (rules 7, 21)."""
+
+    def apply(membership: Membership, config: AssignmentConfig, now: datetime) -> Event:
+        flow = config.flow
+        outcome = flow.outcome(body.code, membership.state)
+        if outcome is None:
+            if not flow.has_outcome(body.code):
+                raise Unprocessable(f"unknown outcome '{body.code}'")
+            raise Unprocessable(
+                f"outcome '{body.code}' is not allowed from state '{membership.state}'"
+            )
+        if outcome.follow_up_time_required and body.follow_up_at is None:
+            raise Unprocessable(f"outcome '{body.code}' needs a follow-up time")
+        from_state = membership.state
+        membership.state = outcome.to_state
+        membership.state_set_by = "user"
+        membership.state_set_by_user_id = principal.user_id
+        membership.state_set_at = now
+        at = _aware(body.follow_up_at) if body.follow_up_at else None
+        data: dict[str, object] = {"fields": body.fields} if body.fields else {}
+        if outcome.follow_up == FollowUpRule.personal:
+            owner = body.follow_up_owner_id or principal.user_id
+            _set_followup(membership, FollowUpKind.personal, at, owner=owner)
+        elif outcome.follow_up == FollowUpRule.shared and at is not None:
+            _set_followup(membership, FollowUpKind.shared, at, owner=None)
+        else:
+            _clear_followup(membership)
+        if membership.followup_kind:
+            data["followup_kind"] = membership.followup_kind
+            data["followup_at"] = at.isoformat() if at else None
+            data["followup_owner_id"] = membership.followup_owner_id
+        metrics.OUTCOMES.labels(body.code).inc()
+        return Event(
+            kind=EventKind.outcome,
+            code=body.code,
+            from_state=from_state,
+            to_state=outcome.to_state,
+            comment=body.comment,
+            data=data,
+        )
+
+    return await _write(
+        res, principal, customer_id, body.lease_id, body.version, apply, body.follow_up_owner_id
+    )
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _set_followup(
+    membership: Membership, kind: FollowUpKind, at: datetime | None, *, owner: int | None
+) -> None:
+    membership.followup_kind = kind.value
+    membership.followup_at = at
+    membership.followup_owner_id = owner
+
+
+def _clear_followup(membership: Membership) -> None:
+    membership.followup_kind = None
+    membership.followup_at = None
+    membership.followup_owner_id = None
+
+
+async def _check_owner(session: AsyncSession, tenant_id: int, owner_id: int) -> None:
+    owner = await session.get(User, owner_id)
+    if owner is None or owner.tenant_id != tenant_id or not owner.active:
+        raise Unprocessable(f"user {owner_id} cannot own a follow-up here")
+
+
+async def _write(
+    res: Resources,
+    principal: Principal,
+    customer_id: int,
+    lease_id: str,
+    version: int,
+    apply: Apply,
+    owner_id: int | None,
+) -> WriteResult:
+    """The holder's write: check the lease, write at the handed version, then settle Redis."""
+    membership, customer, config = await _membership_and_config(res, principal, customer_id)
+    queue = AssignmentQueue(res.redis, membership.assignment_id)
+    try:
+        await queue.renew(
+            customer_id,
+            user_id=principal.user_id,
+            lease_token=lease_id,
+            lease_seconds=config.assignment.lease_seconds,
+        )
+    except NotHolder as exc:
+        raise await _stale(res, principal, exc) from exc
+    now = datetime.now(UTC)
+    try:
+        async with res.session() as session:
+            current = await session.get(Membership, membership.id, with_for_update=False)
+            if current is None or current.customer_id != customer_id:
+                raise Conflict("customer moved while you held it")
+            if current.version != version:
+                raise Conflict(
+                    f"customer changed since you got it (version {current.version}, "
+                    f"you have {version}); nothing was written"
+                )
+            if owner_id is not None:
+                await _check_owner(session, principal.tenant_id, owner_id)
+            event = apply(current, config, now)
+            event.tenant_id = principal.tenant_id
+            event.customer_id = customer_id
+            event.assignment_id = current.assignment_id
+            event.user_id = principal.user_id
+            session.add(event)
+            await session.flush()
+            blocked = await blocked_among(session, principal.tenant_id, customer.phones)
+            facts = queue_facts(
+                current, customer, config.assignment, config.flow, blocked_phones=blocked
+            )
+            result = WriteResult(membership=membership_out(current, config.flow), event_id=event.id)
+    except StaleDataError as exc:
+        metrics.STALE_WRITES.inc()
+        raise Conflict("customer changed while you wrote; nothing was written") from exc
+    await queue.settle(
+        customer_id,
+        user_id=principal.user_id,
+        lease_token=lease_id,
+        placement=compute_placement(facts, now_ms=int(time.time() * 1000)),
+    )
+    return result
