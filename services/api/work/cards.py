@@ -20,17 +20,12 @@ from shared.models import Customer, Membership
 async def load_card(
     session: AsyncSession, customer_id: int, *, tenant_id: int
 ) -> tuple[Membership, Customer] | None:
-    row = (
-        (
-            await session.execute(
-                select(Membership, Customer)
-                .join(Customer, Customer.id == Membership.customer_id)
-                .where(Membership.customer_id == customer_id, Membership.tenant_id == tenant_id)
-            )
-        )
-        .tuples()
-        .one_or_none()
+    query = (
+        select(Membership, Customer)
+        .join(Customer, Customer.id == Membership.customer_id)
+        .where(Membership.customer_id == customer_id, Membership.tenant_id == tenant_id)
     )
+    row = (await session.execute(query)).one_or_none()
     return None if row is None else (row[0], row[1])
 
 

@@ -36,8 +36,9 @@ class TestNextOrder:
         await world.session.execute(
             update(Membership)
             .where(Membership.customer_id == customers[2].id)
-            .values(state="interested", followup_kind="personal", followup_at=past,
-                    followup_owner_id=me)
+            .values(
+                state="interested", followup_kind="personal", followup_at=past, followup_owner_id=me
+            )
         )
         await world.session.execute(
             update(Membership)
@@ -60,8 +61,12 @@ class TestNextOrder:
         await world.session.execute(
             update(Membership)
             .where(Membership.customer_id == customers[0].id)
-            .values(state="interested", followup_kind="personal", followup_at=past,
-                    followup_owner_id=world.agents[1][0].id)
+            .values(
+                state="interested",
+                followup_kind="personal",
+                followup_at=past,
+                followup_owner_id=world.agents[1][0].id,
+            )
         )
         await world.session.commit()
         await place_all(world.session, world.redis, world.assignment)
