@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from services.api.auth.cache import PrincipalCache
 from services.api.assignments.cache import AssignmentCache
+from services.api.auth.cache import PrincipalCache
 from shared.db import unit_of_work
 from shared.settings import Settings
 

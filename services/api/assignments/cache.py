@@ -3,7 +3,8 @@ reads no configuration from the database (rule 14)."""
 
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, time as dtime
+from datetime import UTC, datetime
+from datetime import time as dtime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from redis.asyncio import Redis
@@ -57,8 +58,9 @@ def _aware(moment: datetime) -> datetime:
 def _inside(now: datetime, tz: str, start: dtime, end: dtime) -> bool:
     try:
         local = now.astimezone(ZoneInfo(tz)).time()
-    except (ZoneInfoNotFoundError, ValueError):
-        return False  # unknown zone: never call at a time we cannot check
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        # An unknown zone ("Europe" is a directory: OSError): never call at an unchecked time.
+        return False
     if start <= end:
         return start <= local < end
     return local >= start or local < end  # a window across midnight

@@ -26,10 +26,11 @@ async def readyz(resources: Res) -> JSONResponse:
     except Exception as exc:  # any failure means not ready; the message says which
         checks["database"] = f"error: {type(exc).__name__}"
     try:
-        await resources.redis.ping()  # type: ignore[misc]
+        await resources.redis.ping()
         checks["redis"] = "ok"
     except Exception as exc:
         checks["redis"] = f"error: {type(exc).__name__}"
     ready = all(v == "ok" for v in checks.values())
-    return JSONResponse({"status": "ok" if ready else "unavailable", **checks},
-                        status_code=200 if ready else 503)
+    return JSONResponse(
+        {"status": "ok" if ready else "unavailable", **checks}, status_code=200 if ready else 503
+    )

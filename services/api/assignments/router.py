@@ -1,0 +1,101 @@
+"""/v1/assignments and their segments.
+
+Assignment setup configures; agents (customer handling) read the assignments visible to them.
+"""
+
+from fastapi import APIRouter, status
+
+from services.api.access import AssignmentReader
+from services.api.assignments import service
+from services.api.assignments.schemas import (
+    AssignmentCreate,
+    AssignmentDetail,
+    AssignmentOut,
+    AssignmentUpdate,
+    SegmentCreate,
+    SegmentOut,
+)
+from services.api.auth.cache import Principal
+from services.api.deps import Res, Setup
+from services.api.fields import IdPath
+from shared.models import Permission
+
+router = APIRouter(tags=["assignments"])
+
+
+def _viewer(principal: Principal) -> int | None:
+    """Whose visibility limits what the caller sees: none for assignment setup."""
+    return None if principal.has(Permission.assignment_setup.value) else principal.user_id
+
+
+@router.get("/assignments")
+async def list_assignments(principal: AssignmentReader, resources: Res) -> list[AssignmentOut]:
+    async with resources.session() as session:
+        assignments = await service.list_assignments(
+            session, principal.tenant_id, viewer=_viewer(principal)
+        )
+        return [AssignmentOut.model_validate(a) for a in assignments]
+
+
+@router.post("/assignments", status_code=status.HTTP_201_CREATED)
+async def create_assignment(
+    body: AssignmentCreate, principal: Setup, resources: Res
+) -> AssignmentOut:
+    async with resources.session() as session:
+        assignment = await service.create_assignment(session, principal.tenant_id, data=body)
+    return AssignmentOut.model_validate(assignment)
+
+
+@router.get("/assignments/{assignment_id}")
+async def get_assignment(
+    assignment_id: IdPath, principal: AssignmentReader, resources: Res
+) -> AssignmentDetail:
+    """The assignment's settings and the live counts of its queue."""
+    async with resources.session() as session:
+        assignment = await service.get_assignment(
+            session, principal.tenant_id, assignment_id, viewer=_viewer(principal)
+        )
+        out = AssignmentOut.model_validate(assignment)
+    queue = await service.queue_counts(resources.redis, assignment_id)
+    return AssignmentDetail(**out.model_dump(), queue=queue)
+
+
+@router.patch("/assignments/{assignment_id}")
+async def update_assignment(
+    assignment_id: IdPath, body: AssignmentUpdate, principal: Setup, resources: Res
+) -> AssignmentOut:
+    """Change settings. Changes to ordering, limits, cooldown, flow or default time zone
+    re-place the assignment's customers in its queue before the answer."""
+    async with resources.session() as session:
+        updated = await service.update_assignment(
+            session, principal.tenant_id, assignment_id, data=body
+        )
+    resources.assignments.forget(assignment_id)
+    if updated.replace:
+        async with resources.session() as session:
+            await service.place_customers(session, resources.redis, updated.assignment)
+    return AssignmentOut.model_validate(updated.assignment)
+
+
+@router.get("/assignments/{assignment_id}/segments")
+async def list_segments(
+    assignment_id: IdPath, principal: AssignmentReader, resources: Res
+) -> list[SegmentOut]:
+    """The default "unsegmented" (id null) first, then the named segments, with sizes."""
+    async with resources.session() as session:
+        assignment = await service.get_assignment(
+            session, principal.tenant_id, assignment_id, viewer=_viewer(principal)
+        )
+        return await service.list_segments(session, assignment)
+
+
+@router.post("/assignments/{assignment_id}/segments", status_code=status.HTTP_201_CREATED)
+async def create_segment(
+    assignment_id: IdPath, body: SegmentCreate, principal: Setup, resources: Res
+) -> SegmentOut:
+    """A new, empty segment; a name already used in the assignment answers 409."""
+    async with resources.session() as session:
+        assignment = await service.get_assignment(session, principal.tenant_id, assignment_id)
+        segment = await service.create_segment(session, assignment, data=body)
+    resources.assignments.forget(assignment_id)
+    return SegmentOut(id=segment.id, name=segment.name, size=0, created_at=segment.created_at)

@@ -1,0 +1,224 @@
+"""Request and response bodies of /v1/assignments and their segments."""
+
+from datetime import UTC, datetime
+from enum import Enum
+from functools import cache
+from typing import Annotated, Any, Literal, Self
+from zoneinfo import available_timezones
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from services.api.fields import DbId, Name
+from shared.models import AttemptLimitAction, PresentationMode
+
+SORT_KEY_PATTERN = r"^(attempts|last_attempt_at|import_order|custom:[a-z][a-z0-9_]{0,99})$"
+HOUR_MINUTE_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+CUSTOM_PREFIX = "custom:"
+
+
+class SortKey(BaseModel):
+    """One ordering key of free customers; import order always breaks remaining ties."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: Annotated[
+        str,
+        Field(
+            pattern=SORT_KEY_PATTERN,
+            description="attempts | last_attempt_at | import_order | custom:<field key>",
+        ),
+    ]
+    direction: Literal["asc", "desc"] = "asc"
+
+    @property
+    def custom_field(self) -> str | None:
+        return self.key.removeprefix(CUSTOM_PREFIX) if self.key.startswith(CUSTOM_PREFIX) else None
+
+
+def _distinct(keys: list[SortKey]) -> list[SortKey]:
+    names = [k.key for k in keys]
+    if len(set(names)) != len(names):
+        raise ValueError("each sort key may appear once")
+    return keys
+
+
+@cache
+def _known_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def _zone(name: str) -> str:
+    # Looked up in the IANA list, not opened: ZoneInfo("Europe") would read a directory.
+    if name not in _known_zones():
+        raise ValueError(f"'{name}' is not a known time zone")
+    return name
+
+
+SortKeys = Annotated[list[SortKey], Field(max_length=3), AfterValidator(_distinct)]
+AttemptLimit = Annotated[int, Field(ge=1, le=1_000_000)]
+CooldownSeconds = Annotated[int, Field(ge=0, le=366 * 86_400)]
+LeaseSeconds = Annotated[int, Field(ge=10, le=86_400)]
+HourMinute = Annotated[str, Field(pattern=HOUR_MINUTE_PATTERN, description="HH:MM, 24-hour")]
+TimeZoneName = Annotated[
+    str, Field(min_length=1, max_length=64, examples=["Europe/Oslo"]), AfterValidator(_zone)
+]
+UserIds = Annotated[list[DbId], Field(max_length=10_000)]
+
+
+def settings_problem(
+    *,
+    contact_hours_start: str | None,
+    contact_hours_end: str | None,
+    visible_from: datetime | None,
+    visible_until: datetime | None,
+) -> str | None:
+    """What is wrong across fields of an assignment's settings, if anything."""
+    if (contact_hours_start is None) != (contact_hours_end is None):
+        return "contact_hours_start and contact_hours_end are set together or not at all"
+    if contact_hours_start is not None and contact_hours_start == contact_hours_end:
+        return "contact hours must not start and end at the same time"
+    if (
+        visible_from is not None
+        and visible_until is not None
+        and _aware(visible_from) >= _aware(visible_until)
+    ):
+        return "visible_from must be before visible_until"
+    return None
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class AssignmentCreate(BaseModel):
+    """An assignment's settings (rule 8)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    flow_id: DbId = Field(description="One of the tenant's flows.")
+    presentation_mode: PresentationMode = PresentationMode.preview
+    attempt_limit: AttemptLimit | None = None
+    attempt_limit_action: AttemptLimitAction = AttemptLimitAction.last
+    cooldown_seconds: CooldownSeconds = 0
+    lease_seconds: LeaseSeconds = 300
+    sort_keys: SortKeys = Field(default_factory=list)
+    personal_followups_first: bool = True
+    contact_hours_start: HourMinute | None = None
+    contact_hours_end: HourMinute | None = None
+    default_time_zone: TimeZoneName = "UTC"
+    visible_to_all: bool = True
+    visible_user_ids: UserIds = Field(default_factory=list)
+    visible_from: AwareDatetime | None = None
+    visible_until: AwareDatetime | None = None
+    active: bool = True
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        problem = settings_problem(
+            contact_hours_start=self.contact_hours_start,
+            contact_hours_end=self.contact_hours_end,
+            visible_from=self.visible_from,
+            visible_until=self.visible_until,
+        )
+        if problem:
+            raise ValueError(problem)
+        return self
+
+
+# Fields a PATCH may set to null; the others keep a value once the assignment exists.
+NULLABLE = frozenset(
+    {"attempt_limit", "contact_hours_start", "contact_hours_end", "visible_from", "visible_until"}
+)
+
+
+class AssignmentUpdate(BaseModel):
+    """Only the fields sent change; the result must still be consistent."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name | None = None
+    flow_id: DbId | None = None
+    presentation_mode: PresentationMode | None = None
+    attempt_limit: AttemptLimit | None = None
+    attempt_limit_action: AttemptLimitAction | None = None
+    cooldown_seconds: CooldownSeconds | None = None
+    lease_seconds: LeaseSeconds | None = None
+    sort_keys: SortKeys | None = None
+    personal_followups_first: bool | None = None
+    contact_hours_start: HourMinute | None = None
+    contact_hours_end: HourMinute | None = None
+    default_time_zone: TimeZoneName | None = None
+    visible_to_all: bool | None = None
+    visible_user_ids: UserIds | None = None
+    visible_from: AwareDatetime | None = None
+    visible_until: AwareDatetime | None = None
+    active: bool | None = None
+
+    @model_validator(mode="after")
+    def _no_nulls(self) -> Self:
+        for field in sorted(self.model_fields_set - NULLABLE):
+            if getattr(self, field) is None:
+                raise ValueError(f"'{field}' cannot be null")
+        return self
+
+
+def column_values(model: BaseModel, *, only_set: bool = False) -> dict[str, Any]:
+    """The model's fields as ORM column values: enums as their values, models as dicts."""
+    values = model.model_dump(exclude_unset=only_set)
+    return {k: v.value if isinstance(v, Enum) else v for k, v in values.items()}
+
+
+class QueueCounts(BaseModel):
+    """Live counts of the assignment's queue in Redis."""
+
+    free: int = Field(description="Free customers ready to be served now.")
+    in_cooldown: int
+    shared_followups: int = Field(description="Shared follow-ups waiting for their time.")
+    personal_followups: int
+    at_attempt_limit: int = Field(description="Stopped at the attempt limit.")
+    blocked: int = Field(description="Every phone number blocked.")
+    held: int = Field(description="Leased to an agent now.")
+
+
+class AssignmentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    flow_id: int
+    presentation_mode: PresentationMode
+    attempt_limit: int | None
+    attempt_limit_action: AttemptLimitAction
+    cooldown_seconds: int
+    lease_seconds: int
+    sort_keys: list[SortKey]
+    personal_followups_first: bool
+    contact_hours_start: str | None
+    contact_hours_end: str | None
+    default_time_zone: str
+    visible_to_all: bool
+    visible_user_ids: list[int]
+    visible_from: datetime | None
+    visible_until: datetime | None
+    active: bool
+    created_at: datetime
+
+
+class AssignmentDetail(AssignmentOut):
+    queue: QueueCounts
+
+
+class SegmentCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+
+
+class SegmentOut(BaseModel):
+    """A segment and how many customers it holds; id null is the default "unsegmented"."""
+
+    id: int | None
+    name: str
+    size: int
+    created_at: datetime | None

@@ -1,0 +1,99 @@
+"""The tenant's blocklist (rule 12): numbers that must not be called, and the customers whose
+place in the queue depends on them."""
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+
+from redis.asyncio import Redis
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.api.assignments.service import place_customers
+from services.api.blocklist.schemas import BlockedPhoneCreate
+from services.api.errors import Conflict, NotFound, Unprocessable
+from shared.models import Assignment, BlockedPhone, Customer, Membership
+from shared.phones import InvalidPhone, normalise_phone
+
+# Customer ids per assignment whose queue place must be recomputed.
+Affected = Mapping[int, Sequence[int]]
+
+
+def normalised(raw: str) -> str:
+    try:
+        return normalise_phone(raw)
+    except InvalidPhone as exc:
+        raise Unprocessable(str(exc)) from exc
+
+
+async def list_blocked(
+    session: AsyncSession, tenant_id: int, *, limit: int, after_id: int = 0
+) -> Sequence[BlockedPhone]:
+    result = await session.scalars(
+        select(BlockedPhone)
+        .where(BlockedPhone.tenant_id == tenant_id, BlockedPhone.id > after_id)
+        .order_by(BlockedPhone.id)
+        .limit(limit)
+    )
+    return result.all()
+
+
+async def block(
+    session: AsyncSession, tenant_id: int, *, data: BlockedPhoneCreate
+) -> tuple[BlockedPhone, Affected]:
+    phone = normalised(data.phone)
+    existing = await session.scalar(
+        select(BlockedPhone.id).where(
+            BlockedPhone.tenant_id == tenant_id, BlockedPhone.phone == phone
+        )
+    )
+    if existing is not None:
+        raise Conflict(f"{phone} is already blocked", id=existing)
+    row = BlockedPhone(tenant_id=tenant_id, phone=phone, reason=data.reason)
+    session.add(row)
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # blocked by a concurrent request
+        raise Conflict(f"{phone} is already blocked") from exc
+    return row, await affected_by(session, tenant_id, phone)
+
+
+async def unblock(
+    session: AsyncSession, tenant_id: int, raw_phone: str
+) -> tuple[BlockedPhone, Affected]:
+    phone = normalised(raw_phone)
+    row = await session.scalar(
+        select(BlockedPhone).where(BlockedPhone.tenant_id == tenant_id, BlockedPhone.phone == phone)
+    )
+    if row is None:
+        raise NotFound(f"{phone} is not blocked")
+    await session.delete(row)
+    await session.flush()
+    return row, await affected_by(session, tenant_id, phone)
+
+
+async def affected_by(session: AsyncSession, tenant_id: int, phone: str) -> Affected:
+    """The tenant's customers with this number on their card, by their active assignment."""
+    rows = await session.execute(
+        select(Membership.assignment_id, Membership.customer_id)
+        .join(Customer, Customer.id == Membership.customer_id)
+        .where(
+            Membership.tenant_id == tenant_id,
+            Customer.tenant_id == tenant_id,
+            or_(Customer.phone_1 == phone, Customer.phone_2 == phone, Customer.phone_3 == phone),
+        )
+    )
+    by_assignment: defaultdict[int, list[int]] = defaultdict(list)
+    for assignment_id, customer_id in rows:
+        by_assignment[assignment_id].append(customer_id)
+    return by_assignment
+
+
+async def replace_affected(session: AsyncSession, redis: Redis, affected: Affected) -> int:
+    """Re-place the customers in their queues from committed facts: call after the commit."""
+    placed = 0
+    for assignment_id, customer_ids in affected.items():
+        assignment = await session.get(Assignment, assignment_id)
+        if assignment is not None:
+            placed += await place_customers(session, redis, assignment, customer_ids=customer_ids)
+    return placed

@@ -1,0 +1,24 @@
+"""/v1/custom-fields: the fields a tenant declares for its customers (assignment setup)."""
+
+from fastapi import APIRouter, status
+
+from services.api.custom_fields import service
+from services.api.custom_fields.schemas import CustomFieldCreate, CustomFieldOut
+from services.api.deps import Res, Setup
+
+router = APIRouter(tags=["custom fields"])
+
+
+@router.get("/custom-fields")
+async def list_fields(principal: Setup, resources: Res) -> list[CustomFieldOut]:
+    async with resources.session() as session:
+        fields = await service.list_fields(session, principal.tenant_id)
+        return [CustomFieldOut.model_validate(f) for f in fields]
+
+
+@router.post("/custom-fields", status_code=status.HTTP_201_CREATED)
+async def create_field(body: CustomFieldCreate, principal: Setup, resources: Res) -> CustomFieldOut:
+    """Declare a field; a key already declared answers 409."""
+    async with resources.session() as session:
+        field = await service.create_field(session, principal.tenant_id, data=body)
+    return CustomFieldOut.model_validate(field)

@@ -1,0 +1,32 @@
+"""/v1/flows: the tenant's customer flows (assignment setup)."""
+
+from fastapi import APIRouter, status
+
+from services.api.deps import Res, Setup
+from services.api.fields import IdPath
+from services.api.flows import service
+from services.api.flows.schemas import FlowCreate, FlowOut
+
+router = APIRouter(tags=["flows"])
+
+
+@router.get("/flows")
+async def list_flows(principal: Setup, resources: Res) -> list[FlowOut]:
+    async with resources.session() as session:
+        flows = await service.list_flows(session, principal.tenant_id)
+        return [service.to_out(f) for f in flows]
+
+
+@router.post("/flows", status_code=status.HTTP_201_CREATED)
+async def create_flow(body: FlowCreate, principal: Setup, resources: Res) -> FlowOut:
+    """Create a flow; an inconsistent one (unknown state, no free state, ...) answers 422."""
+    async with resources.session() as session:
+        flow = await service.create_flow(session, principal.tenant_id, data=body)
+    return service.to_out(flow)
+
+
+@router.get("/flows/{flow_id}")
+async def get_flow(flow_id: IdPath, principal: Setup, resources: Res) -> FlowOut:
+    async with resources.session() as session:
+        flow = await service.get_flow(session, principal.tenant_id, flow_id)
+        return service.to_out(flow)
