@@ -5,9 +5,12 @@ from fastapi import APIRouter
 from services.api.assignments.router import router as assignments_router
 from services.api.blocklist.router import router as blocklist_router
 from services.api.custom_fields.router import router as custom_fields_router
+from services.api.customers.router import router as customers_router
 from services.api.flows.router import router as flows_router
+from services.api.followups.router import router as followups_router
 from services.api.health.router import router as health_router
 from services.api.metrics.router import router as metrics_router
+from services.api.my_work.router import router as my_work_router
 from services.api.users.router import router as users_router
 from services.api.work.router import router as work_router
 
@@ -22,3 +25,6 @@ api_router.include_router(flows_router)
 api_router.include_router(assignments_router)
 api_router.include_router(custom_fields_router)
 api_router.include_router(blocklist_router)
+api_router.include_router(customers_router)
+api_router.include_router(my_work_router)
+api_router.include_router(followups_router)

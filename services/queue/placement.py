@@ -139,6 +139,7 @@ def _encode_value(value: float | str | date | datetime | None, direction: Direct
 
 def _encode_number(number: float) -> str:
     """IEEE 754 bits, flipped so that byte order equals numeric order."""
+    number += 0.0  # -0.0 becomes 0.0: equal numbers must tie (their bits differ)
     (bits,) = struct.unpack(">Q", struct.pack(">d", number))
     bits = bits ^ 0xFFFFFFFFFFFFFFFF if bits >> 63 else bits | (1 << 63)
     return f"{bits:016x}"

@@ -2,6 +2,7 @@
 
 from shared.models.assignment import Assignment, AttemptLimitAction, PresentationMode, Segment
 from shared.models.base import Base
+from shared.models.bulk import BulkJob, BulkKind, BulkStatus
 from shared.models.customer import BlockedPhone, Customer, CustomFieldDefinition, FieldType
 from shared.models.event import Event, EventKind
 from shared.models.flow import Flow
@@ -16,6 +17,9 @@ __all__ = [
     "AttemptLimitAction",
     "Base",
     "BlockedPhone",
+    "BulkJob",
+    "BulkKind",
+    "BulkStatus",
     "CustomFieldDefinition",
     "Customer",
     "Event",

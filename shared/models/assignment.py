@@ -35,6 +35,9 @@ class Assignment(IdMixin, TimestampMixin, Base):
     # "direction": "asc"|"desc"}; import order always breaks remaining ties.
     sort_keys: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     personal_followups_first: Mapped[bool] = mapped_column(default=True)
+    # A personal follow-up passed by more than this many minutes falls back to shared (rule 22);
+    # None (the default) keeps it personal however late it is.
+    personal_followup_fallback_minutes: Mapped[int | None] = mapped_column(default=None)
     # Contact hours in the customer's local time, "HH:MM"; both empty means any time.
     contact_hours_start: Mapped[str | None] = mapped_column(String(5), default=None)
     contact_hours_end: Mapped[str | None] = mapped_column(String(5), default=None)

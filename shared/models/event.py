@@ -13,6 +13,9 @@ class EventKind(StrEnum):
     attempt = "attempt"
     outcome = "outcome"
     force_released = "force_released"
+    moved = "moved"
+    followup_changed = "followup_changed"
+    followup_fell_back = "followup_fell_back"
 
 
 class Event(IdMixin, Base):

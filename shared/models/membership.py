@@ -21,7 +21,14 @@ class Membership(IdMixin, TimestampMixin, Base):
     """
 
     __tablename__ = "memberships"
-    __table_args__ = (Index("ix_memberships_assignment_state", "assignment_id", "state"),)
+    __table_args__ = (
+        Index("ix_memberships_assignment_state", "assignment_id", "state"),
+        # My Work: a user's personal follow-ups, and an assignment's follow-ups, by time.
+        Index("ix_memberships_owner_followup", "followup_owner_id", "followup_at"),
+        Index(
+            "ix_memberships_assignment_followup", "assignment_id", "followup_kind", "followup_at"
+        ),
+    )
 
     tenant_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("tenants.id"), index=True)
     customer_id: Mapped[int] = mapped_column(BigId, ForeignKey("customers.id"), unique=True)

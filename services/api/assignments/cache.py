@@ -3,7 +3,7 @@ reads no configuration from the database (rule 14)."""
 
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from datetime import time as dtime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.queue import AssignmentQueue
 from shared.flows import FlowSpec
 from shared.models import Assignment, Flow, Segment
+from shared.visibility import visible_to
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,14 +33,7 @@ class AssignmentConfig:
         return self.assignment.tenant_id
 
     def visible_to(self, user_id: int, now: datetime) -> bool:
-        a = self.assignment
-        if not a.active:
-            return False
-        if not a.visible_to_all and user_id not in a.visible_user_ids:
-            return False
-        if a.visible_from is not None and now < _aware(a.visible_from):
-            return False
-        return not (a.visible_until is not None and now >= _aware(a.visible_until))
+        return visible_to(self.assignment, user_id, now)
 
     def open_time_zones(self, now: datetime) -> list[str] | None:
         """Zones whose local time is inside contact hours now; None when there are no hours."""
@@ -49,10 +43,6 @@ class AssignmentConfig:
         start = dtime.fromisoformat(a.contact_hours_start)
         end = dtime.fromisoformat(a.contact_hours_end)
         return [tz for tz in self.time_zones if _inside(now, tz, start, end)]
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _inside(now: datetime, tz: str, start: dtime, end: dtime) -> bool:

@@ -25,6 +25,7 @@ from services.queue import AssignmentQueue
 from shared.flows import FlowSpec
 from shared.models import Assignment, Flow, Membership, Segment, User
 from shared.placement import load_queue_facts
+from shared.visibility import visible_to
 
 UNSEGMENTED = "unsegmented"
 
@@ -39,21 +40,6 @@ PLACEMENT_FIELDS = frozenset(
         "default_time_zone",
     }
 )
-
-
-def visible_to(assignment: Assignment, user_id: int, now: datetime) -> bool:
-    """Whether an agent may see and work the assignment now (rules 8 and 12)."""
-    if not assignment.active:
-        return False
-    if not assignment.visible_to_all and user_id not in assignment.visible_user_ids:
-        return False
-    if assignment.visible_from is not None and now < _aware(assignment.visible_from):
-        return False
-    return assignment.visible_until is None or now < _aware(assignment.visible_until)
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 async def list_assignments(

@@ -86,7 +86,8 @@ for _, b in ipairs(buckets) do
 end
 if best_member then
   redis.call("ZREM", best_free, best_member)
-  local cid = tostring(tonumber(string.sub(best_member, -16), 16))
+  -- "%.0f", not tostring: tostring prints ids from 1e14 up in exponent notation.
+  local cid = string.format("%.0f", tonumber(string.sub(best_member, -16), 16))
   take_lease(cid, uid, token, expiry)
   return {"claimed", cid, "free", tostring(expiry), token}
 end
@@ -123,9 +124,22 @@ for _, seg in ipairs(segs) do
     consider(first_score(P .. "sfu:" .. seg))
   end
 end
-local mine = P .. "pfu:" .. uid
-waiting = waiting + redis.call("ZCARD", mine)
-consider(first_score(mine))
+-- The agent's own personal follow-ups, only those claim would serve (option and segment).
+if personal_first then
+  local mine = P .. "pfu:" .. uid
+  if want_seg == "" then
+    waiting = waiting + redis.call("ZCARD", mine)
+    consider(first_score(mine))
+  else
+    local r = redis.call("ZRANGE", mine, 0, -1, "WITHSCORES")
+    for i = 1, #r, 2 do
+      if seg_ok(split(redis.call("HGET", HOME, r[i]))[2]) then
+        waiting = waiting + 1
+        consider(tonumber(r[i + 1]))
+      end
+    end
+  end
+end
 return {
   "empty", tostring(held), tostring(cooldown), tostring(outside_hours), tostring(blocked),
   tostring(at_limit), tostring(waiting), next_ms and tostring(next_ms) or ""

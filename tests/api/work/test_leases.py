@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from services.queue import AssignmentQueue
 from shared.models import Event, Membership, PresentationMode
-from tests.api.work.conftest import World
+from tests.api.world import World
 
 
 class TestSelect:

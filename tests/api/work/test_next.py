@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import update
 
 from shared.models import Membership
-from tests.api.work.conftest import World
+from tests.api.world import World
 from tests.factories import create_assignment, create_flow, create_tenant, create_user, place_all
 
 

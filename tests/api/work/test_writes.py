@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from services.queue import AssignmentQueue
 from shared.models import Event, Membership
-from tests.api.work.conftest import World
+from tests.api.world import World
 
 
 async def _write(world: World, card: dict[str, Any], what: str, agent: int = 0, **body: Any) -> Any:

@@ -1,0 +1,44 @@
+"""My Work: the agent's follow-up lists (rules 20-23)."""
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel
+
+
+class WorkList(StrEnum):
+    personal_today = "personal-today"  # my personal follow-ups due later today
+    shared_today = "shared-today"  # shared follow-ups due later today, visible assignments
+    to_follow_up = "to-follow-up"  # all my personal follow-ups not yet passed (side panel)
+    passed_personal = "passed-personal"  # my personal follow-ups whose time has passed
+    passed_shared = "passed-shared"  # shared follow-ups whose time has passed
+
+
+class FollowUpRow(BaseModel):
+    customer_id: int
+    customer_name: str
+    assignment_id: int
+    assignment_name: str
+    segment_id: int | None
+    state: str
+    followup_at: datetime | None
+    followup_kind: str
+    followup_owner_id: int | None
+
+
+class FollowUpPage(BaseModel):
+    name: WorkList
+    total: int
+    offset: int
+    limit: int
+    rows: list[FollowUpRow]
+
+
+class MyWorkOut(BaseModel):
+    """The home screen: the first rows of every list and their totals."""
+
+    personal_today: FollowUpPage
+    shared_today: FollowUpPage
+    to_follow_up: FollowUpPage
+    passed_personal: FollowUpPage
+    passed_shared: FollowUpPage

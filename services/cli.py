@@ -1,0 +1,327 @@
+"""The `nextcall` command: the one place that knows every process.
+
+    nextcall up [--host H] [--port P]        everything, embedded by default (see services/up.py)
+    nextcall api [--host H] [--port P] [--workers N]
+    nextcall worker [--burst] [--metrics-port P]
+    nextcall migrate
+    nextcall rebuild [--assignment ID] [--enqueue]
+    nextcall demo
+    nextcall create-tenant NAME [--data-controller TEXT] [--purpose TEXT]
+    nextcall create-user --tenant ID --name NAME --permissions a,b [--email E]
+
+Modules that declare metrics are imported only after prometheus_client's multiprocess mode is
+set up (`_metrics_dir`): the mode is fixed when prometheus_client is first imported.
+"""
+
+import argparse
+import asyncio
+import os
+import shutil
+import sys
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.settings import Settings
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    command: Callable[[argparse.Namespace, Settings], int] = args.command
+    return command(args, Settings())
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nextcall", description="Get the next right customer: API, worker and tools."
+    )
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    p = sub.add_parser("up", help="run everything (embedded SQLite and Redis by default)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.set_defaults(command=_up)
+
+    p = sub.add_parser("api", help="run the HTTP API (uvicorn)")
+    p.add_argument("--host", default="0.0.0.0")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=1, help="API processes")
+    p.set_defaults(command=_api)
+
+    p = sub.add_parser("worker", help="run the worker: jobs and the scheduler tick")
+    p.add_argument("--burst", action="store_true", help="stop when the job queue is empty")
+    p.add_argument("--metrics-port", type=int, default=0, help="serve /metrics on this port")
+    p.set_defaults(command=_worker)
+
+    p = sub.add_parser("migrate", help="bring the database schema up to date")
+    p.set_defaults(command=_migrate)
+
+    p = sub.add_parser("rebuild", help="rebuild Redis queues from the database")
+    p.add_argument("--assignment", type=int, help="only this one (default: every active one)")
+    p.add_argument("--enqueue", action="store_true", help="run it as a worker job instead")
+    p.set_defaults(command=_rebuild)
+
+    p = sub.add_parser("demo", help="load the demo tenant, users and customers (once)")
+    p.set_defaults(command=_demo)
+
+    p = sub.add_parser("create-tenant", help="create a tenant; prints its id")
+    p.add_argument("name")
+    p.add_argument("--data-controller", default="", help="who controls the data (rule 5)")
+    p.add_argument("--purpose", default="", help="the purpose of processing (rule 5)")
+    p.set_defaults(command=_create_tenant)
+
+    p = sub.add_parser("create-user", help="create a user; prints a new API token")
+    p.add_argument("--tenant", type=int, required=True)
+    p.add_argument("--name", required=True)
+    p.add_argument("--email", default="")
+    p.add_argument("--permissions", required=True, help="comma-separated, e.g. customer_handling")
+    p.set_defaults(command=_create_user)
+    return parser
+
+
+@contextmanager
+def _metrics_dir(settings: Settings, name: str) -> Iterator[None]:
+    """prometheus_client's multiprocess directory for this process and its children.
+
+    Kept if the environment names one; otherwise a fresh one under the data dir, removed at
+    exit (with those of processes that died without cleaning up).
+    """
+    if os.environ.get(MULTIPROC_ENV):
+        Path(os.environ[MULTIPROC_ENV]).mkdir(parents=True, exist_ok=True)
+        yield
+        return
+    root = (settings.data_dir / "metrics").resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    for old in root.iterdir():
+        pid = old.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
+    path = root / f"{name}-{os.getpid()}"
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir()
+    os.environ[MULTIPROC_ENV] = str(path)
+    try:
+        yield
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _up(args: argparse.Namespace, settings: Settings) -> int:
+    from services.up import run_up
+
+    with _metrics_dir(settings, "up"):
+        return run_up(settings, host=args.host, port=args.port)
+
+
+def _api(args: argparse.Namespace, settings: Settings) -> int:
+    with _metrics_dir(settings, "api"):
+        import uvicorn
+
+        uvicorn.run(
+            "services.api.app:create_app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            proxy_headers=True,
+        )
+    return 0
+
+
+def _worker(args: argparse.Namespace, settings: Settings) -> int:
+    with _metrics_dir(settings, "worker"):
+        from services.worker.main import run_worker
+
+        run_worker(settings, burst=args.burst, metrics_port=args.metrics_port or None)
+    return 0
+
+
+def _migrate(_args: argparse.Namespace, settings: Settings) -> int:
+    from shared.migrate import upgrade
+
+    upgrade(settings)
+    print("database schema is up to date", file=sys.stderr)
+    return 0
+
+
+def _rebuild(args: argparse.Namespace, settings: Settings) -> int:
+    from services.up import redis_available
+
+    if args.enqueue:
+        from services.worker.connection import create_rq_connection
+        from services.worker.jobs.rebuild import enqueue_rebuild
+
+        ids = asyncio.run(_assignment_ids(settings, args.assignment))
+        connection = create_rq_connection(settings, process_name="cli")
+        try:
+            for assignment_id in ids:
+                job = enqueue_rebuild(connection, assignment_id)
+                print(f"assignment {assignment_id}: queued job {job.id}")
+        finally:
+            connection.close()
+        return 0
+    with redis_available(settings):
+        return asyncio.run(_rebuild_now(settings, args.assignment))
+
+
+async def _assignment_ids(settings: Settings, only: int | None) -> list[int]:
+    from sqlalchemy import select
+
+    from shared.db import create_engine, create_sessionmaker
+    from shared.models import Assignment
+
+    if only is not None:
+        return [only]
+    engine = create_engine(settings, process_name="cli")
+    try:
+        async with create_sessionmaker(engine)() as session:
+            query = select(Assignment.id).where(Assignment.active.is_(True)).order_by(Assignment.id)
+            return list(await session.scalars(query))
+    finally:
+        await engine.dispose()
+
+
+async def _rebuild_now(settings: Settings, only: int | None) -> int:
+    from services.worker.jobs.rebuild import rebuild_queue
+    from shared.db import create_engine, create_sessionmaker
+    from shared.redis import create_redis
+
+    ids = await _assignment_ids(settings, only)
+    engine = create_engine(settings, process_name="cli")
+    redis = create_redis(settings, process_name="cli")
+    code = 0
+    try:
+        for assignment_id in ids:
+            result = await rebuild_queue(
+                assignment_id, sessionmaker=create_sessionmaker(engine), redis=redis
+            )
+            if result is None:
+                print(f"assignment {assignment_id}: not found", file=sys.stderr)
+                code = 1
+            else:
+                print(
+                    f"assignment {assignment_id}: {result.placed} customers placed"
+                    f" in {result.seconds:.2f} s"
+                )
+    finally:
+        await redis.aclose()
+        await engine.dispose()
+    return code
+
+
+def _demo(_args: argparse.Namespace, settings: Settings) -> int:
+    from services.demo import tokens_path
+    from services.up import redis_available
+    from shared.migrate import upgrade
+
+    upgrade(settings)
+    with redis_available(settings):
+        created = asyncio.run(_load_demo(settings))
+    if created:
+        print(f"demo data loaded; tokens in {tokens_path(settings)}")
+    else:
+        print("demo data already there (tenant 'Demo' exists)")
+    return 0
+
+
+async def _load_demo(settings: Settings) -> bool:
+    from services.demo import load_demo
+    from shared.db import create_engine, create_sessionmaker
+    from shared.redis import create_redis
+
+    engine = create_engine(settings, process_name="cli")
+    redis = create_redis(settings, process_name="cli")
+    try:
+        info = await load_demo(settings, sessionmaker=create_sessionmaker(engine), redis=redis)
+        return info is not None
+    finally:
+        await redis.aclose()
+        await engine.dispose()
+
+
+def _create_tenant(args: argparse.Namespace, settings: Settings) -> int:
+    from shared.models import Tenant
+
+    async def create() -> int:
+        tenant = Tenant(
+            name=args.name, data_controller=args.data_controller, processing_purpose=args.purpose
+        )
+        async with _session(settings) as session:
+            session.add(tenant)
+        return tenant.id
+
+    tenant_id = asyncio.run(create())
+    print(f"tenant {tenant_id} ({args.name}) created", file=sys.stderr)
+    print(tenant_id)
+    return 0
+
+
+def _create_user(args: argparse.Namespace, settings: Settings) -> int:
+    from shared.models import ApiToken, Permission, Tenant, User
+    from shared.tokens import hash_token, new_token
+
+    known = {p.value for p in Permission}
+    permissions = [p.strip() for p in args.permissions.split(",") if p.strip()]
+    unknown = sorted(set(permissions) - known)
+    if not permissions or unknown:
+        print(
+            f"nextcall: unknown permissions {unknown}; choose from {', '.join(sorted(known))}",
+            file=sys.stderr,
+        )
+        return 2
+
+    async def create() -> tuple[int, str] | None:
+        token = new_token()
+        async with _session(settings) as session:
+            if await session.get(Tenant, args.tenant) is None:
+                return None
+            user = User(
+                tenant_id=args.tenant, name=args.name, email=args.email, permissions=permissions
+            )
+            session.add(user)
+            await session.flush()
+            session.add(
+                ApiToken(tenant_id=args.tenant, user_id=user.id, token_hash=hash_token(token))
+            )
+        return user.id, token
+
+    created = asyncio.run(create())
+    if created is None:
+        print(f"nextcall: tenant {args.tenant} not found", file=sys.stderr)
+        return 1
+    user_id, token = created
+    print(f"user {user_id} ({args.name}) created; its token (shown once):", file=sys.stderr)
+    print(token)
+    return 0
+
+
+@asynccontextmanager
+async def _session(settings: Settings) -> AsyncIterator[AsyncSession]:
+    """One unit of work on an engine of its own, for one-off commands."""
+    from shared.db import create_engine, create_sessionmaker, unit_of_work
+
+    engine = create_engine(settings, process_name="cli")
+    try:
+        async with unit_of_work(create_sessionmaker(engine)) as session:
+            yield session
+    finally:
+        await engine.dispose()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

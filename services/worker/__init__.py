@@ -1,0 +1,1 @@
+"""The worker process: RQ jobs and the scheduler tick (expired leases, cooldowns, wake-ups)."""

@@ -1,0 +1,13 @@
+"""Every job the worker runs, in one place: what the worker does takes one read.
+
+A job is a top-level function in one module per domain. It takes ids and plain JSON values,
+opens its own connections inside the forked work-horse, and is idempotent (STYLE 6).
+
+    imports.run_import(import_id)             imports.run: a large customer import
+    rebuild.rebuild_assignment(assignment_id)  queue.rebuild: Redis queue from the database
+"""
+
+from services.worker.jobs.imports import run_import
+from services.worker.jobs.rebuild import rebuild_assignment
+
+__all__ = ["rebuild_assignment", "run_import"]

@@ -1,0 +1,3 @@
+from tests.api.world import world
+
+__all__ = ["world"]

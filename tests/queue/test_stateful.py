@@ -1,0 +1,618 @@
+"""A state machine drives one AssignmentQueue against a pure-Python model of what it must hold.
+
+Agents claim, select, release, register attempts and outcomes, leases expire, time passes and
+the queue is rebuilt from the model's homes. After every step the Redis structures must equal
+the model's exactly, every customer must be in one place only (its home structure, or held),
+no customer may be held twice and no agent may hold two; every claim must return the best
+eligible customer the model knows of.
+
+Hypothesis runs state machines synchronously: each machine has its own event loop and Redis
+client, and runs every engine call to completion on that loop.
+"""
+
+import asyncio
+import os
+from collections import Counter, defaultdict
+from collections.abc import Awaitable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar
+
+import pytest
+from hypothesis import HealthCheck, event, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+from redis.asyncio import Redis
+
+from services.queue import (
+    AssignmentQueue,
+    Claimed,
+    Empty,
+    HeldByOther,
+    NotHolder,
+    NotInQueue,
+    Placement,
+    compute_placement,
+)
+from tests.queue.support import Src
+
+T = TypeVar("T")
+
+T0 = 1_700_000_000_000
+LEASE = 30  # seconds
+LEASE_MS = LEASE * 1000
+LIMIT = 3  # attempts at which a customer is at the attempt limit
+AGENTS = (1, 2)
+SEGMENTS = (None, 4)
+ZONES = ("UTC", "Europe/Oslo")
+
+scores = st.one_of(
+    st.none(),
+    st.integers(-5, 5),
+    st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False),
+)
+delays = st.sampled_from([1, 1000, 5000, 30_000, 60_000])
+# A supervisor's or a rebuild's place may carry a follow-up that is already due or passed.
+place_delays = st.sampled_from([-60_000, -1, 0, 1, 5000, 60_000])
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the database would know of one customer: enough to compute its place."""
+
+    cid: int
+    segment: int | None
+    tz: str
+    score: float | None
+    stop_at_limit: bool
+    attempts: int = 0
+
+    def source(self, **changes: Any) -> Src:
+        src = Src(
+            customer_id=self.cid,
+            segment_id=self.segment,
+            time_zone=self.tz,
+            over_attempt_limit=self.attempts >= LIMIT,
+            stop_at_limit=self.stop_at_limit,
+            sort_values=((self.attempts, "asc"), (self.score, "desc")),
+            import_order=self.cid,
+        )
+        return replace(src, **changes)
+
+    def order(self) -> tuple[bool, int, bool, float, int]:
+        """The serving order of free customers, written independently of encode_rank."""
+        missing = self.score is None
+        return (
+            self.attempts >= LIMIT,
+            self.attempts,
+            missing,
+            0.0 if self.score is None else -float(self.score),
+            self.cid,
+        )
+
+
+facts_strategy = st.builds(
+    Facts,
+    cid=st.just(0),
+    segment=st.sampled_from(SEGMENTS),
+    tz=st.sampled_from(ZONES),
+    score=scores,
+    stop_at_limit=st.booleans(),
+)
+
+
+@dataclass(frozen=True)
+class Lease:
+    agent: int
+    token: str
+    expiry: int
+
+
+def _normalise(snapshot: dict[str, object]) -> dict[str, object]:
+    """Sorted-set contents as (member, score) tuples, whatever the client's reply shape."""
+    out: dict[str, object] = {}
+    for key, value in snapshot.items():
+        if isinstance(value, list) and value and not isinstance(value[0], str):
+            out[key] = [(str(m), float(s)) for m, s in value]
+        else:
+            out[key] = value
+    return out
+
+
+_ZSETS = ("lease", "free:", "cool:", "sfu:", "pfu:")
+_HASHES = ("home", "holder", "agent")
+_SETS = ("limit:", "blocked:")
+
+
+async def _read_all(redis: Redis, prefix: str) -> dict[str, object]:
+    """Every key of the queue by its name's type (the db holds this machine's keys only)."""
+    keys = [str(k) async for k in redis.scan_iter(count=10_000)]
+    names = [k[len(prefix) :] for k in keys if k.startswith(prefix)]
+    names = [n for n in names if n.startswith((*_ZSETS, *_HASHES, *_SETS))]
+    async with redis.pipeline(transaction=False) as pipe:
+        for name in names:
+            if name.startswith(_ZSETS):
+                pipe.zrange(prefix + name, 0, -1, withscores=True)
+            elif name in _HASHES:
+                pipe.hgetall(prefix + name)
+            else:
+                pipe.smembers(prefix + name)
+        values = await pipe.execute()
+    return {
+        name: sorted(value) if isinstance(value, set) else value
+        for name, value in zip(names, values, strict=True)
+    }
+
+
+def _hash(snapshot: dict[str, object], key: str) -> dict[str, str]:
+    value = snapshot.get(key, {})
+    assert isinstance(value, dict)
+    return value
+
+
+def _members(value: object) -> list[str]:
+    """The members of a set (a sorted list of names) or a sorted set ((member, score) pairs)."""
+    assert isinstance(value, list)
+    return [m if isinstance(m, str) else m[0] for m in value]
+
+
+class QueueMachine(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        url = os.environ["NEXTCALL_TEST_REDIS_URL"]
+        self.loop = asyncio.new_event_loop()
+        self.redis = Redis.from_url(url, decode_responses=True)
+        self.run(self.redis.flushdb())
+        self.queue = AssignmentQueue(self.redis, 9)
+        self.now = T0
+        self.facts: dict[int, Facts] = {}
+        self.homes: dict[int, Placement] = {}
+        self.keys: dict[int, tuple[bool, int, bool, float, int]] = {}  # order of each home
+        self.leases: dict[int, Lease] = {}
+        self.past: list[tuple[int, int, str]] = []  # (customer, agent, token) ever handed out
+
+    def run(self, call: Awaitable[T]) -> T:
+        return self.loop.run_until_complete(call)
+
+    def teardown(self) -> None:
+        self.run(self.redis.aclose())
+        self.loop.close()
+
+    # ----------------------------------------------------------------------------- the model
+
+    def set_home(self, facts: Facts, placement: Placement) -> None:
+        self.facts[facts.cid] = facts
+        self.homes[facts.cid] = placement
+        self.keys[facts.cid] = facts.order()
+
+    def place_from(self, facts: Facts, **changes: Any) -> Placement:
+        return compute_placement(facts.source(**changes), now_ms=self.now)
+
+    def held_by(self, agent: int) -> int | None:
+        return next((c for c, lease in self.leases.items() if lease.agent == agent), None)
+
+    def sweep(self) -> tuple[int, int]:
+        expired = [c for c, lease in self.leases.items() if lease.expiry <= self.now]
+        for cid in expired:
+            del self.leases[cid]
+        promoted = 0
+        for cid, home in list(self.homes.items()):
+            ended = home.due_ms is not None and home.due_ms <= self.now
+            if home.kind == "cool" and cid not in self.leases and ended:
+                self.homes[cid] = replace(home, kind="free", due_ms=None)
+                promoted += 1
+        return len(expired), promoted
+
+    def take(self, cid: int, agent: int, token: str) -> None:
+        self.leases[cid] = Lease(agent, token, self.now + LEASE_MS)
+        self.past.append((cid, agent, token))
+
+    def expected_snapshot(self) -> dict[str, object]:
+        zsets: dict[str, list[tuple[str, float]]] = defaultdict(list)
+        sets: dict[str, list[str]] = defaultdict(list)
+        for cid, p in self.homes.items():
+            if cid in self.leases:
+                continue
+            c, due = str(cid), float(p.due_ms or 0)
+            if p.kind == "free":
+                zsets[f"free:{p.segment}|{p.tz}"].append((p.rank, 0.0))
+            elif p.kind == "cool":
+                zsets[f"cool:{p.segment}|{p.tz}"].append((c, due))
+            elif p.kind == "sfu":
+                zsets[f"sfu:{p.segment}"].append((c, due))
+            elif p.kind == "pfu":
+                zsets[f"pfu:{p.owner}"].append((c, due))
+            elif p.kind in ("limit", "blocked"):
+                sets[f"{p.kind}:{p.segment}"].append(c)
+        out: dict[str, object] = {}
+        if self.homes:
+            out["home"] = {str(c): p.encode() for c, p in self.homes.items()}
+        if self.leases:
+            out["lease"] = sorted(
+                ((str(c), float(lease.expiry)) for c, lease in self.leases.items()),
+                key=lambda m: (m[1], m[0]),
+            )
+            out["holder"] = {str(c): f"{x.agent}|{x.token}" for c, x in self.leases.items()}
+            out["agent"] = {str(x.agent): str(c) for c, x in self.leases.items()}
+        for key, members in zsets.items():
+            out[key] = sorted(members, key=lambda m: (m[1], m[0]))
+        for key, names in sets.items():
+            out[key] = sorted(names)
+        return out
+
+    def snapshot(self) -> dict[str, object]:
+        """The engine's own snapshot (what a reconcile compares)."""
+        return _normalise(self.run(self.queue.snapshot()))
+
+    def read(self) -> dict[str, object]:
+        """The same content as snapshot(), read in two round trips: checked after every step."""
+        return _normalise(self.run(_read_all(self.redis, self.queue.prefix)))
+
+    # ------------------------------------------------------------------------------ set-up
+
+    @initialize(customers=st.lists(facts_strategy, min_size=1, max_size=7))
+    def place_customers(self, customers: list[Facts]) -> None:
+        items = []
+        for i, drawn in enumerate(customers, start=1):
+            facts = replace(drawn, cid=i)
+            placement = self.place_from(facts)
+            self.set_home(facts, placement)
+            items.append((i, placement))
+        assert self.run(self.queue.place(items)) == len(items)
+
+    # ----------------------------------------------------------------------- agents' steps
+
+    @rule(
+        agent=st.sampled_from(AGENTS),
+        segment=st.sampled_from(["", "0", "4"]),
+        open_zones=st.sampled_from([None, ("UTC",), ("Europe/Oslo",), ()]),
+        personal_first=st.booleans(),
+    )
+    def claim(
+        self,
+        agent: int,
+        segment: str,
+        open_zones: Sequence[str] | None,
+        personal_first: bool,
+    ) -> None:
+        result = self.run(
+            self.queue.claim(
+                user_id=agent,
+                lease_seconds=LEASE,
+                segment=segment,
+                personal_first=personal_first,
+                open_time_zones=open_zones,
+                now=self.now,
+            )
+        )
+        event("claim", result.source if isinstance(result, Claimed) else "empty")
+        self.sweep()
+        expiry = self.now + LEASE_MS
+
+        current = self.held_by(agent)
+        if current is not None:
+            token = self.leases[current].token
+            assert result == Claimed(current, "current", token, expiry)
+            self.leases[current] = Lease(agent, token, expiry)
+            return
+
+        def seg_ok(p: Placement) -> bool:
+            return segment in ("", p.segment)
+
+        waiting = {c: p for c, p in self.homes.items() if c not in self.leases and seg_ok(p)}
+        mine = {
+            c: p
+            for c, p in waiting.items()
+            if personal_first and p.kind == "pfu" and p.owner == agent
+        }
+        shared = {c: p for c, p in waiting.items() if p.kind == "sfu"}
+        free = {c: p for c, p in waiting.items() if p.kind == "free"}
+        open_free = {c: p for c, p in free.items() if open_zones is None or p.tz in open_zones}
+
+        for source, followups in (("personal_followup", mine), ("shared_followup", shared)):
+            due = {
+                c: p.due_ms
+                for c, p in followups.items()
+                if p.due_ms is not None and p.due_ms <= self.now
+            }
+            if due:
+                earliest = min(d for d in due.values() if d is not None)
+                assert isinstance(result, Claimed), result
+                assert result.source == source
+                assert due.get(result.customer_id) == earliest  # earliest first; ties either
+                self.take(result.customer_id, agent, result.lease_token)
+                return
+
+        if open_free:
+            assert isinstance(result, Claimed), result
+            best = min(open_free, key=lambda c: self.keys[c])
+            assert min(open_free, key=lambda c: open_free[c].rank) == best  # rank agrees
+            assert result == Claimed(best, "free", result.lease_token, expiry), result
+            self.take(best, agent, result.lease_token)
+            return
+
+        times = [x.expiry for x in self.leases.values()]
+        for followups in (mine, shared, {c: p for c, p in waiting.items() if p.kind == "cool"}):
+            times += [p.due_ms for p in followups.values() if p.due_ms is not None]
+        kinds = Counter(p.kind for p in waiting.values())
+        assert result == Empty(
+            held=len(self.leases),
+            cooldown=kinds["cool"],
+            outside_hours=len(free) - len(open_free),
+            blocked=kinds["blocked"],
+            at_attempt_limit=kinds["limit"],
+            waiting_followups=len(shared) + len(mine),
+            next_eligible_ms=min(times) if times else None,
+        )
+
+    @rule(agent=st.sampled_from(AGENTS))
+    def next_customer(self, agent: int) -> None:
+        """The usual ask: any segment, inside contact hours everywhere, personal first."""
+        self.claim(agent, "", None, True)
+
+    @rule(agent=st.sampled_from(AGENTS), cid=st.integers(1, 7))
+    def select(self, agent: int, cid: int) -> None:
+        try:
+            result: Claimed | Exception = self.run(
+                self.queue.select(cid, user_id=agent, lease_seconds=LEASE, now=self.now)
+            )
+        except (NotInQueue, HeldByOther) as e:
+            result = e
+        self.sweep()
+        lease = self.leases.get(cid)
+        previous = self.held_by(agent)
+        if cid not in self.homes:
+            outcome = "missing"
+        elif lease is not None:
+            outcome = "held by other" if lease.agent != agent else "own again"
+        else:
+            outcome = "new" if previous is None else "instead of another"
+        event("select", outcome)
+        if cid not in self.homes:
+            assert isinstance(result, NotInQueue)
+            return
+        if lease is not None and lease.agent != agent:
+            assert isinstance(result, HeldByOther)
+            assert result.holder_user_id == lease.agent
+            return
+        assert isinstance(result, Claimed), result
+        expiry = self.now + LEASE_MS
+        if lease is not None:
+            assert result == Claimed(cid, "selected", lease.token, expiry)
+            self.leases[cid] = replace(lease, expiry=expiry)
+            return
+        assert result == Claimed(cid, "selected", result.lease_token, expiry)
+        if previous is not None:
+            del self.leases[previous]
+        self.take(cid, agent, result.lease_token)
+
+    @rule(agent=st.sampled_from(AGENTS), cid=st.integers(1, 7))
+    def release(self, agent: int, cid: int) -> None:
+        held = self.held_by(agent)
+        if held is not None:
+            token = self.leases[held].token
+            assert self.run(self.queue.release(held, user_id=agent, lease_token=token)) == agent
+            del self.leases[held]
+            return
+        # Not the holder: refused, naming the holder if there is one.
+        with pytest.raises(NotHolder) as raised:
+            self.run(self.queue.release(cid, user_id=agent, lease_token="not-mine"))
+        lease = self.leases.get(cid)
+        assert raised.value.holder_user_id == (lease.agent if lease else None)
+
+    @rule(cid=st.integers(1, 7))
+    def force_release(self, cid: int) -> None:
+        lease = self.leases.pop(cid, None)
+        if lease is None:
+            with pytest.raises(NotHolder):
+                self.run(self.queue.release(cid, user_id=99, force=True))
+        else:
+            assert self.run(self.queue.release(cid, user_id=99, force=True)) == lease.agent
+
+    def _holder_writes(self, data: st.DataObject) -> tuple[int, Lease] | None:
+        """A holder renews before writing (rule 18); None when its lease has run out."""
+        cid = data.draw(st.sampled_from(sorted(self.leases)), label="held customer")
+        lease = self.leases[cid]
+        renew = self.queue.renew(
+            cid, user_id=lease.agent, lease_token=lease.token, lease_seconds=LEASE, now=self.now
+        )
+        if lease.expiry <= self.now:
+            with pytest.raises(NotHolder) as raised:
+                self.run(renew)
+            assert raised.value.holder_user_id == lease.agent
+            return None
+        assert self.run(renew) == self.now + LEASE_MS
+        lease = self.leases[cid] = replace(lease, expiry=self.now + LEASE_MS)
+        return cid, lease
+
+    def _settle(self, cid: int, lease: Lease, facts: Facts, placement: Placement) -> None:
+        self.run(
+            self.queue.settle(
+                cid, user_id=lease.agent, lease_token=lease.token, placement=placement
+            )
+        )
+        del self.leases[cid]
+        self.set_home(facts, placement)
+
+    @precondition(lambda self: self.leases)
+    @rule(data=st.data(), cooldown=st.sampled_from([0, 5000, 45_000]))
+    def attempt(self, data: st.DataObject, cooldown: int) -> None:
+        """No answer or call back later without a time: attempts + 1, maybe a cooldown."""
+        writer = self._holder_writes(data)
+        if writer is None:
+            return
+        cid, lease = writer
+        facts = replace(self.facts[cid], attempts=self.facts[cid].attempts + 1)
+        until = self.now + cooldown if cooldown else None
+        placement = self.place_from(facts, cooldown_until_ms=until)
+        if facts.attempts >= LIMIT and facts.stop_at_limit:
+            assert placement.kind == "limit"
+        else:
+            assert placement.kind == ("cool" if cooldown else "free")
+        self._settle(cid, lease, facts, placement)
+
+    @precondition(lambda self: self.leases)
+    @rule(
+        data=st.data(),
+        outcome=st.sampled_from(["park", "final", "personal", "shared"]),
+        delay=delays,
+        owner=st.sampled_from(AGENTS),
+    )
+    def outcome(self, data: st.DataObject, outcome: str, delay: int, owner: int) -> None:
+        writer = self._holder_writes(data)
+        if writer is None:
+            return
+        cid, lease = writer
+        facts = self.facts[cid]
+        due = self.now + delay
+        if outcome == "park":
+            placement = self.place_from(facts, state_kind="progressive")
+        elif outcome == "final":
+            placement = self.place_from(facts, state_kind="final")
+        elif outcome == "personal":
+            placement = self.place_from(
+                facts,
+                state_kind="progressive",
+                followup_kind="personal",
+                followup_due_ms=due,
+                followup_owner=owner,
+            )
+        else:
+            placement = self.place_from(facts, followup_kind="shared", followup_due_ms=due)
+        self._settle(cid, lease, facts, placement)
+
+    @precondition(lambda self: self.past)
+    @rule(data=st.data(), delay=delays)
+    def stale_settle(self, data: st.DataObject, delay: int) -> None:
+        """A writer whose lease is gone settles anyway: only the home may change."""
+        cid, agent, token = data.draw(st.sampled_from(self.past), label="old lease")
+        lease = self.leases.get(cid)
+        if cid not in self.homes or (lease is not None and lease.token == token):
+            return  # still the live lease, or the customer left: not a stale write
+        placement = self.place_from(
+            self.facts[cid], followup_kind="shared", followup_due_ms=self.now + delay
+        )
+        self.run(self.queue.settle(cid, user_id=agent, lease_token=token, placement=placement))
+        self.set_home(self.facts[cid], placement)
+
+    @precondition(lambda self: self.leases)
+    @rule(data=st.data())
+    def heartbeat(self, data: st.DataObject) -> None:
+        self._holder_writes(data)
+
+    # ------------------------------------------------------------ supervisors and the clock
+
+    @rule(
+        cid=st.integers(1, 7),
+        facts=facts_strategy,
+        kind=st.sampled_from(["free", "cool", "blocked", "limit", "park", "shared", "personal"]),
+        delay=place_delays,
+        owner=st.sampled_from(AGENTS),
+    )
+    def place(self, cid: int, facts: Facts, kind: str, delay: int, owner: int) -> None:
+        """The database changed the customer (edit, move in, block...): place it anew."""
+        facts = replace(facts, cid=cid, attempts=LIMIT if kind == "limit" else 0)
+        if kind == "limit":
+            facts = replace(facts, stop_at_limit=True)
+        options: dict[str, dict[str, Any]] = {
+            "free": {},
+            "limit": {},
+            "cool": {"cooldown_until_ms": self.now + delay},
+            "blocked": {"blocked": True},
+            "park": {"state_kind": "progressive"},
+            "shared": {"followup_kind": "shared", "followup_due_ms": self.now + delay},
+            "personal": {
+                "state_kind": "progressive",
+                "followup_kind": "personal",
+                "followup_due_ms": self.now + delay,
+                "followup_owner": owner,
+            },
+        }
+        changes = options[kind]
+        placement = self.place_from(facts, **changes)
+        assert self.run(self.queue.place([(cid, placement)])) == 1
+        self.set_home(facts, placement)
+
+    @rule(cid=st.integers(1, 7))
+    def remove(self, cid: int) -> None:
+        self.run(self.queue.remove([cid]))
+        self.homes.pop(cid, None)
+        self.leases.pop(cid, None)
+
+    @rule(ms=st.sampled_from([1, 999, 5000, LEASE_MS - 1, LEASE_MS, 90_000]))
+    def advance(self, ms: int) -> None:
+        self.now += ms
+
+    @rule(extra=st.sampled_from([0, 1, 20_000]))
+    def expire(self, extra: int) -> None:
+        """Time runs past every lease; the worker's tick returns them all."""
+        if self.leases:
+            self.now = max(self.now, *(x.expiry for x in self.leases.values())) + extra
+        result = self.run(self.queue.sweep(now=self.now))
+        assert result == self.sweep()
+        assert not self.leases
+
+    @rule()
+    def rebuild(self) -> None:
+        before = self.snapshot()
+        assert before == self.expected_snapshot()
+        self.run(self.queue.clear(keep_leases=True))
+        self.run(self.queue.place(list(self.homes.items())))
+        assert self.snapshot() == before
+
+    # ---------------------------------------------------------------------------- invariants
+
+    @invariant()
+    def consistent(self) -> None:
+        """One read of every key per step, checked three ways."""
+        snap = self.read()
+        one_holder_per_customer_and_one_customer_per_agent(snap)
+        every_customer_in_exactly_one_place(snap)
+        assert snap == self.expected_snapshot()
+
+
+def one_holder_per_customer_and_one_customer_per_agent(snap: dict[str, object]) -> None:
+    holder, agent = _hash(snap, "holder"), _hash(snap, "agent")
+    assert set(_members(snap.get("lease", []))) == set(holder)
+    agents = [value.split("|")[0] for value in holder.values()]
+    assert len(agents) == len(set(agents)), "an agent holds two customers"
+    assert agent == {value.split("|")[0]: cid for cid, value in holder.items()}
+
+
+def every_customer_in_exactly_one_place(snap: dict[str, object]) -> None:
+    """In its home structure, or held; parked ones only when held; removed ones nowhere."""
+    places: Counter[int] = Counter()
+    for key, value in snap.items():
+        if key.startswith("free:"):
+            places.update(int(rank[-16:], 16) for rank in _members(value))
+        elif key.startswith(("cool:", "sfu:", "pfu:", "limit:", "blocked:")) or key == "lease":
+            places.update(int(m) for m in _members(value))
+    homes = _hash(snap, "home")
+    held = {int(m) for m in _members(snap.get("lease", []))}
+    for cid in set(places) | {int(c) for c in homes}:
+        home = homes.get(str(cid))
+        if home is None:
+            expected = 0
+        elif home.startswith("park|"):
+            expected = 1 if cid in held else 0
+        else:
+            expected = 1
+        assert places[cid] == expected, (cid, home, places[cid])
+
+
+def test_queue_keeps_its_invariants() -> None:
+    run_state_machine_as_test(
+        QueueMachine,
+        settings=settings(
+            max_examples=100,
+            stateful_step_count=30,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow],
+        ),
+    )
