@@ -1,8 +1,8 @@
 """A selection of customers in one assignment (rule 28): the filters of moves and bulk actions."""
 
-from typing import Any
+from typing import Any, Self
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import ColumnElement, and_, or_
 
 from shared.models import Customer, Membership
@@ -22,6 +22,13 @@ class Selection(BaseModel):
         default_factory=dict, description="Custom field equals value."
     )
     customer_ids: list[int] | None = Field(default=None, max_length=100_000)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> Self:
+        low, high = self.attempts_min, self.attempts_max
+        if low is not None and high is not None and low > high:
+            raise ValueError("attempts_min is above attempts_max")
+        return self
 
     def where(self, tenant_id: int) -> ColumnElement[bool]:
         """The condition over Membership joined with Customer."""

@@ -10,6 +10,7 @@ from services.api.flows.router import router as flows_router
 from services.api.followups.router import router as followups_router
 from services.api.health.router import router as health_router
 from services.api.metrics.router import router as metrics_router
+from services.api.moves.router import router as moves_router
 from services.api.my_work.router import router as my_work_router
 from services.api.users.router import router as users_router
 from services.api.work.router import router as work_router
@@ -28,3 +29,4 @@ api_router.include_router(blocklist_router)
 api_router.include_router(customers_router)
 api_router.include_router(my_work_router)
 api_router.include_router(followups_router)
+api_router.include_router(moves_router)

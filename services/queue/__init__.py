@@ -4,7 +4,7 @@ A library: it is handed a `redis.asyncio.Redis` client and imports nothing else 
 neither FastAPI nor RQ. The API and the worker drive it; tests drive it against a real Redis.
 """
 
-from services.queue.engine import AssignmentQueue, Claimed, Empty, Holder
+from services.queue.engine import AssignmentQueue, Claimed, Empty, Holder, transfer
 from services.queue.errors import HeldByOther, NotHolder, NotInQueue, QueueError
 from services.queue.placement import Placement, PlacementSource, SortValue, compute_placement
 
@@ -21,4 +21,5 @@ __all__ = [
     "QueueError",
     "SortValue",
     "compute_placement",
+    "transfer",
 ]

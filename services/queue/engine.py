@@ -331,3 +331,21 @@ class AssignmentQueue:
             if keep_leases and str(key) in lease_keys:
                 continue
             await self.redis.delete(key)
+
+
+async def transfer(
+    moved: Iterable[tuple[int, int]],
+    *,
+    target: AssignmentQueue,
+    sources: Iterable[PlacementSource],
+    now: int | None = None,
+) -> int:
+    """Customers moved to `target` leave their old queues (leases included) and take their
+    place in the target's. `moved` pairs each customer with the assignment it came from."""
+    by_source: dict[int, list[int]] = {}
+    for customer_id, source in moved:
+        if source != target.assignment_id:
+            by_source.setdefault(source, []).append(customer_id)
+    for source, customer_ids in by_source.items():
+        await AssignmentQueue(target.redis, source, prefix=target.app_prefix).remove(customer_ids)
+    return await target.place_sources(sources, now=now)

@@ -3,6 +3,7 @@
 from functools import cache
 from importlib import resources
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
@@ -30,12 +31,13 @@ class Scripts:
         return await self._scripts[name](keys=[key], args=args, client=client)
 
 
-_registry: dict[int, Scripts] = {}
+# Weak keys: a closed, dropped client takes its registered scripts with it.
+_registry: "WeakKeyDictionary[Redis, Scripts]" = WeakKeyDictionary()
 
 
 def scripts_for(redis: "Redis") -> Scripts:
     """One Scripts per client object, so the SHA of each script is computed once."""
-    found = _registry.get(id(redis))
+    found = _registry.get(redis)
     if found is None:
-        found = _registry[id(redis)] = Scripts(redis)
+        found = _registry[redis] = Scripts(redis)
     return found

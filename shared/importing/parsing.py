@@ -9,6 +9,7 @@ that cannot be read at all (no external_id column, malformed JSON) raises `Impor
 import csv
 import io
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -16,6 +17,7 @@ from typing import Any
 
 EXTERNAL_ID = "external_id"
 DELIMITERS = (",", ";", "\t")
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 class ImportFormat(StrEnum):
@@ -79,7 +81,9 @@ class CsvSource(ImportSource):
             if not name:
                 self.warnings.append(f"column {index + 1} has no name and is ignored")
             elif name in seen:
-                self.warnings.append(f"column '{name}' appears more than once; the first is used")
+                self.warnings.append(
+                    f"column '{printable(name)}' appears more than once; the first is used"
+                )
             else:
                 seen.add(name)
                 self._columns.append((index, name))
@@ -184,6 +188,13 @@ def _sniff_delimiter(payload: bytes) -> str:
 def _clean_header(name: str) -> str:
     cleaned = name.strip().strip("\ufeff").strip()
     return EXTERNAL_ID if cleaned.lower() == EXTERNAL_ID else cleaned
+
+
+def printable(text: str, limit: int = 60) -> str:
+    """User input quoted in a message, storable and encodable whatever it held (NUL bytes,
+    undecodable bytes), shortened."""
+    text = _UNSTORABLE.sub("\ufffd", text)
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _short(exc: BaseException) -> str:

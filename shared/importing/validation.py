@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, available_timezones
 
-from shared.importing.parsing import EXTERNAL_ID, RawRow
+from shared.importing.parsing import EXTERNAL_ID, RawRow, printable
 from shared.models import FieldType
 from shared.phones import InvalidPhone, normalise_phone
 
@@ -158,7 +158,9 @@ class RowValidator:
     def _warn_unknown(self, name: str) -> None:
         if name not in self._unknown:
             self._unknown.add(name)
-            self.warnings.append(f"column '{name}' is not a customer field and was ignored")
+            self.warnings.append(
+                f"column '{printable(name)}' is not a customer field and was ignored"
+            )
 
     def validate(self, raw: RawRow) -> CustomerRow | RowError:
         external_id, problem = _external_id_of(raw.values)
@@ -288,8 +290,8 @@ def _customer_value(name: str, text: str) -> str:
 def _phone(text: str, name: str) -> str:
     try:
         return normalise_phone(text)
-    except InvalidPhone as exc:
-        raise RowProblem(f"{name}: {exc}") from None
+    except InvalidPhone:
+        raise RowProblem(f"{name}: '{_clip(text)}' is not a valid phone number") from None
 
 
 def _phone_list(phones: dict[str, str], value: Any) -> None:
@@ -383,7 +385,10 @@ def _number(value: Any, name: str) -> int | float | None:
     if isinstance(value, bool):
         raise RowProblem(f"{name}: {value!r} is not a number")
     if isinstance(value, int | float):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:
+            raise RowProblem(f"{name}: the number is too large") from None
     elif isinstance(value, str):
         text = value.strip()
         if not text:
@@ -417,4 +422,4 @@ def _link(text: str, name: str) -> str:
 
 
 def _clip(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[:limit] + "..."
+    return printable(text, limit)

@@ -5,9 +5,11 @@ opens its own connections inside the forked work-horse, and is idempotent (STYLE
 
     imports.run_import(import_id)             imports.run: a large customer import
     rebuild.rebuild_assignment(assignment_id)  queue.rebuild: Redis queue from the database
+    moves.run_move(bulk_job_id)                moves.run: move a selection of customers
 """
 
 from services.worker.jobs.imports import run_import
+from services.worker.jobs.moves import run_move
 from services.worker.jobs.rebuild import rebuild_assignment
 
-__all__ = ["rebuild_assignment", "run_import"]
+__all__ = ["rebuild_assignment", "run_import", "run_move"]

@@ -1,0 +1,28 @@
+"""Moving customers between assignments and segments (extended handling)."""
+
+from fastapi import APIRouter, status
+
+from services.api.deps import CurrentUser, Extended, Res
+from services.api.moves import service
+from services.api.moves.schemas import BulkJobOut, MovedOut, MoveOne, MoveSelection
+
+router = APIRouter(tags=["moves"])
+
+
+@router.post("/customers/{customer_id}/move", response_model=MovedOut)
+async def move_customer(
+    customer_id: int, body: MoveOne, resources: Res, user: Extended
+) -> MovedOut:
+    """Free and unsegmented in the target assignment, follow-ups dropped, lease released."""
+    return await service.move_one(resources, user, customer_id, body)
+
+
+@router.post("/moves", response_model=BulkJobOut, status_code=status.HTTP_202_ACCEPTED)
+async def move_selection(body: MoveSelection, resources: Res, user: Extended) -> BulkJobOut:
+    """Move every customer of a selection, as a worker job; poll /v1/bulk-jobs/{id}."""
+    return await service.start_selection_move(resources, user, body)
+
+
+@router.get("/bulk-jobs/{job_id}", response_model=BulkJobOut)
+async def bulk_job(job_id: int, resources: Res, user: CurrentUser) -> BulkJobOut:
+    return await service.get_bulk_job(resources, user, job_id)
