@@ -104,6 +104,7 @@ class AssignmentCreate(BaseModel):
     lease_seconds: LeaseSeconds = 300
     sort_keys: SortKeys = Field(default_factory=list)
     personal_followups_first: bool = True
+    personal_followup_fallback_minutes: int | None = Field(default=None, ge=1, le=525_600)
     contact_hours_start: HourMinute | None = None
     contact_hours_end: HourMinute | None = None
     default_time_zone: TimeZoneName = "UTC"
@@ -146,6 +147,7 @@ class AssignmentUpdate(BaseModel):
     lease_seconds: LeaseSeconds | None = None
     sort_keys: SortKeys | None = None
     personal_followups_first: bool | None = None
+    personal_followup_fallback_minutes: int | None = Field(default=None, ge=1, le=525_600)
     contact_hours_start: HourMinute | None = None
     contact_hours_end: HourMinute | None = None
     default_time_zone: TimeZoneName | None = None
@@ -194,6 +196,7 @@ class AssignmentOut(BaseModel):
     lease_seconds: int
     sort_keys: list[SortKey]
     personal_followups_first: bool
+    personal_followup_fallback_minutes: int | None
     contact_hours_start: str | None
     contact_hours_end: str | None
     default_time_zone: str
