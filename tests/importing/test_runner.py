@@ -121,7 +121,9 @@ class TestRunImport:
         )
         assert [size for size, _ in seen] == [10, 10, 5]
         # Each batch's progress was committed with it, before its customers were placed.
-        assert all(processed >= done for (_, processed), done in zip(seen, [10, 20, 25]))
+        assert all(
+            processed >= done for (_, processed), done in zip(seen, [10, 20, 25], strict=True)
+        )
         assert await session.scalar(select(func.count()).select_from(Membership)) == 25
 
     async def test_reports_unknown_columns_once_as_warnings(

@@ -110,6 +110,16 @@ class TestRowValidator:
             validator.validate(RawRow(line, {"external_id": f"c{line}", "colour": "red"}))
         assert validator.warnings == ["column 'colour' is not a customer field and was ignored"]
 
+    def test_quotes_unstorable_input_in_reasons_and_warnings_safely(self) -> None:
+        validator = RowValidator(RULES)
+        error = validator.validate(RawRow(2, {"external_id": "c1", "score": "1\x00", "\udcff": 1}))
+        assert isinstance(error, RowError)
+        assert error.reason == "score: '1\ufffd' is not a number"
+        assert validator.warnings == ["column '\ufffd' is not a customer field and was ignored"]
+
+    def test_a_number_too_large_for_a_float_rejects_the_row(self) -> None:
+        assert "too large" in rejected({"external_id": "c1", "score": 10**400}).reason
+
     def test_a_json_number_as_external_id_is_text(self) -> None:
         assert accepted({"external_id": 1234}).external_id == "1234"
 

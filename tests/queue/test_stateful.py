@@ -256,7 +256,7 @@ class QueueMachine(RuleBasedStateMachine):
 
     # ------------------------------------------------------------------------------ set-up
 
-    @initialize(customers=st.lists(facts_strategy, min_size=1, max_size=7))
+    @initialize(customers=st.lists(facts_strategy, min_size=3, max_size=7))
     def place_customers(self, customers: list[Facts]) -> None:
         items = []
         for i, drawn in enumerate(customers, start=1):
@@ -487,14 +487,30 @@ class QueueMachine(RuleBasedStateMachine):
             placement = self.place_from(facts, followup_kind="shared", followup_due_ms=due)
         self._settle(cid, lease, facts, placement)
 
-    @precondition(lambda self: self.past)
+    def stale(self, *, held: bool) -> list[tuple[int, int, str]]:
+        """Leases handed out earlier and lost since, on customers still here."""
+        return [
+            (cid, agent, token)
+            for cid, agent, token in self.past
+            if cid in self.homes
+            and (cid in self.leases) == held
+            and (not held or self.leases[cid].token != token)
+        ]
+
+    @precondition(lambda self: self.stale(held=False))
     @rule(data=st.data(), delay=delays)
     def stale_settle(self, data: st.DataObject, delay: int) -> None:
-        """A writer whose lease is gone settles anyway: only the home may change."""
-        cid, agent, token = data.draw(st.sampled_from(self.past), label="old lease")
-        lease = self.leases.get(cid)
-        if cid not in self.homes or (lease is not None and lease.token == token):
-            return  # still the live lease, or the customer left: not a stale write
+        """A writer whose lease is gone settles anyway: nobody holds it, so it moves home."""
+        self._stale_settle(data.draw(st.sampled_from(self.stale(held=False))), delay)
+
+    @precondition(lambda self: self.stale(held=True))
+    @rule(data=st.data(), delay=delays)
+    def stale_settle_while_held(self, data: st.DataObject, delay: int) -> None:
+        """Someone holds it now (maybe the same agent anew): only the home may change."""
+        self._stale_settle(data.draw(st.sampled_from(self.stale(held=True))), delay)
+
+    def _stale_settle(self, stale: tuple[int, int, str], delay: int) -> None:
+        cid, agent, token = stale
         placement = self.place_from(
             self.facts[cid], followup_kind="shared", followup_due_ms=self.now + delay
         )

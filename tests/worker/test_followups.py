@@ -57,9 +57,7 @@ class TestFallBack:
                         populate_existing=True
                     )
                 )
-            )
-            .tuples()
-            .all()
+            ).all()
         )
         assert kinds == {c[0].id: "shared", c[1].id: "personal"}
         placement = await AssignmentQueue(redis, assignment.id).placement_of(c[0].id)

@@ -157,6 +157,21 @@ class TestImportCustomers:
         assert r.status_code == 200, r.text
         assert await session.scalar(select(Customer.first_name)) == "Ødegård"
 
+    async def test_unstorable_characters_are_reported_not_stored(
+        self, acme: Importer, session: AsyncSession
+    ) -> None:
+        r = await acme.org.client.post(
+            acme.path,
+            content=b'[{"external_id": "c1", "\\udcff": 1, "first_name": "a\\u0000"}]',
+            headers={**acme.org.auth("setup"), "Content-Type": "application/json"},
+        )
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["rejected_rows"] == 1
+        assert body["errors"][0]["reason"] == "first_name has characters that are not text"
+        assert body["warnings"] == ["column '\ufffd' is not a customer field and was ignored"]
+        assert await count(session, Customer) == 0
+
     async def test_another_media_type_answers_415(self, acme: Importer) -> None:
         r = await acme.org.client.post(
             acme.path,
