@@ -163,11 +163,11 @@ def _rebuild(args: argparse.Namespace, settings: Settings) -> int:
     from services.up import redis_available
 
     if args.enqueue:
-        from services.worker.connection import create_rq_connection
         from services.worker.jobs.rebuild import enqueue_rebuild
+        from shared.jobqueue import rq_connection
 
         ids = asyncio.run(_assignment_ids(settings, args.assignment))
-        connection = create_rq_connection(settings, process_name="cli")
+        connection = rq_connection(settings, process_name="cli")
         try:
             for assignment_id in ids:
                 job = enqueue_rebuild(connection, assignment_id)

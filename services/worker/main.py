@@ -14,10 +14,9 @@ from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.multiprocess import MultiProcessCollector
 from rq import Queue, Worker
 
-from services.worker.connection import create_rq_connection
-from services.worker.queues import QueueName
 from services.worker.scheduler import FORK_GUARD, Scheduler
 from shared.db import create_engine, create_sessionmaker
+from shared.jobqueue import QueueName, rq_connection
 from shared.redis import create_redis
 from shared.settings import Settings
 
@@ -44,7 +43,7 @@ def run_worker(settings: Settings, *, burst: bool = False, metrics_port: int | N
         target=_scheduler_thread, args=(settings, stop), name="nextcall-scheduler", daemon=True
     )
     thread.start()
-    connection = create_rq_connection(settings, process_name="worker")
+    connection = rq_connection(settings, process_name="worker")
     try:
         queue = Queue(QueueName.default, connection=connection)
         worker = Worker([queue], connection=connection)

@@ -10,7 +10,7 @@ from sqlalchemy import Select, create_engine, func, select
 
 from services.cli import main
 from services.demo import DEMO_CUSTOMERS, tokens_path
-from services.worker.queues import QueueName
+from shared.jobqueue import QueueName
 from shared.models import ApiToken, Customer, Tenant, User
 from shared.settings import Settings
 from shared.tokens import hash_token

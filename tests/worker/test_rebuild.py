@@ -18,7 +18,7 @@ from services.worker.jobs.rebuild import (
     rebuild_assignment,
     rebuild_queue,
 )
-from services.worker.queues import QueueName
+from shared.jobqueue import QueueName
 from shared.models import BlockedPhone, Segment
 from shared.redis import create_redis
 from shared.settings import Settings

@@ -2,18 +2,17 @@
 
 import asyncio
 
-from rq import Queue
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.api.auth.cache import Principal
-from services.api.customers.enqueue import FAILURE_TTL_S, QUEUE_NAME, RESULT_TTL_S, rq_connection
 from services.api.errors import NotFound
 from services.api.moves.schemas import BulkJobOut, MovedOut, MoveOne, MoveSelection
 from services.api.resources import Resources
 from services.api.work.cards import membership_out
 from services.queue import AssignmentQueue, transfer
 from shared.broadcast import assignment_channel, eligible_message
+from shared.jobqueue import enqueue
 from shared.models import (
     Assignment,
     BulkJob,
@@ -119,16 +118,14 @@ async def start_selection_move(
 
 
 def _enqueue_move(settings: Settings, job_id: int) -> None:
-    with rq_connection(settings) as connection:
-        Queue(QUEUE_NAME, connection=connection).enqueue_call(
-            MOVE_JOB,
-            args=(job_id,),
-            timeout=MOVE_JOB_TIMEOUT_S,
-            result_ttl=RESULT_TTL_S,
-            failure_ttl=FAILURE_TTL_S,
-            job_id=f"bulk-{job_id}",
-            description=f"moves.run bulk_job_id={job_id}",
-        )
+    enqueue(
+        settings,
+        MOVE_JOB,
+        args=(job_id,),
+        job_id=f"bulk-{job_id}",
+        timeout_s=MOVE_JOB_TIMEOUT_S,
+        description=f"moves.run bulk_job_id={job_id}",
+    )
 
 
 async def get_bulk_job(res: Resources, principal: Principal, job_id: int) -> BulkJobOut:

@@ -19,9 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.queue import AssignmentQueue
 from services.queue.engine import now_ms
-from services.worker.queues import QueueName
 from shared.db import create_engine, create_sessionmaker
 from shared.flows import FlowSpec
+from shared.jobqueue import QueueName
 from shared.models import Assignment, Flow
 from shared.placement import QueueFacts, load_queue_facts
 from shared.redis import create_redis

@@ -13,10 +13,10 @@ from rq.job import Job, JobStatus
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.api.customers.enqueue import IMPORT_JOB, QUEUE_NAME
+from services.api.customers.enqueue import IMPORT_JOB
 from services.queue import AssignmentQueue, Claimed
 from services.worker.jobs.imports import run_import
-from services.worker.queues import QueueName
+from shared.jobqueue import QueueName
 from shared.models import Customer, Event, ImportJob, ImportStatus
 from shared.settings import Settings
 from tests.api.customers.conftest import SMALL_INLINE_MAX_ROWS, Importer
@@ -125,7 +125,7 @@ class TestQueuedImport:
             "-c",
             SIMPLE_WORKER,
             settings.redis_url,
-            QUEUE_NAME,
+            QueueName.default,
             env=worker_env,
             cwd=ROOT,
         )
@@ -134,12 +134,7 @@ class TestQueuedImport:
         with rq_connection(settings) as connection:
             job = Job.fetch(f"import-{import_id}", connection=connection)
             assert job.get_status() == JobStatus.FINISHED
-            assert Queue(QUEUE_NAME, connection=connection).count == 0
+            assert Queue(QueueName.default, connection=connection).count == 0
         stored = await session.get(ImportJob, import_id)
         assert stored is not None
         assert (stored.status, stored.accepted_rows) == (ImportStatus.done, ROWS - 1)
-
-
-class TestQueueName:
-    def test_the_api_enqueues_on_the_queue_the_worker_listens_to(self) -> None:
-        assert QueueName.default == QUEUE_NAME

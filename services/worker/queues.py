@@ -1,5 +1,0 @@
-from enum import StrEnum
-
-
-class QueueName(StrEnum):
-    default = "nextcall"

@@ -1,0 +1,61 @@
+"""The RQ queue every process shares: its name, its connection, and how jobs are enqueued.
+
+The API enqueues jobs by their import path (it never imports the worker, DESIGN 4); the
+worker listens on the same queue name.
+"""
+
+from enum import StrEnum
+
+from redis import Redis
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError, TimeoutError
+from redis.retry import Retry
+from rq import Queue
+
+from shared.redis import embedded_redis_url
+from shared.settings import Settings
+
+# How long RQ keeps a finished job's record; the job's own row (import, bulk job) stays.
+RESULT_TTL_S = 24 * 3600
+FAILURE_TTL_S = 7 * 24 * 3600
+
+
+class QueueName(StrEnum):
+    default = "nextcall"
+
+
+def rq_connection(settings: Settings, *, process_name: str) -> Redis:
+    """A synchronous client as RQ needs it: bytes, not decoded strings, and no read timeout
+    (a worker blocks on BLPOP for new jobs longer than any request would wait)."""
+    return Redis.from_url(
+        settings.redis_url or embedded_redis_url(settings),
+        client_name=f"nextcall-{process_name}",
+        socket_connect_timeout=settings.redis_socket_timeout_s,
+        retry=Retry(ExponentialBackoff(cap=0.5, base=0.02), retries=3),
+        retry_on_error=[ConnectionError, TimeoutError],
+        health_check_interval=30,
+    )
+
+
+def enqueue(
+    settings: Settings,
+    func_path: str,
+    *,
+    args: tuple[object, ...],
+    job_id: str,
+    timeout_s: int,
+    description: str,
+    process_name: str = "api",
+) -> str:
+    """Queue a job (blocking: call it from a thread); a fixed job id keeps one job per task."""
+    with rq_connection(settings, process_name=process_name) as connection:
+        job = Queue(QueueName.default, connection=connection).enqueue_call(
+            func_path,
+            args=args,
+            timeout=timeout_s,
+            result_ttl=RESULT_TTL_S,
+            failure_ttl=FAILURE_TTL_S,
+            job_id=job_id,
+            description=description,
+        )
+        return str(job.id)
