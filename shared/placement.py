@@ -7,9 +7,9 @@ module only gathers the facts, so the engine stays free of models.
 from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.flows import FlowSpec
@@ -40,9 +40,67 @@ def to_ms(moment: datetime | None) -> int | None:
     return None if moment is None else int(moment.timestamp() * 1000)
 
 
+class MembershipFacts(Protocol):
+    """What placement reads of a membership: a Membership, or a row of its columns."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def segment_id(self) -> int | None: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def attempts(self) -> int: ...
+    @property
+    def last_attempt_at(self) -> datetime | None: ...
+    @property
+    def followup_at(self) -> datetime | None: ...
+    @property
+    def followup_kind(self) -> str | None: ...
+    @property
+    def followup_owner_id(self) -> int | None: ...
+
+
+class CustomerFacts(Protocol):
+    """What placement reads of a customer: a Customer, or a row of its columns."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def time_zone(self) -> str | None: ...
+    @property
+    def custom(self) -> dict[str, Any]: ...
+    @property
+    def phones(self) -> list[str]: ...
+
+
+class _MembershipRow(NamedTuple):
+    id: int
+    segment_id: int | None
+    state: str
+    attempts: int
+    last_attempt_at: datetime | None
+    followup_at: datetime | None
+    followup_kind: str | None
+    followup_owner_id: int | None
+
+
+class _CustomerRow(NamedTuple):
+    id: int
+    time_zone: str | None
+    custom: dict[str, Any]
+    phone_1: str | None
+    phone_2: str | None
+    phone_3: str | None
+
+    @property
+    def phones(self) -> list[str]:
+        return [p for p in (self.phone_1, self.phone_2, self.phone_3) if p]
+
+
 def queue_facts(
-    membership: Membership,
-    customer: Customer,
+    membership: MembershipFacts,
+    customer: CustomerFacts,
     assignment: Assignment,
     flow: FlowSpec,
     *,
@@ -72,7 +130,7 @@ def queue_facts(
 
 
 def _sort_values(
-    sort_keys: Sequence[dict[str, Any]], membership: Membership, customer: Customer
+    sort_keys: Sequence[dict[str, Any]], membership: MembershipFacts, customer: CustomerFacts
 ) -> list[SortValueT]:
     values: list[SortValueT] = []
     for spec in sort_keys:
@@ -120,10 +178,31 @@ async def load_queue_facts(
 
     Streams by membership id so a million memberships never sit in memory at once.
     """
+    uses_custom = any(str(k["key"]).startswith("custom:") for k in assignment.sort_keys)
+    # Most tenants block few numbers: when there are none, skip the look-up per batch.
+    any_blocked = await session.scalar(
+        select(BlockedPhone.id).where(BlockedPhone.tenant_id == assignment.tenant_id).limit(1)
+    )
     last_id = 0
     while True:
+        # Columns, not ORM objects: a rebuild reads a million of them.
         query = (
-            select(Membership, Customer)
+            select(
+                Membership.id,
+                Membership.segment_id,
+                Membership.state,
+                Membership.attempts,
+                Membership.last_attempt_at,
+                Membership.followup_at,
+                Membership.followup_kind,
+                Membership.followup_owner_id,
+                Customer.id,
+                Customer.time_zone,
+                Customer.custom if uses_custom else literal(None),
+                Customer.phone_1,
+                Customer.phone_2,
+                Customer.phone_3,
+            )
             .join(Customer, Customer.id == Membership.customer_id)
             .where(Membership.assignment_id == assignment.id, Membership.id > last_id)
             .order_by(Membership.id)
@@ -134,10 +213,19 @@ async def load_queue_facts(
         rows = (await session.execute(query)).all()
         if not rows:
             return
-        phones = {p for _, c in rows for p in c.phones}
-        blocked = await blocked_among(session, assignment.tenant_id, phones)
-        yield [queue_facts(m, c, assignment, flow, blocked_phones=blocked) for m, c in rows]
-        last_id = rows[-1][0].id
+        pairs = [
+            (
+                _MembershipRow(*row[:8]),
+                _CustomerRow(row[8], row[9], row[10] or {}, row[11], row[12], row[13]),
+            )
+            for row in rows
+        ]
+        blocked: set[str] = set()
+        if any_blocked is not None:
+            phones = {p for _, c in pairs for p in c.phones}
+            blocked = await blocked_among(session, assignment.tenant_id, phones)
+        yield [queue_facts(m, c, assignment, flow, blocked_phones=blocked) for m, c in pairs]
+        last_id = pairs[-1][0].id
         if customer_ids is not None and len(rows) < batch_size:
             return
 
