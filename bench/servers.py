@@ -1,0 +1,155 @@
+"""The servers under test, one uvicorn process each, and the CPU they and their peers use."""
+
+import os
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+ROOT = Path(__file__).resolve().parent.parent
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+# name -> (uvicorn factory, readiness path)
+APPS: dict[str, tuple[str, str]] = {
+    "ours": ("services.api.app:create_app", "/healthz"),
+    "pg": ("bench.baseline_pg:create_app", "/health"),
+    "redis-only": ("bench.baseline_redis:create_app", "/health"),
+}
+
+
+@dataclass
+class Server:
+    name: str
+    port: int
+    proc: "subprocess.Popen[bytes]"
+    log_path: Path
+
+    def __enter__(self) -> "Server":
+        return self
+
+    def __exit__(
+        self,
+        _type: type[BaseException] | None,
+        _exc: BaseException | None,
+        _tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def start_server(
+    name: str,
+    port: int,
+    *,
+    database_url: str,
+    redis_url: str,
+    log_dir: Path,
+    profile: Path | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> Server:
+    """uvicorn with one worker process (no --workers: the server runs in this one process).
+
+    With `profile`, the server runs under cProfile and writes its statistics there on exit;
+    `extra_env` adds settings (e.g. NEXTCALL_DB_POOL_SIZE) for every server alike.
+    """
+    factory, _ = APPS[name]
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("NEXTCALL_") and k != "PROMETHEUS_MULTIPROC_DIR"
+    }
+    env.update(
+        NEXTCALL_DATABASE_URL=database_url,
+        NEXTCALL_REDIS_URL=redis_url,
+        PYTHONPATH=str(ROOT),
+    )
+    env.update(extra_env or {})
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"{name}-{port}.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                *(("-m", "cProfile", "-o", str(profile)) if profile else ()),
+                *("-m", "uvicorn", factory, "--factory"),
+                *("--host", "127.0.0.1", "--port", str(port)),
+                *("--loop", "uvloop", "--http", "httptools", "--no-access-log"),
+                *("--log-level", "warning"),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    return Server(name, port, proc, log_path)
+
+
+def ready_path(name: str) -> str:
+    return APPS[name][1]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of one process, 0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def children(pid: int) -> list[int]:
+    """Direct children of a process (PostgreSQL's backends are the postmaster's)."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(entry))
+    return out
+
+
+class CpuMeter:
+    """CPU seconds used between start() and stop() by named groups of processes.
+
+    Each group is a process and, with `tree`, its direct children alive at either sample;
+    a child that starts and ends inside the window is not seen (pool connections live long).
+    """
+
+    def __init__(self, groups: dict[str, tuple[int, bool]]) -> None:
+        self.groups = groups
+        self._start: dict[str, dict[int, float]] = {}
+        self.used: dict[str, float] = {}
+
+    def _sample(self) -> dict[str, dict[int, float]]:
+        out: dict[str, dict[int, float]] = {}
+        for name, (pid, tree) in self.groups.items():
+            pids = [pid, *(children(pid) if tree else [])]
+            out[name] = {p: cpu_seconds(p) for p in pids}
+        return out
+
+    def start(self) -> None:
+        self._start = self._sample()
+
+    def stop(self) -> None:
+        end = self._sample()
+        for name, now in end.items():
+            before = self._start.get(name, {})
+            self.used[name] = round(
+                sum(v - before.get(p, 0.0) for p, v in now.items() if v >= before.get(p, 0.0)),
+                3,
+            )
