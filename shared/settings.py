@@ -24,8 +24,11 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".nextcall")
 
     # Database pool: each API process holds at most pool_size + max_overflow connections.
-    db_pool_size: int = 10
+    # Size the pool for the requests in flight: overflow connections are closed when returned,
+    # so a pool smaller than the load opens a new connection for many requests.
+    db_pool_size: int = 30
     db_max_overflow: int = 20
+    db_pool_recycle_s: int = 1800
 
     # Redis client: a dead server must fail a request quickly, not hang an agent's screen.
     redis_socket_timeout_s: float = 5.0
@@ -39,6 +42,20 @@ class Settings(BaseSettings):
     # The worker's scheduler tick: expired leases and cooldowns are swept at least this often,
     # on top of the sweep every claim does itself, so "served within 1 s" holds with margin.
     scheduler_interval_s: float = 0.25
+
+    # Live (docs/decisions/006-live.md). The stream window: every user's and assignment's event
+    # stream keeps about this many entries (XADD MAXLEN ~), so a client that reconnects with
+    # Last-Event-ID misses nothing newer than the oldest entry still kept.
+    stream_window: int = Field(default=10_000, ge=100)
+    # Server-sent event streams one API process keeps open; each holds one Redis connection
+    # while it waits for events. Above this, a new stream is refused with 503.
+    sse_max_streams: int = Field(default=500, ge=1)
+    # An open stream waits this long for events, then sends a keep-alive comment line.
+    sse_keepalive_s: float = Field(default=15.0, gt=0, le=15.0)
+    # The worker writes the stats of every watched assignment this often.
+    live_stats_interval_s: float = Field(default=2.0, gt=0)
+    # The holder hears "lease_expiring" this long before its lease ends.
+    lease_warning_s: float = Field(default=30.0, gt=0)
 
     # Imports with more rows than this run as a worker job with pollable progress.
     import_inline_max_rows: int = 10_000

@@ -13,7 +13,8 @@ from shared.models import ApiToken, Permission, User
 from shared.tokens import hash_token
 
 
-def get_resources(request: Request) -> Resources:
+async def get_resources(request: Request) -> Resources:
+    # async: a plain def would be run in a worker thread on every request.
     resources: Resources = request.app.state.resources
     return resources
 

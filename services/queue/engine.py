@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.exceptions import NoScriptError
 
 from services.queue.errors import HeldByOther, NotHolder, NotInQueue
 from services.queue.placement import Placement, PlacementSource, compute_placement
@@ -19,6 +20,11 @@ SWEEP_BATCH = 100
 # Customers placed per script call when placing in bulk (imports, rebuilds).
 PLACE_CHUNK = 1000
 _REGISTRIES = frozenset({"buckets", "segs", "owners"})
+# Who asked for work here lately (user -> last claim, ms); not part of the queue itself. The
+# API's live notifications read it (shared/streams.py names the same key).
+WORKERS = "workers"
+# Entries older than this leave the workers set at the next claim.
+WORKERS_KEEP_MS = 3600 * 1000
 
 
 def now_ms() -> int:
@@ -131,20 +137,22 @@ class AssignmentQueue:
 
         `open_time_zones` lists the zones inside contact hours now; None means all.
         """
-        raw = await self._claim(
-            self.redis,
-            user_id=user_id,
-            lease_seconds=lease_seconds,
-            segment=segment,
-            personal_first=personal_first,
-            open_time_zones=open_time_zones,
-            now=now,
+        raw = await self._scripts.run(
+            "claim",
+            self.home_key,
+            self._claim_args(
+                user_id=user_id,
+                lease_seconds=lease_seconds,
+                segment=segment,
+                personal_first=personal_first,
+                open_time_zones=open_time_zones,
+                now=now,
+            ),
         )
         return _claim_result(raw)
 
-    async def _claim(
+    def _claim_args(
         self,
-        client: Any,
         *,
         user_id: int,
         lease_seconds: int,
@@ -152,9 +160,9 @@ class AssignmentQueue:
         personal_first: bool = True,
         open_time_zones: Sequence[str] | None = None,
         now: int | None = None,
-    ) -> Any:
+    ) -> list[Any]:
         open_arg = "*" if open_time_zones is None else ",".join(open_time_zones)
-        args = [
+        return [
             now_ms() if now is None else now,
             user_id,
             secrets.token_urlsafe(12),
@@ -164,7 +172,6 @@ class AssignmentQueue:
             open_arg,
             SWEEP_BATCH,
         ]
-        return await self._scripts.run("claim", self.home_key, args, client=client)
 
     async def claim_tracked(
         self,
@@ -178,19 +185,31 @@ class AssignmentQueue:
         """claim(), and in the same round trip record this as the agent's assignment.
 
         Returns the assignment the agent worked before, so the caller can release a customer
-        still held there: one current customer per agent (rule 15), across assignments.
+        still held there: one current customer per agent (rule 15), across assignments. The
+        same round trip notes the agent among the assignment's recent workers (and forgets
+        those idle for an hour): they hear when customers are moved in.
         """
+        at = now_ms()
+        args = self._claim_args(
+            user_id=user_id,
+            lease_seconds=lease_seconds,
+            segment=segment,
+            personal_first=personal_first,
+            open_time_zones=open_time_zones,
+            now=at,
+        )
         async with self.redis.pipeline(transaction=False) as pipe:
-            await self._claim(
-                pipe,
-                user_id=user_id,
-                lease_seconds=lease_seconds,
-                segment=segment,
-                personal_first=personal_first,
-                open_time_zones=open_time_zones,
-            )
+            self._scripts.queue_in(pipe, "claim", self.home_key, args)
             pipe.getset(agent_key(self.app_prefix, user_id), str(self.assignment_id))
-            raw, previous = await pipe.execute()
+            pipe.zadd(self.key(WORKERS), {str(user_id): at})
+            pipe.zremrangebyscore(self.key(WORKERS), "-inf", f"({at - WORKERS_KEEP_MS}")
+            raw, previous, _, _ = await pipe.execute(raise_on_error=False)
+        if isinstance(raw, NoScriptError):
+            # A restarted Redis forgot the scripts: the claim did not run, the rest did.
+            await self._scripts.load_all()
+            raw = await self._scripts.run("claim", self.home_key, args)
+        elif isinstance(raw, Exception):
+            raise raw
         before = int(previous) if previous else None
         return _claim_result(raw), None if before == self.assignment_id else before
 
@@ -313,7 +332,7 @@ class AssignmentQueue:
         out: dict[str, object] = {}
         async for key in self.redis.scan_iter(match=self.prefix.replace("{", "\\{") + "*"):
             name = str(key)[len(self.prefix) :]
-            if name in _REGISTRIES:
+            if name in _REGISTRIES or name == WORKERS:
                 continue  # derived indexes of non-empty structures; may keep stale names
             kind = await self.redis.type(key)
             if kind == "zset":
@@ -326,7 +345,7 @@ class AssignmentQueue:
 
     async def clear(self, *, keep_leases: bool = True) -> None:
         """Drop every key of the queue before a rebuild; leases survive unless told not to."""
-        lease_keys = {self.key("lease"), self.key("holder"), self.key("agent")}
+        lease_keys = {self.key("lease"), self.key("holder"), self.key("agent"), self.key(WORKERS)}
         async for key in self.redis.scan_iter(match=self.prefix.replace("{", "\\{") + "*"):
             if keep_leases and str(key) in lease_keys:
                 continue

@@ -22,13 +22,27 @@ class Scripts:
     """Registered scripts for one client; EVALSHA, loading the script on first use."""
 
     def __init__(self, redis: "Redis") -> None:
+        self._redis = redis
         self._scripts: dict[str, AsyncScript] = {
             name: redis.register_script(_source(name)) for name in SCRIPT_NAMES
         }
 
-    async def run(self, name: str, key: str, args: list[Any], *, client: Any = None) -> Any:
-        """Run a script; with a pipeline as `client`, queue it in that pipeline instead."""
-        return await self._scripts[name](keys=[key], args=args, client=client)
+    async def run(self, name: str, key: str, args: list[Any]) -> Any:
+        """EVALSHA, loading the script first if this server does not know it yet."""
+        return await self._scripts[name](keys=[key], args=args)
+
+    def queue_in(self, pipe: Any, name: str, key: str, args: list[Any]) -> None:
+        """Queue a plain EVALSHA in a pipeline.
+
+        redis-py would otherwise ask SCRIPT EXISTS before every pipeline that holds a script:
+        a second round trip on the hot path. A server that lost its scripts (restart) answers
+        NOSCRIPT; the caller then calls load_all() and runs the pipeline again.
+        """
+        pipe.evalsha(self._scripts[name].sha, 1, key, *args)
+
+    async def load_all(self) -> None:
+        for name in SCRIPT_NAMES:
+            await self._redis.script_load(_source(name))
 
 
 # Weak keys: a closed, dropped client takes its registered scripts with it.

@@ -1,6 +1,7 @@
 """In-process copies of assignment settings and flows, refreshed every few seconds, so /next
 reads no configuration from the database (rule 14)."""
 
+import asyncio
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -60,6 +61,9 @@ class AssignmentCache:
     def __init__(self, *, ttl_s: float) -> None:
         self.ttl_s = ttl_s
         self._entries: dict[int, tuple[float, AssignmentConfig]] = {}
+        # One reload per assignment at a time: when an entry expires under load, the requests
+        # in flight wait for that one reload instead of each reading the database.
+        self._locks: dict[int, asyncio.Lock] = {}
 
     def forget(self, assignment_id: int) -> None:
         self._entries.pop(assignment_id, None)
@@ -74,11 +78,15 @@ class AssignmentCache:
     ) -> AssignmentConfig | None:
         entry = self._entries.get(assignment_id)
         if entry is None or entry[0] < time.monotonic():
-            config = await self._load(assignment_id, sessionmaker=sessionmaker, redis=redis)
-            if config is None:
-                return None
-            entry = (time.monotonic() + self.ttl_s, config)
-            self._entries[assignment_id] = entry
+            lock = self._locks.setdefault(assignment_id, asyncio.Lock())
+            async with lock:
+                entry = self._entries.get(assignment_id)
+                if entry is None or entry[0] < time.monotonic():
+                    config = await self._load(assignment_id, sessionmaker=sessionmaker, redis=redis)
+                    if config is None:
+                        return None
+                    entry = (time.monotonic() + self.ttl_s, config)
+                    self._entries[assignment_id] = entry
         config = entry[1]
         return config if config.tenant_id == tenant_id else None
 
