@@ -11,7 +11,7 @@ from redis.exceptions import NoScriptError
 
 from services.queue.errors import HeldByOther, NotHolder, NotInQueue
 from services.queue.placement import Placement, PlacementSource, compute_placement
-from services.queue.scripts import scripts_for
+from services.queue.scripts import Scripts
 
 DEFAULT_PREFIX = "nc"
 # How many expired leases and ended cooldowns one claim or tick handles per bucket: bounds the
@@ -86,7 +86,7 @@ class AssignmentQueue:
         self.app_prefix = prefix
         self.assignment_id = assignment_id
         self.prefix = f"{prefix}:{{a:{assignment_id}}}:"
-        self._scripts = scripts_for(redis)
+        self._scripts = Scripts(redis)
 
     def key(self, name: str) -> str:
         return self.prefix + name

@@ -359,6 +359,15 @@ class TestSelect:
         await queue.release_agent(BOB)
         assert await queue.snapshot() == before
 
+    async def test_select_a_customer_whose_lease_has_run_out(self, queue: AssignmentQueue) -> None:
+        await queue.place([free(1)])
+        await claim(queue, ANN)
+        chosen = await queue.select(1, user_id=BOB, lease_seconds=LEASE, now=NOW + LEASE_MS)
+        assert await queue.holder(1) == Holder(BOB, chosen.lease_token, NOW + 2 * LEASE_MS)
+        assert await empty(queue, ANN, now=NOW + LEASE_MS) == nothing(
+            held=1, next_eligible_ms=NOW + 2 * LEASE_MS
+        )
+
     async def test_select_a_parked_customer(self, queue: AssignmentQueue) -> None:
         await queue.place([(1, place_of(Src(customer_id=1, state_kind="progressive")))])
         chosen = await queue.select(1, user_id=ANN, lease_seconds=LEASE, now=NOW)
