@@ -19,6 +19,11 @@ CLAIMS = Counter(
     ["source"],  # personal_followup | shared_followup | free | current | selected
 )
 EMPTY_ANSWERS = Counter("nextcall_next_empty_total", "Answers to /next with no eligible customer.")
+LONG_POLLS = Counter(
+    "nextcall_next_long_polls_total",
+    "Answers to /next that were allowed to wait (wait_seconds > 0), by how they ended.",
+    ["status"],  # claimed | empty
+)
 OUTCOMES = Counter("nextcall_outcomes_total", "Outcomes registered, by outcome code.", ["code"])
 ATTEMPTS = Counter("nextcall_attempts_total", "Attempts registered, by kind.", ["kind"])
 STALE_WRITES = Counter(

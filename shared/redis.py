@@ -10,15 +10,26 @@ from redis.exceptions import ConnectionError, TimeoutError
 from shared.settings import Settings
 
 
-def create_redis(settings: Settings, *, process_name: str, url: str | None = None) -> Redis:
-    """A client that names itself (visible in CLIENT LIST), times out and retries briefly."""
+def create_redis(
+    settings: Settings,
+    *,
+    process_name: str,
+    url: str | None = None,
+    socket_timeout_s: float | None = None,
+    max_connections: int | None = None,
+) -> Redis:
+    """A client that names itself (visible in CLIENT LIST), times out and retries briefly.
+
+    `socket_timeout_s` and `max_connections` override the settings, for a client whose
+    commands block on purpose (XREAD BLOCK) longer than a request may wait.
+    """
     return Redis.from_url(
         url or settings.redis_url or embedded_redis_url(settings),
         decode_responses=True,
         client_name=f"nextcall-{process_name}",
-        socket_timeout=settings.redis_socket_timeout_s,
+        socket_timeout=socket_timeout_s or settings.redis_socket_timeout_s,
         socket_connect_timeout=settings.redis_socket_timeout_s,
-        max_connections=settings.redis_max_connections,
+        max_connections=max_connections or settings.redis_max_connections,
         retry=Retry(ExponentialBackoff(cap=0.5, base=0.02), retries=3),
         retry_on_error=[ConnectionError, TimeoutError],
         health_check_interval=30,

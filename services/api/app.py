@@ -9,6 +9,8 @@ from fastapi.responses import JSONResponse
 
 from services.api.assignments.cache import AssignmentCache
 from services.api.errors import install_error_handlers
+from services.api.live.events import StreamHub
+from services.api.live.waker import Waker
 from services.api.resources import Resources
 from services.api.routers import api_router, ops_router
 from shared.db import create_engine, create_sessionmaker
@@ -23,16 +25,34 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings, process_name="api")
         redis = create_redis(settings, process_name="api")
+        # Event streams block in XREAD up to the keep-alive: their own client and pool, with a
+        # longer read timeout, at most one connection per open stream.
+        stream_redis = create_redis(
+            settings,
+            process_name="api-streams",
+            socket_timeout_s=settings.sse_keepalive_s + settings.redis_socket_timeout_s,
+            max_connections=settings.sse_max_streams + 4,
+        )
+        waker = Waker(redis)
         app.state.resources = Resources(
             settings=settings,
             engine=engine,
             sessionmaker=create_sessionmaker(engine),
             redis=redis,
             assignments=AssignmentCache(ttl_s=settings.assignment_cache_ttl_s),
+            waker=waker,
+            streams=StreamHub(
+                stream_redis,
+                limit=settings.sse_max_streams,
+                keepalive_s=settings.sse_keepalive_s,
+            ),
         )
+        await waker.start(ready_timeout_s=settings.redis_socket_timeout_s)
         try:
             yield
         finally:
+            await waker.stop()
+            await stream_redis.aclose()
             await redis.aclose()
             await engine.dispose()
 

@@ -9,6 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from services.api.assignments.cache import AssignmentCache
 from services.api.auth.cache import PrincipalCache
+from services.api.live.events import StreamHub
+from services.api.live.waker import Waker
 from shared.db import unit_of_work
 from shared.settings import Settings
 
@@ -20,6 +22,10 @@ class Resources:
     sessionmaker: async_sessionmaker[AsyncSession]
     redis: Redis
     assignments: AssignmentCache
+    # Wakes this process's long polls of /next: one pub/sub connection for all of them.
+    waker: Waker
+    # Server-sent event streams: their own Redis client (reads block), and their bound.
+    streams: StreamHub
     principals: PrincipalCache = field(default_factory=PrincipalCache)
 
     @asynccontextmanager

@@ -9,6 +9,7 @@ from services.api.customers.router import router as customers_router
 from services.api.flows.router import router as flows_router
 from services.api.followups.router import router as followups_router
 from services.api.health.router import router as health_router
+from services.api.live.router import router as live_router
 from services.api.metrics.router import router as metrics_router
 from services.api.moves.router import router as moves_router
 from services.api.my_work.router import router as my_work_router
@@ -30,3 +31,4 @@ api_router.include_router(customers_router)
 api_router.include_router(my_work_router)
 api_router.include_router(followups_router)
 api_router.include_router(moves_router)
+api_router.include_router(live_router)

@@ -67,7 +67,13 @@ async def _run_scheduler(settings: Settings, stop: threading.Event) -> None:
     engine = create_engine(settings, process_name="scheduler")
     redis = create_redis(settings, process_name="scheduler")
     try:
-        scheduler = Scheduler(sessionmaker=create_sessionmaker(engine), redis=redis)
+        scheduler = Scheduler(
+            sessionmaker=create_sessionmaker(engine),
+            redis=redis,
+            stream_window=settings.stream_window,
+            stats_interval_s=settings.live_stats_interval_s,
+            lease_warning_s=settings.lease_warning_s,
+        )
         await scheduler.run(interval_s=settings.scheduler_interval_s, stop=stop)
     finally:
         await redis.aclose()

@@ -1,15 +1,24 @@
-"""The worker's tick: return expired leases, end cooldowns, wake agents waiting for work.
+"""The worker's tick: return expired leases, end cooldowns, wake agents waiting for work,
+and feed the live event streams.
 
 Every claim sweeps its own assignment too; the tick makes sure an assignment nobody asks for
 still returns its leases, and that waiting agents hear when a customer becomes eligible
 (rule 13: woken as soon as one is free; rule 20: shared follow-ups served within 1 s).
+
+It also writes the once-only events of the live streams (docs/decisions/006-live.md):
+`followup_due` (a personal follow-up came due) and `lease_expiring` (a lease ends within the
+warning time) to the user's stream, and `stats` of every watched assignment to the
+assignment's stream. Several worker replicas tick side by side; each of these events is
+claimed first with SET NX PX, so exactly one replica writes it.
 """
 
 import asyncio
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
 
 from redis.asyncio import Redis
 from sqlalchemy import select
@@ -17,9 +26,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.queue import AssignmentQueue
 from services.queue.engine import SWEEP_BATCH, now_ms
-from shared import metrics
-from shared.broadcast import assignment_channel, eligible_message
+from shared import metrics, streams
+from shared.broadcast import publish_eligible
 from shared.models import Assignment
+from shared.streams import Activity, EventType
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +41,14 @@ CONCURRENCY = 32
 MAX_ROUNDS = 20
 # After a failed tick (Redis or the database away) wait longer each time, up to this.
 MAX_BACKOFF_S = 5.0
+# Defaults of the live streams (production passes the settings of the same names).
+STATS_INTERVAL_S = 2.0
+LEASE_WARNING_S = 30.0
+# Personal follow-ups announced per owner, assignment and tick at most.
+ANNOUNCE_BATCH = 100
+# How long a replica's claim on a once-only event is kept: longer than any two replicas' ticks
+# can disagree about which tick an event falls in.
+ONCE_TTL_MS = 10 * 60 * 1000
 
 # RQ forks a work-horse while this thread may be recording a metric. prometheus_client's
 # multiprocess values share one lock, and a child forked while it is held would hang at its
@@ -44,6 +62,8 @@ class TickResult:
     leases_returned: int
     cooldowns_ended: int
     woken: tuple[int, ...]  # assignments told that a customer became eligible
+    announced: int = 0  # followup_due and lease_expiring events written to user streams
+    stats: tuple[int, ...] = ()  # assignments whose stats were written
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +72,31 @@ class _Swept:
     leases_returned: int
     cooldowns_ended: int
     woken: bool
+    announced: int = 0
+    stats: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Notice:
+    """A once-only event for one user's stream, claimed under `claim` before it is written."""
+
+    claim: str
+    user_id: int
+    type: EventType
+    data: dict[str, Any]
+
+
+@dataclass(slots=True)
+class _Look:
+    """What changed in one assignment in (since, now]: due follow-ups and nearing expiries."""
+
+    shared_due: bool = False
+    personal_due: bool = False
+    notices: list[_Notice] = field(default_factory=list)
+
+
+def _iso(ms: float) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat()
 
 
 class Scheduler:
@@ -63,13 +108,20 @@ class Scheduler:
         sessionmaker: async_sessionmaker[AsyncSession],
         redis: Redis,
         refresh_s: float = ASSIGNMENT_REFRESH_S,
+        stream_window: int = streams.DEFAULT_WINDOW,
+        stats_interval_s: float = STATS_INTERVAL_S,
+        lease_warning_s: float = LEASE_WARNING_S,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.redis = redis
         self.refresh_s = refresh_s
+        self.stream_window = stream_window
+        self.stats_ms = max(1, int(stats_interval_s * 1000))
+        self.lease_warning_ms = int(lease_warning_s * 1000)
         self._ids: list[int] = []
         self._ids_until = 0.0
         self._last_tick_ms: int | None = None
+        self._stats_slot: int | None = None
 
     async def assignment_ids(self) -> list[int]:
         """The active assignments, read from the database at most every `refresh_s`."""
@@ -88,13 +140,18 @@ class Scheduler:
         since = self._last_tick_ms if self._last_tick_ms is not None else at - interval_ms
         ids = await self.assignment_ids()
         limit = asyncio.Semaphore(CONCURRENCY)
+        slot = at // self.stats_ms
+        stats_slot = slot if slot != self._stats_slot else None
 
         async def one(assignment_id: int) -> _Swept:
             async with limit:
-                return await self.sweep_assignment(assignment_id, now=at, since=since)
+                return await self.sweep_assignment(
+                    assignment_id, now=at, since=since, stats_slot=stats_slot
+                )
 
         swept = await asyncio.gather(*(one(i) for i in ids))
         self._last_tick_ms = at
+        self._stats_slot = slot
         returned = sum(s.leases_returned for s in swept)
         if returned:
             with FORK_GUARD:
@@ -104,10 +161,15 @@ class Scheduler:
             leases_returned=returned,
             cooldowns_ended=sum(s.cooldowns_ended for s in swept),
             woken=tuple(s.assignment_id for s in swept if s.woken),
+            announced=sum(s.announced for s in swept),
+            stats=tuple(s.assignment_id for s in swept if s.stats),
         )
 
-    async def sweep_assignment(self, assignment_id: int, *, now: int, since: int) -> _Swept:
-        """Sweep one queue; publish "eligible" if that or a due follow-up freed a customer."""
+    async def sweep_assignment(
+        self, assignment_id: int, *, now: int, since: int, stats_slot: int | None = None
+    ) -> _Swept:
+        """Sweep one queue; publish "eligible" if that or a due follow-up freed a customer;
+        write the live events of (since, now], and the stats when `stats_slot` is given."""
         queue = AssignmentQueue(self.redis, assignment_id)
         returned = ended = 0
         for _ in range(MAX_ROUNDS):
@@ -116,25 +178,131 @@ class Scheduler:
             ended += cooldowns
             if leases < SWEEP_BATCH and cooldowns < SWEEP_BATCH:
                 break
-        woken = bool(returned or ended) or await self._followup_due(queue, since=since, now=now)
+        look = await self._look(queue, since=since, now=now)
+        woken = bool(returned or ended or look.shared_due or look.personal_due)
         if woken:
-            await self.redis.publish(
-                assignment_channel(assignment_id), eligible_message(assignment_id)
-            )
+            await publish_eligible(self.redis, assignment_id)
+        announced = await self._announce(assignment_id, look.notices)
+        stats = stats_slot is not None and await self._stats(queue, slot=stats_slot, now=now)
         if returned:
             log.info("scheduler.leases_returned assignment_id=%d count=%d", assignment_id, returned)
-        return _Swept(assignment_id, returned, ended, woken)
+        return _Swept(assignment_id, returned, ended, woken, announced, stats)
 
-    async def _followup_due(self, queue: AssignmentQueue, *, since: int, now: int) -> bool:
-        """Did a shared follow-up become due in (since, now]? One O(log n) range per segment."""
-        segments = await self.redis.smembers(queue.key("segs"))
-        if not segments:
-            return False
+    async def _look(self, queue: AssignmentQueue, *, since: int, now: int) -> _Look:
+        """Follow-ups that came due in (since, now] and leases that come within the warning
+        time of their end in that interval: two round trips, O(log n) ranges each."""
+        warn = self.lease_warning_ms
         async with self.redis.pipeline(transaction=False) as pipe:
-            for segment in map(str, segments):
+            pipe.smembers(queue.key("segs"))
+            pipe.smembers(queue.key("owners"))
+            pipe.zrangebyscore(queue.key("lease"), f"({since + warn}", now + warn, withscores=True)
+            segs, owners_raw, expiring_raw = await pipe.execute()
+        segments = sorted(map(str, segs))
+        owners = sorted(map(str, owners_raw))
+        expiring: list[tuple[str, float]] = [(str(c), float(e)) for c, e in expiring_raw]
+        look = _Look()
+        if not (segments or owners or expiring):
+            return look
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for segment in segments:
                 pipe.zrangebyscore(queue.key(f"sfu:{segment}"), f"({since}", now, start=0, num=1)
-            found = await pipe.execute()
-        return any(found)
+            for owner in owners:
+                pipe.zrangebyscore(
+                    queue.key(f"pfu:{owner}"),
+                    f"({since}",
+                    now,
+                    start=0,
+                    num=ANNOUNCE_BATCH,
+                    withscores=True,
+                )
+            if expiring:
+                pipe.hmget(queue.key("holder"), [cid for cid, _ in expiring])
+            found: list[Any] = await pipe.execute()
+        shared = found[: len(segments)]
+        personal = found[len(segments) : len(segments) + len(owners)]
+        look.shared_due = any(shared)
+        look.personal_due = any(personal)
+        a = queue.assignment_id
+        for owner, due in zip(owners, personal, strict=True):
+            for cid, due_ms in due:
+                look.notices.append(
+                    _Notice(
+                        f"fu:{cid}:{int(due_ms)}",
+                        int(owner),
+                        EventType.followup_due,
+                        {"assignment_id": a, "customer_id": int(cid), "due_at": _iso(due_ms)},
+                    )
+                )
+        holders = found[-1] if expiring else []
+        for (cid, expiry), holder in zip(expiring, holders, strict=True):
+            if holder is None:
+                continue  # returned meanwhile
+            user_id, token = str(holder).split("|", 1)
+            look.notices.append(
+                _Notice(
+                    f"le:{cid}:{token}:{int(expiry)}",
+                    int(user_id),
+                    EventType.lease_expiring,
+                    {"assignment_id": a, "customer_id": int(cid), "expires_at": _iso(expiry)},
+                )
+            )
+        return look
+
+    async def _announce(self, assignment_id: int, notices: list[_Notice]) -> int:
+        """Claim each notice (SET NX PX: one replica wins) and write the won ones."""
+        if not notices:
+            return 0
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for notice in notices:
+                pipe.set(
+                    streams.once_key(assignment_id, notice.claim), "1", nx=True, px=ONCE_TTL_MS
+                )
+            won = [n for n, ok in zip(notices, await pipe.execute(), strict=True) if ok]
+        if won:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for notice in won:
+                    streams.add(
+                        pipe,
+                        streams.user_stream(notice.user_id),
+                        notice.type,
+                        notice.data,
+                        window=self.stream_window,
+                    )
+                await pipe.execute()
+        return len(won)
+
+    async def _stats(self, queue: AssignmentQueue, *, slot: int, now: int) -> bool:
+        """The assignment's stats, if someone watches its stream and no replica wrote them
+        for this interval yet."""
+        a = queue.assignment_id
+        if not await self.redis.exists(streams.watched_key(a)):
+            return False
+        claimed = await self.redis.set(
+            streams.once_key(a, f"stats:{slot}"), "1", nx=True, px=self.stats_ms * 5
+        )
+        if not claimed:
+            return False
+        depth = await queue.depth()
+        held = depth.pop("held")
+        data = {
+            "assignment_id": a,
+            "at": _iso(now),
+            "depth": depth,
+            "waiting": depth["free"] + depth["cool"] + depth["sfu"] + depth["pfu"],
+            "leases_held": held,
+            "outcomes_last_minute": await streams.activity_last_minute(
+                self.redis, a, Activity.outcomes, at_ms=now
+            ),
+            "attempts_last_minute": await streams.activity_last_minute(
+                self.redis, a, Activity.attempts, at_ms=now
+            ),
+        }
+        async with self.redis.pipeline(transaction=False) as pipe:
+            streams.add(
+                pipe, streams.assignment_stream(a), EventType.stats, data, window=self.stream_window
+            )
+            await pipe.execute()
+        return True
 
     async def run(self, *, interval_s: float, stop: threading.Event) -> None:
         """Tick every `interval_s` until `stop` is set; a failed tick is logged, not fatal."""

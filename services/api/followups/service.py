@@ -10,6 +10,7 @@ from services.api.followups.schemas import FollowUpChange, FollowUpChanged
 from services.api.resources import Resources
 from services.api.work.cards import load_card, membership_out
 from services.queue import AssignmentQueue
+from shared.broadcast import publish_eligible
 from shared.models import Assignment, Event, EventKind, FollowUpKind, Permission, User
 from shared.moving import flow_of
 from shared.placement import load_queue_facts
@@ -81,6 +82,7 @@ async def change_follow_up(
     except StaleDataError as exc:
         raise Conflict("the customer changed meanwhile; nothing was written") from exc
     await AssignmentQueue(res.redis, membership.assignment_id).place_sources(facts)
+    await publish_eligible(res.redis, membership.assignment_id)  # due now, or waiters re-time
     return result
 
 

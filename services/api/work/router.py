@@ -2,9 +2,10 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Request, Response
 
 from services.api.deps import Agent, Extended, Res
+from services.api.live.disconnect import unless_disconnected
 from services.api.work import service
 from services.api.work.schemas import (
     AttemptRequest,
@@ -21,16 +22,32 @@ from services.api.work.schemas import (
 router = APIRouter(tags=["work"])
 
 
+# Logged for a long poll whose client went away before the answer (nobody receives it).
+CLIENT_CLOSED_REQUEST = 499
+
+
 @router.post("/assignments/{assignment_id}/next", response_model=CardOut | EmptyOut)
 async def next_customer(
     assignment_id: int,
+    request: Request,
     resources: Res,
     agent: Agent,
     body: Annotated[NextRequest | None, Body()] = None,
-) -> CardOut | EmptyOut:
-    """The next right customer, leased to you; or why there is none and when there will be."""
+) -> CardOut | EmptyOut | Response:
+    """The next right customer, leased to you; or why there is none and when there will be.
+
+    With `wait_seconds`, an empty answer waits up to that long and returns the moment a
+    customer becomes eligible (long poll).
+    """
     segment_id = body.segment_id if body else None
-    return await service.next_customer(resources, agent, assignment_id, segment_id=segment_id)
+    wait_seconds = body.wait_seconds if body else 0
+    work = service.next_customer(
+        resources, agent, assignment_id, segment_id=segment_id, wait_seconds=wait_seconds
+    )
+    if not wait_seconds:
+        return await work
+    answer = await unless_disconnected(request, work)
+    return Response(status_code=CLIENT_CLOSED_REQUEST) if answer is None else answer
 
 
 @router.post("/customers/{customer_id}/select", response_model=CardOut)

@@ -6,9 +6,19 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+# The longest a /next may wait for a customer (long poll).
+MAX_WAIT_SECONDS = 30
+
 
 class NextRequest(BaseModel):
     segment_id: int | None = Field(default=None, description="Only this segment; none = any.")
+    wait_seconds: int = Field(
+        default=0,
+        ge=0,
+        le=MAX_WAIT_SECONDS,
+        description="When no customer is eligible, wait up to this long for one (long poll) "
+        "and answer the moment one is; 0 answers at once.",
+    )
 
 
 class LeaseBody(BaseModel):

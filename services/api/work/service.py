@@ -5,6 +5,7 @@ database first, at the version the agent was handed; only after the commit does 
 the customer's new place.
 """
 
+import asyncio
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -35,9 +36,11 @@ from services.queue import (
     HeldByOther,
     NotHolder,
     NotInQueue,
+    Placement,
     compute_placement,
 )
 from shared import metrics
+from shared.broadcast import assignment_channel, eligible_message, publish_eligible
 from shared.flows import FollowUpRule, StateKind
 from shared.models import (
     Customer,
@@ -49,6 +52,7 @@ from shared.models import (
     User,
 )
 from shared.placement import blocked_among, queue_facts
+from shared.streams import Activity, count_activity
 
 # Applies an attempt or outcome to the membership and returns the event that records it.
 Apply = Callable[[Membership, AssignmentConfig, datetime], Event]
@@ -57,6 +61,11 @@ Apply = Callable[[Membership, AssignmentConfig, datetime], Event]
 MAX_REPAIRS = 3
 # A no-answer on a customer with a personal follow-up pushes the follow-up at least this far.
 MIN_FOLLOWUP_RETRY = timedelta(minutes=15)
+# A waiting /next claims again at least this often, woken or not: pub/sub is at most once.
+RECHECK_S = 5.0
+# ... and pauses at least this long after an empty answer, so a stale "next eligible" time
+# cannot make it spin.
+MIN_PAUSE_S = 0.02
 
 
 async def _config(res: Resources, assignment_id: int, principal: Principal) -> AssignmentConfig:
@@ -74,8 +83,60 @@ async def _config(res: Resources, assignment_id: int, principal: Principal) -> A
 
 
 async def next_customer(
-    res: Resources, principal: Principal, assignment_id: int, *, segment_id: int | None
+    res: Resources,
+    principal: Principal,
+    assignment_id: int,
+    *,
+    segment_id: int | None,
+    wait_seconds: int = 0,
 ) -> CardOut | EmptyOut:
+    """The next right customer; with `wait_seconds`, wait that long for one (rule 13).
+
+    A waiting request holds neither a database nor a Redis connection: it waits on this
+    process's Waker, woken by an "eligible" message for the assignment, at the empty answer's
+    `next_eligible_at`, or every RECHECK_S, and then claims again.
+    """
+    if wait_seconds <= 0:
+        answer = await _next_once(res, principal, assignment_id, segment_id)
+    else:
+        answer = await _next_waiting(res, principal, assignment_id, segment_id, wait_seconds)
+    if isinstance(answer, EmptyOut):
+        metrics.EMPTY_ANSWERS.inc()
+    return answer
+
+
+async def _next_waiting(
+    res: Resources,
+    principal: Principal,
+    assignment_id: int,
+    segment_id: int | None,
+    wait_seconds: int,
+) -> CardOut | EmptyOut:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait_seconds
+    with res.waker.watch(assignment_id) as watch:
+        while True:
+            watch.arm()  # before the claim: a wake-up during it is not lost
+            answer = await _next_once(res, principal, assignment_id, segment_id)
+            left = deadline - loop.time()
+            if isinstance(answer, CardOut) or left <= 0:
+                metrics.LONG_POLLS.labels(answer.status).inc()
+                return answer
+            await watch.wait(_pause(answer, left))
+
+
+def _pause(empty: EmptyOut, left: float) -> float:
+    pause = min(left, RECHECK_S)
+    if empty.next_eligible_at is not None:
+        until = (empty.next_eligible_at - datetime.now(UTC)).total_seconds()
+        pause = min(pause, max(until, MIN_PAUSE_S))
+    return pause
+
+
+async def _next_once(
+    res: Resources, principal: Principal, assignment_id: int, segment_id: int | None
+) -> CardOut | EmptyOut:
+    """One claim (repaired at most MAX_REPAIRS times): a card, or why there is none."""
     started = time.perf_counter()
     config = await _config(res, assignment_id, principal)
     if segment_id is not None and segment_id not in config.segment_ids:
@@ -92,9 +153,10 @@ async def next_customer(
             open_time_zones=config.open_time_zones(now),
         )
         if previous is not None:
-            await AssignmentQueue(res.redis, previous).release_agent(principal.user_id)
+            left = await AssignmentQueue(res.redis, previous).release_agent(principal.user_id)
+            if left is not None:
+                await publish_eligible(res.redis, previous)
         if isinstance(result, Empty):
-            metrics.EMPTY_ANSWERS.inc()
             return _empty_out(result)
         async with res.sessionmaker() as session:
             row = await load_card(session, result.customer_id, tenant_id=principal.tenant_id)
@@ -274,6 +336,8 @@ async def release(
         if force:
             raise Conflict("nobody holds this customer") from exc
         raise await _stale(res, principal, exc) from exc
+    # Back home as it was: if that is a place /next serves, a waiting colleague gets it now.
+    await publish_eligible(res.redis, membership.assignment_id)
     if force:
         async with res.session() as session:
             session.add(
@@ -333,7 +397,14 @@ async def register_attempt(
 
     owner_check = body.owner_id if body.kind == AttemptKind.call_back_later else None
     return await _write(
-        res, principal, customer_id, body.lease_id, body.version, apply, owner_check
+        res,
+        principal,
+        customer_id,
+        body.lease_id,
+        body.version,
+        apply,
+        owner_check,
+        activity=Activity.attempts,
     )
 
 
@@ -382,7 +453,14 @@ async def register_outcome(
         )
 
     return await _write(
-        res, principal, customer_id, body.lease_id, body.version, apply, body.follow_up_owner_id
+        res,
+        principal,
+        customer_id,
+        body.lease_id,
+        body.version,
+        apply,
+        body.follow_up_owner_id,
+        activity=Activity.outcomes,
     )
 
 
@@ -418,8 +496,14 @@ async def _write(
     version: int,
     apply: Apply,
     owner_id: int | None,
+    *,
+    activity: Activity,
 ) -> WriteResult:
-    """The holder's write: check the lease, write at the handed version, then settle Redis."""
+    """The holder's write: check the lease, write at the handed version, then settle Redis.
+
+    After the settle, one more round trip counts the write for the assignment's live stats
+    and, when the customer's new place is one /next serves now, wakes waiting agents.
+    """
     membership, customer, config = await _membership_and_config(res, principal, customer_id)
     queue = AssignmentQueue(res.redis, membership.assignment_id)
     try:
@@ -459,10 +543,24 @@ async def _write(
     except StaleDataError as exc:
         metrics.STALE_WRITES.inc()
         raise Conflict("customer changed while you wrote; nothing was written") from exc
+    at = int(time.time() * 1000)
+    placement = compute_placement(facts, now_ms=at)
     await queue.settle(
-        customer_id,
-        user_id=principal.user_id,
-        lease_token=lease_id,
-        placement=compute_placement(facts, now_ms=int(time.time() * 1000)),
+        customer_id, user_id=principal.user_id, lease_token=lease_id, placement=placement
     )
+    async with res.redis.pipeline(transaction=False) as pipe:
+        count_activity(pipe, membership.assignment_id, activity, at_ms=at)
+        if _servable_now(placement, at):
+            pipe.publish(
+                assignment_channel(membership.assignment_id),
+                eligible_message(membership.assignment_id),
+            )
+        await pipe.execute()
     return result
+
+
+def _servable_now(placement: Placement, at_ms: int) -> bool:
+    """Would /next hand this customer out now (free, or a follow-up that is due)?"""
+    if placement.kind == "free":
+        return True
+    return placement.kind in ("sfu", "pfu") and (placement.due_ms or 0) <= at_ms

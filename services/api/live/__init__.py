@@ -1,0 +1,1 @@
+"""Live: long polls of /next are woken here; server-sent event streams."""
