@@ -139,6 +139,9 @@ def _api(args: argparse.Namespace, settings: Settings) -> int:
             port=args.port,
             workers=args.workers,
             proxy_headers=True,
+            # Long polls end within 30 s and event streams would never end by themselves:
+            # give requests in flight this long after SIGTERM, then close them.
+            timeout_graceful_shutdown=35,
         )
     return 0
 

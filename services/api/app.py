@@ -11,6 +11,7 @@ from services.api.assignments.cache import AssignmentCache
 from services.api.errors import install_error_handlers
 from services.api.live.events import StreamHub
 from services.api.live.waker import Waker
+from services.api.middleware import BodySizeLimit
 from services.api.resources import Resources
 from services.api.routers import api_router, ops_router
 from shared.db import create_engine, create_sessionmaker
@@ -72,14 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ]
         return JSONResponse({"detail": "invalid request", "errors": errors}, status_code=422)
 
-    @app.middleware("http")
-    async def _limit_body(request: Request, call_next):  # type: ignore[no-untyped-def]
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > settings.max_body_bytes:
-            return JSONResponse(
-                {"detail": f"request body over {settings.max_body_bytes} bytes"}, status_code=413
-            )
-        return await call_next(request)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
 
     app.include_router(ops_router)
     app.include_router(api_router, prefix="/v1")

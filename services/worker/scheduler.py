@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.queue import AssignmentQueue
 from services.queue.engine import SWEEP_BATCH, now_ms
+from services.worker.jobs.followups import fall_back_passed_followups
 from shared import metrics, streams
 from shared.broadcast import publish_eligible
 from shared.models import Assignment
@@ -54,6 +55,11 @@ ONCE_TTL_MS = 10 * 60 * 1000
 # multiprocess values share one lock, and a child forked while it is held would hang at its
 # first metric; services/worker/main.py holds this guard across every fork().
 FORK_GUARD = threading.Lock()
+
+
+# Personal follow-ups passed by more than an assignment's limit fall back to shared at most
+# this long after they qualify: the limit itself is counted in minutes.
+FALLBACK_INTERVAL_S = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,14 +310,28 @@ class Scheduler:
             await pipe.execute()
         return True
 
+    async def fall_back(self, *, now: int | None = None) -> int:
+        """Rule 22's fallback, run by one replica per FALLBACK_INTERVAL_S."""
+        at = now_ms() if now is None else now
+        slot = at // (FALLBACK_INTERVAL_S * 1000)
+        if not await self.redis.set(
+            f"nc:once:fallback:{slot}", "1", nx=True, px=FALLBACK_INTERVAL_S * 2000
+        ):
+            return 0
+        return await fall_back_passed_followups(sessionmaker=self.sessionmaker, redis=self.redis)
+
     async def run(self, *, interval_s: float, stop: threading.Event) -> None:
         """Tick every `interval_s` until `stop` is set; a failed tick is logged, not fatal."""
         log.info("scheduler.started interval_s=%s", interval_s)
         failures = 0
+        next_fallback = 0.0
         while not stop.is_set():
             started = time.monotonic()
             try:
                 await self.tick(interval_ms=int(interval_s * 1000))
+                if started >= next_fallback:
+                    next_fallback = started + FALLBACK_INTERVAL_S
+                    await self.fall_back()
                 failures = 0
             except Exception:
                 failures += 1

@@ -17,6 +17,7 @@ from services.api.customers.enqueue import enqueue_import
 from services.api.errors import ApiError, NotFound, Unprocessable
 from services.api.resources import Resources
 from shared import importing
+from shared.broadcast import publish_eligible
 from shared.importing import ImportFormat, ImportSource
 from shared.models import Assignment, ImportJob, ImportStatus
 
@@ -151,6 +152,7 @@ async def import_inline(
     async def place(customer_ids: list[int]) -> None:
         async with resources.sessionmaker() as session:
             await place_customers(session, resources.redis, assignment, customer_ids=customer_ids)
+        await publish_eligible(resources.redis, assignment.id)
 
     await importing.run_import(
         resources.sessionmaker, job.id, source=source, on_batch_committed=place

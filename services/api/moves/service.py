@@ -11,7 +11,7 @@ from services.api.moves.schemas import BulkJobOut, MovedOut, MoveOne, MoveSelect
 from services.api.resources import Resources
 from services.api.work.cards import membership_out
 from services.queue import AssignmentQueue, transfer
-from shared.broadcast import assignment_channel, eligible_message
+from shared.broadcast import publish_eligible
 from shared.jobqueue import enqueue
 from shared.models import (
     Assignment,
@@ -25,6 +25,7 @@ from shared.models import (
 from shared.moving import flow_of, move_memberships
 from shared.placement import load_queue_facts
 from shared.settings import Settings
+from shared.streams import announce_moved_in
 
 MOVE_JOB = "services.worker.jobs.moves.run_move"
 MOVE_JOB_TIMEOUT_S = 3600
@@ -80,7 +81,8 @@ async def move_one(
             target=AssignmentQueue(res.redis, target.id),
             sources=facts,
         )
-        await res.redis.publish(assignment_channel(target.id), eligible_message(target.id))
+        await publish_eligible(res.redis, target.id)
+        await announce_moved_in(res.redis, target.id, [m.customer_id for m in moved])
     res.assignments.forget(target.id)
     return result
 

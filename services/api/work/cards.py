@@ -1,9 +1,10 @@
 """Reading a customer's card: one primary-key query for the customer and its membership."""
 
 from datetime import UTC, datetime
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from services.api.assignments.cache import AssignmentConfig
 from services.api.work.schemas import (
@@ -15,6 +16,72 @@ from services.api.work.schemas import (
 )
 from shared.flows import FlowSpec
 from shared.models import Customer, Membership
+
+
+class MembershipView(NamedTuple):
+    """A membership read as plain columns: what /next needs, without an ORM object."""
+
+    id: int
+    tenant_id: int
+    customer_id: int
+    assignment_id: int
+    segment_id: int | None
+    state: str
+    state_set_by: str
+    state_set_by_user_id: int | None
+    state_set_at: datetime | None
+    attempts: int
+    last_attempt_at: datetime | None
+    followup_at: datetime | None
+    followup_kind: str | None
+    followup_owner_id: int | None
+    version: int
+
+
+class CustomerView(NamedTuple):
+    id: int
+    external_id: str
+    first_name: str
+    last_name: str
+    phone_1: str | None
+    phone_2: str | None
+    phone_3: str | None
+    email: str | None
+    language: str | None
+    time_zone: str | None
+    custom: dict[str, Any]
+
+    @property
+    def phones(self) -> list[str]:
+        return [p for p in (self.phone_1, self.phone_2, self.phone_3) if p]
+
+
+_CARD_COLUMNS = (
+    *(getattr(Membership, name) for name in MembershipView._fields),
+    *(getattr(Customer, name) for name in CustomerView._fields),
+)
+_SPLIT = len(MembershipView._fields)
+
+
+async def read_card(
+    engine: AsyncEngine, customer_id: int, *, tenant_id: int
+) -> tuple[MembershipView, CustomerView] | None:
+    """The hot path's one primary-key read: plain columns, outside any transaction.
+
+    AUTOCOMMIT sends no BEGIN and no ROLLBACK around the single SELECT (with psycopg it is a
+    client-side switch), so the read costs one round trip.
+    """
+    query = (
+        select(*_CARD_COLUMNS)
+        .join(Customer, Customer.id == Membership.customer_id)
+        .where(Membership.customer_id == customer_id, Membership.tenant_id == tenant_id)
+    )
+    async with engine.connect() as conn:
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        row = (await conn.execute(query)).one_or_none()
+    if row is None:
+        return None
+    return MembershipView(*row[:_SPLIT]), CustomerView(*row[_SPLIT:])
 
 
 async def load_card(
@@ -29,7 +96,7 @@ async def load_card(
     return None if row is None else (row[0], row[1])
 
 
-def customer_out(customer: Customer) -> CustomerOut:
+def customer_out(customer: Customer | CustomerView) -> CustomerOut:
     return CustomerOut(
         id=customer.id,
         external_id=customer.external_id,
@@ -43,7 +110,7 @@ def customer_out(customer: Customer) -> CustomerOut:
     )
 
 
-def membership_out(membership: Membership, flow: FlowSpec) -> MembershipOut:
+def membership_out(membership: Membership | MembershipView, flow: FlowSpec) -> MembershipOut:
     return MembershipOut(
         assignment_id=membership.assignment_id,
         segment_id=membership.segment_id,
@@ -62,8 +129,8 @@ def membership_out(membership: Membership, flow: FlowSpec) -> MembershipOut:
 
 
 def card_out(
-    membership: Membership,
-    customer: Customer,
+    membership: Membership | MembershipView,
+    customer: Customer | CustomerView,
     config: AssignmentConfig,
     *,
     source: str,

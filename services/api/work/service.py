@@ -17,7 +17,14 @@ from services.api.assignments.cache import AssignmentConfig
 from services.api.auth.cache import Principal
 from services.api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from services.api.resources import Resources
-from services.api.work.cards import card_out, load_card, membership_out
+from services.api.work.cards import (
+    CustomerView,
+    MembershipView,
+    card_out,
+    load_card,
+    membership_out,
+    read_card,
+)
 from services.api.work.schemas import (
     AttemptKind,
     AttemptRequest,
@@ -158,8 +165,7 @@ async def _next_once(
                 await publish_eligible(res.redis, previous)
         if isinstance(result, Empty):
             return _empty_out(result)
-        async with res.sessionmaker() as session:
-            row = await load_card(session, result.customer_id, tenant_id=principal.tenant_id)
+        row = await read_card(res.engine, result.customer_id, tenant_id=principal.tenant_id)
         if row is None or row[0].assignment_id != assignment_id:
             metrics.QUEUE_REPAIRS.inc()
             await queue.remove([result.customer_id])
@@ -183,7 +189,7 @@ async def _next_once(
 
 
 def _servable(
-    membership: Membership, customer: Customer, config: AssignmentConfig, now: datetime
+    membership: MembershipView, customer: CustomerView, config: AssignmentConfig, now: datetime
 ) -> bool:
     """Does the database agree that this customer may be served now?"""
     facts = queue_facts(membership, customer, config.assignment, config.flow)
@@ -198,8 +204,8 @@ def _servable(
 async def _replace(
     res: Resources,
     queue: AssignmentQueue,
-    membership: Membership,
-    customer: Customer,
+    membership: MembershipView,
+    customer: CustomerView,
     config: AssignmentConfig,
     claimed: Claimed,
     user_id: int,

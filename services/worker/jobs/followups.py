@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.queue import AssignmentQueue
-from shared.broadcast import assignment_channel, eligible_message
+from shared.broadcast import publish_eligible
 from shared.models import Assignment, Event, EventKind, FollowUpKind, Membership
 from shared.moving import flow_of
 from shared.placement import load_queue_facts
@@ -77,8 +77,6 @@ async def fall_back_passed_followups(
                 queue = AssignmentQueue(redis, assignment.id)
                 async for batch in load_queue_facts(session, assignment, flow, customer_ids=ids):
                     await queue.place_sources(batch)
-                await redis.publish(
-                    assignment_channel(assignment.id), eligible_message(assignment.id)
-                )
+                await publish_eligible(redis, assignment.id)
                 turned += len(memberships)
     return turned

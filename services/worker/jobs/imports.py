@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.queue import AssignmentQueue
 from shared import importing
+from shared.broadcast import publish_eligible
 from shared.db import create_engine, create_sessionmaker
 from shared.models import ImportJob, ImportStatus
 from shared.placement import load_queue_facts
@@ -44,6 +45,7 @@ async def import_customers(
                 session, assignment, spec, customer_ids=customer_ids
             ):
                 await queue.place_sources(batch)
+        await publish_eligible(redis, assignment.id)
 
     progress = await importing.run_import(sessionmaker, import_id, on_batch_committed=place)
     log.info(

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.queue import AssignmentQueue, transfer
-from shared.broadcast import assignment_channel, eligible_message
+from shared.broadcast import publish_eligible
 from shared.db import create_engine, create_sessionmaker
 from shared.models import Assignment, BulkJob, BulkStatus, Customer, Membership
 from shared.moving import flow_of, move_memberships
@@ -21,6 +21,7 @@ from shared.placement import load_queue_facts
 from shared.redis import create_redis
 from shared.selection import Selection
 from shared.settings import Settings
+from shared.streams import announce_moved_in
 
 BATCH_SIZE = 1000
 
@@ -96,7 +97,8 @@ async def run_move_job(
                 target=queue,
                 sources=facts,
             )
-            await redis.publish(assignment_channel(target_id), eligible_message(target_id))
+            await publish_eligible(redis, target_id)
+            await announce_moved_in(redis, target_id, ids)
         job.status = BulkStatus.done
         job.finished_at = datetime.now(UTC)
         await session.commit()

@@ -1,0 +1,28 @@
+"""Huge payloads are refused before anything reads them."""
+
+import httpx
+from fastapi import FastAPI
+
+from tests.api.world import World
+
+
+class TestBodySizeLimit:
+    async def test_a_body_over_the_limit_is_413(self, world: World, app: FastAPI) -> None:
+        limit = app.state.resources.settings.max_body_bytes
+        r = await world.client.post(
+            f"/v1/assignments/{world.assignment.id}/imports",
+            content=b"x" * (limit + 1),
+            headers={**world.auth(world.supervisor[1]), "Content-Type": "text/csv"},
+        )
+        assert r.status_code == 413
+        assert "over" in r.json()["detail"]
+
+    async def test_a_body_under_the_limit_passes(self, world: World) -> None:
+        r = await world.next()
+        assert r.status_code == 200
+
+
+class TestNoServerErrors:
+    async def test_unknown_routes_and_methods_are_4xx(self, client: httpx.AsyncClient) -> None:
+        assert (await client.get("/v1/nothing-here")).status_code == 404
+        assert (await client.delete("/v1/my-work")).status_code in (401, 405)
