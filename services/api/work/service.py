@@ -21,7 +21,6 @@ from services.api.work.cards import (
     CustomerView,
     MembershipView,
     card_out,
-    load_card,
     membership_out,
     read_card,
 )
@@ -50,7 +49,6 @@ from shared import metrics
 from shared.broadcast import assignment_channel, eligible_message, publish_eligible
 from shared.flows import FollowUpRule, StateKind
 from shared.models import (
-    Customer,
     Event,
     EventKind,
     FollowUpKind,
@@ -253,9 +251,8 @@ def _empty_out(empty: Empty) -> EmptyOut:
 
 async def _membership_and_config(
     res: Resources, principal: Principal, customer_id: int
-) -> tuple[Membership, Customer, AssignmentConfig]:
-    async with res.sessionmaker() as session:
-        row = await load_card(session, customer_id, tenant_id=principal.tenant_id)
+) -> tuple[MembershipView, CustomerView, AssignmentConfig]:
+    row = await read_card(res.engine, customer_id, tenant_id=principal.tenant_id)
     if row is None:
         raise NotFound(f"customer {customer_id} not found or not in an assignment")
     membership, customer = row
