@@ -180,7 +180,7 @@ async def _next_once(
             customer,
             config,
             source=result.source,
-            lease_token=result.lease_token,
+            lease_token=lease_id_of(assignment_id, result.lease_token),
             lease_expires_ms=result.lease_expires_ms,
         )
     raise Conflict("the queue is being repaired; ask again")
@@ -288,7 +288,7 @@ async def select_customer(res: Resources, principal: Principal, customer_id: int
         customer,
         config,
         source="selected",
-        lease_token=claimed.lease_token,
+        lease_token=lease_id_of(membership.assignment_id, claimed.lease_token),
         lease_expires_ms=claimed.lease_expires_ms,
     )
 
@@ -304,16 +304,30 @@ async def _stale(res: Resources, principal: Principal, exc: NotHolder) -> Confli
     )
 
 
+def lease_id_of(assignment_id: int, token: str) -> str:
+    """The lease id an agent gets: "<assignment>.<token>" (tokens never contain a dot)."""
+    return f"{assignment_id}.{token}"
+
+
+def _parse_lease_id(lease_id: str) -> tuple[int, str]:
+    head, dot, token = lease_id.partition(".")
+    if not dot or not head.isdigit() or not token:
+        raise Conflict("you do not hold this customer: unknown lease id")
+    return int(head), token
+
+
 async def heartbeat(
     res: Resources, principal: Principal, customer_id: int, *, lease_id: str
 ) -> LeaseOut:
-    membership, _, config = await _membership_and_config(res, principal, customer_id)
-    queue = AssignmentQueue(res.redis, membership.assignment_id)
+    """Redis only: the lease id names its assignment, and Redis knows who holds what."""
+    assignment_id, token = _parse_lease_id(lease_id)
+    config = await _config(res, assignment_id, principal)
+    queue = AssignmentQueue(res.redis, assignment_id)
     try:
         expiry = await queue.renew(
             customer_id,
             user_id=principal.user_id,
-            lease_token=lease_id,
+            lease_token=token,
             lease_seconds=config.assignment.lease_seconds,
         )
     except NotHolder as exc:
@@ -329,25 +343,31 @@ async def release(
     lease_id: str,
     force: bool = False,
 ) -> ReleaseResult:
-    membership, _, _ = await _membership_and_config(res, principal, customer_id)
-    queue = AssignmentQueue(res.redis, membership.assignment_id)
+    if force:
+        membership, _, _ = await _membership_and_config(res, principal, customer_id)
+        assignment_id, token = membership.assignment_id, ""
+    else:
+        # Redis only, like heartbeat: the lease id names the assignment.
+        assignment_id, token = _parse_lease_id(lease_id)
+        await _config(res, assignment_id, principal)
+    queue = AssignmentQueue(res.redis, assignment_id)
     try:
         holder = await queue.release(
-            customer_id, user_id=principal.user_id, lease_token=lease_id, force=force
+            customer_id, user_id=principal.user_id, lease_token=token, force=force
         )
     except NotHolder as exc:
         if force:
             raise Conflict("nobody holds this customer") from exc
         raise await _stale(res, principal, exc) from exc
     # Back home as it was: if that is a place /next serves, a waiting colleague gets it now.
-    await publish_eligible(res.redis, membership.assignment_id)
+    await publish_eligible(res.redis, assignment_id)
     if force:
         async with res.session() as session:
             session.add(
                 Event(
                     tenant_id=principal.tenant_id,
                     customer_id=customer_id,
-                    assignment_id=membership.assignment_id,
+                    assignment_id=assignment_id,
                     user_id=principal.user_id,
                     kind=EventKind.force_released,
                     data={"holder_user_id": holder},
@@ -509,11 +529,14 @@ async def _write(
     """
     membership, customer, config = await _membership_and_config(res, principal, customer_id)
     queue = AssignmentQueue(res.redis, membership.assignment_id)
+    lease_assignment, token = _parse_lease_id(lease_id)
+    if lease_assignment != membership.assignment_id:
+        raise Conflict("you do not hold this customer: the lease is for another assignment")
     try:
         await queue.renew(
             customer_id,
             user_id=principal.user_id,
-            lease_token=lease_id,
+            lease_token=token,
             lease_seconds=config.assignment.lease_seconds,
         )
     except NotHolder as exc:
@@ -549,7 +572,7 @@ async def _write(
     at = int(time.time() * 1000)
     placement = compute_placement(facts, now_ms=at)
     await queue.settle(
-        customer_id, user_id=principal.user_id, lease_token=lease_id, placement=placement
+        customer_id, user_id=principal.user_id, lease_token=token, placement=placement
     )
     async with res.redis.pipeline(transaction=False) as pipe:
         count_activity(pipe, membership.assignment_id, activity, at_ms=at)
