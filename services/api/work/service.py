@@ -21,6 +21,7 @@ from services.api.work.cards import (
     CustomerView,
     MembershipView,
     card_out,
+    load_card,
     membership_out,
     read_card,
 )
@@ -527,26 +528,29 @@ async def _write(
     After the settle, one more round trip counts the write for the assignment's live stats
     and, when the customer's new place is one /next serves now, wakes waiting agents.
     """
-    membership, customer, config = await _membership_and_config(res, principal, customer_id)
-    queue = AssignmentQueue(res.redis, membership.assignment_id)
-    lease_assignment, token = _parse_lease_id(lease_id)
-    if lease_assignment != membership.assignment_id:
-        raise Conflict("you do not hold this customer: the lease is for another assignment")
-    try:
-        await queue.renew(
-            customer_id,
-            user_id=principal.user_id,
-            lease_token=token,
-            lease_seconds=config.assignment.lease_seconds,
-        )
-    except NotHolder as exc:
-        raise await _stale(res, principal, exc) from exc
     now = datetime.now(UTC)
     try:
         async with res.session() as session:
-            current = await session.get(Membership, membership.id, with_for_update=False)
-            if current is None or current.customer_id != customer_id:
-                raise Conflict("customer moved while you held it")
+            # One read, of the row the write updates: the ORM's version check needs it.
+            row = await load_card(session, customer_id, tenant_id=principal.tenant_id)
+            if row is None:
+                raise NotFound(f"customer {customer_id} not found or not in an assignment")
+            current, customer = row
+            assignment_id = current.assignment_id
+            config = await _config(res, assignment_id, principal)
+            lease_assignment, token = _parse_lease_id(lease_id)
+            if lease_assignment != assignment_id:
+                raise Conflict("you do not hold this customer: the lease is for another assignment")
+            queue = AssignmentQueue(res.redis, assignment_id)
+            try:
+                await queue.renew(
+                    customer_id,
+                    user_id=principal.user_id,
+                    lease_token=token,
+                    lease_seconds=config.assignment.lease_seconds,
+                )
+            except NotHolder as exc:
+                raise await _stale(res, principal, exc) from exc
             if current.version != version:
                 raise Conflict(
                     f"customer changed since you got it (version {current.version}, "
@@ -575,12 +579,9 @@ async def _write(
         customer_id, user_id=principal.user_id, lease_token=token, placement=placement
     )
     async with res.redis.pipeline(transaction=False) as pipe:
-        count_activity(pipe, membership.assignment_id, activity, at_ms=at)
+        count_activity(pipe, assignment_id, activity, at_ms=at)
         if _servable_now(placement, at):
-            pipe.publish(
-                assignment_channel(membership.assignment_id),
-                eligible_message(membership.assignment_id),
-            )
+            pipe.publish(assignment_channel(assignment_id), eligible_message(assignment_id))
         await pipe.execute()
     return result
 
