@@ -1,8 +1,9 @@
 """Who may see and work an assignment, and when (rules 8 and 12)."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from shared.models import Assignment
+from shared.timeutil import as_utc
 
 
 def visible_to(assignment: Assignment, user_id: int, now: datetime) -> bool:
@@ -11,10 +12,6 @@ def visible_to(assignment: Assignment, user_id: int, now: datetime) -> bool:
         return False
     if not assignment.visible_to_all and user_id not in assignment.visible_user_ids:
         return False
-    if assignment.visible_from is not None and now < _aware(assignment.visible_from):
+    if assignment.visible_from is not None and now < as_utc(assignment.visible_from):
         return False
-    return assignment.visible_until is None or now < _aware(assignment.visible_until)
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return assignment.visible_until is None or now < as_utc(assignment.visible_until)

@@ -4,7 +4,6 @@ over real HTTP, and a clean stop on SIGTERM; then a second start on the same dat
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -14,16 +13,11 @@ from pathlib import Path
 
 import httpx
 
+from tests.net import free_port
+
 READY_TIMEOUT_S = 90.0
 STOP_TIMEOUT_S = 60.0
 READY_LINE = "Stop with Ctrl-C."
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -43,7 +37,7 @@ class Up:
             if k not in ("NEXTCALL_DATABASE_URL", "NEXTCALL_REDIS_URL", "PROMETHEUS_MULTIPROC_DIR")
         }
         env["NEXTCALL_DATA_DIR"] = str(data_dir)
-        port = _free_port()
+        port = free_port()
         nextcall = Path(sys.executable).parent / "nextcall"
         process = subprocess.Popen(
             [str(nextcall), "up", "--port", str(port)],

@@ -1,6 +1,6 @@
 """Request and response bodies of /v1/assignments and their segments."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import Enum
 from functools import cache
 from typing import Annotated, Any, Literal, Self
@@ -10,6 +10,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from services.api.fields import DbId, Name
 from shared.models import AttemptLimitAction, PresentationMode
+from shared.timeutil import as_utc
 
 SORT_KEY_PATTERN = r"^(attempts|last_attempt_at|import_order|custom:[a-z][a-z0-9_]{0,99})$"
 HOUR_MINUTE_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
@@ -80,14 +81,10 @@ def settings_problem(
     if (
         visible_from is not None
         and visible_until is not None
-        and _aware(visible_from) >= _aware(visible_until)
+        and as_utc(visible_from) >= as_utc(visible_until)
     ):
         return "visible_from must be before visible_until"
     return None
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class AssignmentCreate(BaseModel):

@@ -14,6 +14,7 @@ from shared.broadcast import publish_eligible
 from shared.models import Assignment, Event, EventKind, FollowUpKind, Permission, User
 from shared.moving import flow_of
 from shared.placement import load_queue_facts
+from shared.timeutil import as_utc
 from shared.visibility import visible_to
 
 
@@ -50,8 +51,7 @@ async def change_follow_up(
                     raise Unprocessable(f"user {change.owner_id} cannot own a follow-up here")
                 membership.followup_owner_id = owner.id
             if change.at is not None:
-                at = change.at if change.at.tzinfo else change.at.replace(tzinfo=UTC)
-                membership.followup_at = at
+                membership.followup_at = as_utc(change.at)
             event = Event(
                 tenant_id=principal.tenant_id,
                 customer_id=customer_id,

@@ -59,6 +59,7 @@ from shared.models import (
 )
 from shared.placement import blocked_among, queue_facts
 from shared.streams import Activity, count_activity
+from shared.timeutil import as_utc
 
 # Applies an attempt or outcome to the membership and returns the event that records it.
 Apply = Callable[[Membership, AssignmentConfig, datetime], Event]
@@ -400,7 +401,7 @@ async def register_attempt(
         else:
             if body.at is None:
                 raise Unprocessable("call_back_later needs a time ('at')")
-            at = _aware(body.at)
+            at = as_utc(body.at)
             if kind == StateKind.free:
                 _set_followup(membership, FollowUpKind.shared, at, owner=None)
             else:
@@ -453,7 +454,7 @@ async def register_outcome(
         membership.state_set_by = "user"
         membership.state_set_by_user_id = principal.user_id
         membership.state_set_at = now
-        at = _aware(body.follow_up_at) if body.follow_up_at else None
+        at = as_utc(body.follow_up_at) if body.follow_up_at else None
         data: dict[str, object] = {"fields": body.fields} if body.fields else {}
         if outcome.follow_up == FollowUpRule.personal:
             owner = body.follow_up_owner_id or principal.user_id
@@ -486,10 +487,6 @@ async def register_outcome(
         body.follow_up_owner_id,
         activity=Activity.outcomes,
     )
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _set_followup(

@@ -2,7 +2,6 @@
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -18,21 +17,16 @@ from shared.models import ApiToken, User
 from shared.settings import Settings
 from shared.tokens import hash_token, new_token
 from tests.factories import add_customers, create_assignment, create_flow, create_tenant
+from tests.net import free_port
 
 AGENTS = 200
 CUSTOMERS = 1000
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def server(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The real API in its own process, with two uvicorn workers."""
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "NEXTCALL_DATABASE_URL": settings.database_url,
