@@ -3,7 +3,16 @@
 from shared.models.assignment import Assignment, AttemptLimitAction, PresentationMode, Segment
 from shared.models.base import Base
 from shared.models.bulk import BulkJob, BulkKind, BulkStatus
-from shared.models.customer import BlockedPhone, Customer, CustomFieldDefinition, FieldType
+from shared.models.correction import CORRECTION_STATE, Correction
+from shared.models.customer import (
+    BlockedPhone,
+    Customer,
+    CustomFieldDefinition,
+    FieldType,
+    Meeting,
+    Product,
+    ProductStatus,
+)
 from shared.models.event import Event, EventKind
 from shared.models.flow import Flow
 from shared.models.imports import ImportJob, ImportStatus
@@ -12,6 +21,7 @@ from shared.models.tenant import Tenant
 from shared.models.user import ApiToken, Permission, User
 
 __all__ = [
+    "CORRECTION_STATE",
     "ApiToken",
     "Assignment",
     "AttemptLimitAction",
@@ -20,6 +30,7 @@ __all__ = [
     "BulkJob",
     "BulkKind",
     "BulkStatus",
+    "Correction",
     "CustomFieldDefinition",
     "Customer",
     "Event",
@@ -29,9 +40,12 @@ __all__ = [
     "FollowUpKind",
     "ImportJob",
     "ImportStatus",
+    "Meeting",
     "Membership",
     "Permission",
     "PresentationMode",
+    "Product",
+    "ProductStatus",
     "Segment",
     "Tenant",
     "User",

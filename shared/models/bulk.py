@@ -10,6 +10,7 @@ from shared.models.base import Base, IdMixin, TimestampMixin
 
 class BulkKind(StrEnum):
     move = "move"
+    outcome = "outcome"
 
 
 class BulkStatus(StrEnum):
@@ -20,7 +21,7 @@ class BulkStatus(StrEnum):
 
 
 class BulkJob(IdMixin, TimestampMixin, Base):
-    """A bulk action on a selection of customers (moves), run by the worker with progress."""
+    """A bulk action on a selection (a move, an outcome), run by the worker with progress."""
 
     __tablename__ = "bulk_jobs"
 

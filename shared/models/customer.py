@@ -2,10 +2,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.models.base import Base, IdMixin, TimestampMixin, utcnow
+from shared.models.base import Base, BigId, IdMixin, TimestampMixin, utcnow
+from shared.search import search_name
 
 
 class FieldType(StrEnum):
@@ -46,7 +47,15 @@ class Customer(IdMixin, TimestampMixin, Base):
     email: Mapped[str | None] = mapped_column(String(320), default=None)
     language: Mapped[str | None] = mapped_column(String(20), default=None)
     time_zone: Mapped[str | None] = mapped_column(String(64), default=None)
+    # Shown in search results to tell people apart (rule 4).
+    account_type: Mapped[str] = mapped_column(String(50), default="")
+    city: Mapped[str] = mapped_column(String(200), default="")
     custom: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # "first last", folded by shared.search.fold (lower case, no accents): what name search
+    # matches, so "ode" finds "Ødegård" on every database.
+    search_name: Mapped[str] = mapped_column(String(400), default="", index=True)
+    # Set once by anonymisation (rule 5); personal fields are blank from then on.
+    anonymised_at: Mapped[datetime | None] = mapped_column(default=None)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     @property
@@ -67,3 +76,52 @@ class BlockedPhone(IdMixin, TimestampMixin, Base):
     tenant_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("tenants.id"), index=True)
     phone: Mapped[str] = mapped_column(String(20))
     reason: Mapped[str] = mapped_column(String(200), default="")
+
+
+class ProductStatus(StrEnum):
+    offered = "offered"  # open
+    sold = "sold"  # closed
+
+
+class Product(IdMixin, TimestampMixin, Base):
+    """A product offered to or sold to a customer, registered with an outcome (rule 24)."""
+
+    __tablename__ = "products"
+    __table_args__ = (Index("ix_products_customer", "customer_id"),)
+
+    tenant_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("tenants.id"), index=True)
+    customer_id: Mapped[int] = mapped_column(BigId, ForeignKey("customers.id"))
+    assignment_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    event_id: Mapped[int | None] = mapped_column(BigInteger, default=None, index=True)
+    user_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(10), default=ProductStatus.offered.value)
+    quantity: Mapped[int] = mapped_column(default=1)
+    # Money as integer minor units (cents, øre): exact sums in reports on every database.
+    amount_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    currency: Mapped[str] = mapped_column(String(3), default="")
+
+
+class Meeting(IdMixin, TimestampMixin, Base):
+    """A meeting booked with an outcome (rule 24). Cancelled meetings are marked, not deleted."""
+
+    __tablename__ = "meetings"
+    __table_args__ = (Index("ix_meetings_customer", "customer_id"),)
+
+    tenant_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("tenants.id"), index=True)
+    customer_id: Mapped[int] = mapped_column(BigId, ForeignKey("customers.id"))
+    assignment_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    event_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    user_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime | None] = mapped_column(default=None)
+    location: Mapped[str] = mapped_column(String(300), default="")
+    note: Mapped[str] = mapped_column(String(2000), default="")
+    cancelled_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+@event.listens_for(Customer, "before_insert")
+@event.listens_for(Customer, "before_update")
+def _fold_name(_mapper: Any, _connection: Any, customer: Customer) -> None:
+    """ORM writes keep `search_name` in step with the name; Core writers call search_name()."""
+    customer.search_name = search_name(customer.first_name or "", customer.last_name or "")

@@ -16,14 +16,28 @@ class EventKind(StrEnum):
     moved = "moved"
     followup_changed = "followup_changed"
     followup_fell_back = "followup_fell_back"
+    sent_to_correction = "sent_to_correction"
+    corrected = "corrected"
+    report_flags_changed = "report_flags_changed"
+    bulk_outcome = "bulk_outcome"
+    customer_edited = "customer_edited"
+    anonymised = "anonymised"
 
 
 class Event(IdMixin, Base):
-    """Append-only history of a customer across assignments (rule 25): never updated in place
-    except for report attribution, never deleted."""
+    """Append-only history of a customer across assignments (rule 25): never deleted, never
+    updated in place except for how reports count it (rules 26-27).
+
+    Reports count an event for `report_user_id` at `report_at` when these are set (rule 27),
+    else for `user_id` at `created_at`; never when it is `excluded_from_reports` or was
+    corrected by a later event (`corrected_by_event_id`, rule 26b).
+    """
 
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_customer", "customer_id", "id"),)
+    __table_args__ = (
+        Index("ix_events_customer", "customer_id", "id"),
+        Index("ix_events_tenant_created", "tenant_id", "created_at"),
+    )
 
     tenant_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("tenants.id"), index=True)
     customer_id: Mapped[int] = mapped_column(BigId, ForeignKey("customers.id"))
@@ -36,3 +50,11 @@ class Event(IdMixin, Base):
     comment: Mapped[str] = mapped_column(String(4000), default="")
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    excluded_from_reports: Mapped[bool] = mapped_column(default=False)
+    report_user_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    report_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Self-correction (rule 26b): the new outcome names the one it corrects, and the old one
+    # names its correction; the old one stays in the history and leaves the reports.
+    corrects_event_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    corrected_by_event_id: Mapped[int | None] = mapped_column(BigInteger, default=None)

@@ -48,7 +48,7 @@ from services.queue import (
 )
 from shared import metrics
 from shared.broadcast import assignment_channel, eligible_message, publish_eligible
-from shared.flows import FollowUpRule, StateKind
+from shared.flows import StateKind
 from shared.models import (
     Event,
     EventKind,
@@ -57,6 +57,7 @@ from shared.models import (
     PresentationMode,
     User,
 )
+from shared.outcomes import apply_outcome, clear_followup, set_followup
 from shared.placement import blocked_among, queue_facts
 from shared.streams import Activity, count_activity
 from shared.timeutil import as_utc
@@ -397,16 +398,16 @@ async def register_attempt(
                 )
                 membership.followup_at = now + retry
             else:
-                _clear_followup(membership)
+                clear_followup(membership)
         else:
             if body.at is None:
                 raise Unprocessable("call_back_later needs a time ('at')")
             at = as_utc(body.at)
             if kind == StateKind.free:
-                _set_followup(membership, FollowUpKind.shared, at, owner=None)
+                set_followup(membership, FollowUpKind.shared, at, owner=None)
             else:
                 owner = body.owner_id or principal.user_id
-                _set_followup(membership, FollowUpKind.personal, at, owner=owner)
+                set_followup(membership, FollowUpKind.personal, at, owner=owner)
             data = {"followup_at": at.isoformat(), "followup_kind": membership.followup_kind}
             if membership.followup_owner_id is not None:
                 data["followup_owner_id"] = membership.followup_owner_id
@@ -450,23 +451,16 @@ async def register_outcome(
         if outcome.follow_up_time_required and body.follow_up_at is None:
             raise Unprocessable(f"outcome '{body.code}' needs a follow-up time")
         from_state = membership.state
-        membership.state = outcome.to_state
-        membership.state_set_by = "user"
-        membership.state_set_by_user_id = principal.user_id
-        membership.state_set_at = now
         at = as_utc(body.follow_up_at) if body.follow_up_at else None
         data: dict[str, object] = {"fields": body.fields} if body.fields else {}
-        if outcome.follow_up == FollowUpRule.personal:
-            owner = body.follow_up_owner_id or principal.user_id
-            _set_followup(membership, FollowUpKind.personal, at, owner=owner)
-        elif outcome.follow_up == FollowUpRule.shared and at is not None:
-            _set_followup(membership, FollowUpKind.shared, at, owner=None)
-        else:
-            _clear_followup(membership)
-        if membership.followup_kind:
-            data["followup_kind"] = membership.followup_kind
-            data["followup_at"] = at.isoformat() if at else None
-            data["followup_owner_id"] = membership.followup_owner_id
+        data |= apply_outcome(
+            membership,
+            outcome,
+            user_id=principal.user_id,
+            now=now,
+            follow_up_at=at,
+            follow_up_owner_id=body.follow_up_owner_id,
+        )
         metrics.OUTCOMES.labels(body.code).inc()
         return Event(
             kind=EventKind.outcome,
@@ -487,20 +481,6 @@ async def register_outcome(
         body.follow_up_owner_id,
         activity=Activity.outcomes,
     )
-
-
-def _set_followup(
-    membership: Membership, kind: FollowUpKind, at: datetime | None, *, owner: int | None
-) -> None:
-    membership.followup_kind = kind.value
-    membership.followup_at = at
-    membership.followup_owner_id = owner
-
-
-def _clear_followup(membership: Membership) -> None:
-    membership.followup_kind = None
-    membership.followup_at = None
-    membership.followup_owner_id = None
 
 
 async def _check_owner(session: AsyncSession, tenant_id: int, owner_id: int) -> None:
