@@ -205,6 +205,8 @@ async def load_queue_facts(
             )
             .join(Customer, Customer.id == Membership.customer_id)
             .where(Membership.assignment_id == assignment.id, Membership.id > last_id)
+            # Anonymised customers keep their membership for reports but are never served.
+            .where(Customer.anonymised_at.is_(None))
             .order_by(Membership.id)
             .limit(batch_size)
         )

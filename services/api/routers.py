@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from services.api.assignments.router import router as assignments_router
 from services.api.blocklist.router import router as blocklist_router
 from services.api.custom_fields.router import router as custom_fields_router
+from services.api.customer_details.router import router as customer_details_router
 from services.api.customers.router import router as customers_router
 from services.api.flows.router import router as flows_router
 from services.api.followups.router import router as followups_router
@@ -13,6 +14,8 @@ from services.api.live.router import router as live_router
 from services.api.metrics.router import router as metrics_router
 from services.api.moves.router import router as moves_router
 from services.api.my_work.router import router as my_work_router
+from services.api.privacy.router import router as privacy_router
+from services.api.search.router import router as search_router
 from services.api.users.router import router as users_router
 from services.api.work.router import router as work_router
 
@@ -32,3 +35,7 @@ api_router.include_router(my_work_router)
 api_router.include_router(followups_router)
 api_router.include_router(moves_router)
 api_router.include_router(live_router)
+# Search before details: GET /customers/search must not be read as /customers/{customer_id}.
+api_router.include_router(search_router)
+api_router.include_router(customer_details_router)
+api_router.include_router(privacy_router)

@@ -1,0 +1,54 @@
+"""Customer details, history and CRM edits (rule 24). Reading never takes the customer."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from services.api.customer_details import editing, service
+from services.api.customer_details.schemas import (
+    DEFAULT_EVENTS,
+    MAX_EVENTS,
+    CustomerCreate,
+    CustomerDetails,
+    CustomerEdit,
+    EventPage,
+)
+from services.api.deps import Agent, Res
+from services.api.fields import MAX_ID, IdPath
+
+router = APIRouter(tags=["customer details"])
+
+
+@router.post("/customers", response_model=CustomerDetails, status_code=status.HTTP_201_CREATED)
+async def create_customer(body: CustomerCreate, resources: Res, agent: Agent) -> CustomerDetails:
+    """One customer in no assignment; same e-mail or phone as a profile answers 409 with it."""
+    return await editing.create(resources, agent, body)
+
+
+@router.get("/customers/{customer_id}", response_model=CustomerDetails)
+async def customer_details(customer_id: IdPath, resources: Res, agent: Agent) -> CustomerDetails:
+    async with resources.sessionmaker() as session:
+        return await service.details(session, resources.redis, agent, customer_id)
+
+
+@router.patch("/customers/{customer_id}", response_model=CustomerDetails)
+async def edit_customer(
+    customer_id: IdPath, body: CustomerEdit, resources: Res, agent: Agent
+) -> CustomerDetails:
+    """Change CRM fields with the import's checks; the history records old and new values."""
+    return await editing.edit(resources, agent, customer_id, body)
+
+
+@router.get("/customers/{customer_id}/events", response_model=EventPage)
+async def customer_events(
+    customer_id: IdPath,
+    resources: Res,
+    agent: Agent,
+    limit: Annotated[int, Query(ge=1, le=MAX_EVENTS)] = DEFAULT_EVENTS,
+    before_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+) -> EventPage:
+    """Every event across assignments, newest first; page on with next_before_id."""
+    async with resources.sessionmaker() as session:
+        return await service.events_page(
+            session, agent, customer_id, limit=limit, before_id=before_id
+        )

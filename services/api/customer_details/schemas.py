@@ -1,0 +1,160 @@
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field
+
+from services.api.fields import Text
+from services.api.privacy.schemas import PrivacyOut
+
+DEFAULT_EVENTS = 50
+MAX_EVENTS = 200
+
+
+class CustomerFields(BaseModel):
+    """The CRM fields of a customer (rule 24)."""
+
+    id: int
+    external_id: str
+    first_name: str
+    last_name: str
+    phone_1: str | None
+    phone_2: str | None
+    phone_3: str | None
+    email: str | None
+    language: str | None
+    time_zone: str | None
+    account_type: str
+    city: str
+    custom: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+    anonymised_at: datetime | None
+
+
+class UserRef(BaseModel):
+    id: int
+    name: str
+
+
+class MembershipDetails(BaseModel):
+    """Where the customer stands now, and who or which process put it there."""
+
+    assignment_id: int
+    assignment_name: str
+    segment_id: int | None
+    segment_name: str
+    state: str
+    state_name: str
+    state_kind: str
+    state_set_by: str
+    state_set_by_user: UserRef | None
+    state_set_at: datetime | None
+    attempts: int
+    last_attempt_at: datetime | None
+    followup_at: datetime | None
+    followup_kind: str | None
+    followup_owner: UserRef | None
+    version: int
+
+
+class HolderOut(BaseModel):
+    """The agent who holds (leases) the customer now; the lease token stays with them."""
+
+    user: UserRef
+    lease_expires_at: datetime
+
+
+class ProductOut(BaseModel):
+    id: int
+    name: str
+    status: str
+    quantity: int
+    amount_minor: int
+    currency: str
+    assignment_id: int | None
+    event_id: int | None
+    user_id: int | None
+    created_at: datetime
+
+
+class ProductsOut(BaseModel):
+    offered: list[ProductOut]  # open
+    sold: list[ProductOut]  # closed
+
+
+class MeetingOut(BaseModel):
+    id: int
+    starts_at: datetime
+    ends_at: datetime | None
+    location: str
+    note: str
+    assignment_id: int | None
+    event_id: int | None
+    user_id: int | None
+    cancelled: bool
+    cancelled_at: datetime | None
+
+
+class CustomerDetails(BaseModel):
+    customer: CustomerFields
+    privacy: PrivacyOut
+    membership: MembershipDetails | None
+    holder: HolderOut | None
+    products: ProductsOut
+    meetings: list[MeetingOut]
+
+
+class EventOut(BaseModel):
+    id: int
+    kind: str
+    code: str | None
+    from_state: str | None
+    to_state: str | None
+    comment: str
+    data: dict[str, Any]
+    user: UserRef | None
+    assignment_id: int | None
+    created_at: datetime
+    excluded_from_reports: bool
+    report_user_id: int | None
+    report_at: datetime | None
+    corrects_event_id: int | None
+    corrected_by_event_id: int | None
+
+
+class EventPage(BaseModel):
+    events: list[EventOut]
+    # Pass as before_id for the next (older) page; None when this page is the last.
+    next_before_id: int | None
+
+
+Phone = Annotated[Text, Field(max_length=40)]
+
+
+class CustomerEdit(BaseModel):
+    """CRM fields to change; a field left out stays, null or "" clears it (external_id
+    cannot be cleared). `custom` changes only the keys it names; null clears a key."""
+
+    external_id: Annotated[Text, Field(max_length=400)] | None = None
+    first_name: Annotated[Text, Field(max_length=400)] | None = None
+    last_name: Annotated[Text, Field(max_length=400)] | None = None
+    phone_1: Phone | None = None
+    phone_2: Phone | None = None
+    phone_3: Phone | None = None
+    email: Annotated[Text, Field(max_length=640)] | None = None
+    language: Annotated[Text, Field(max_length=40)] | None = None
+    time_zone: Annotated[Text, Field(max_length=128)] | None = None
+    account_type: Annotated[Text, Field(max_length=100)] | None = None
+    city: Annotated[Text, Field(max_length=400)] | None = None
+    custom: dict[Annotated[str, Field(max_length=100)], Any] | None = None
+
+
+class CustomerCreate(CustomerEdit):
+    """A new customer outside any assignment (rule 4: refused when it looks like a duplicate)."""
+
+    external_id: Annotated[Text, Field(min_length=1, max_length=400)]
+
+
+class DuplicateOf(BaseModel):
+    id: int
+    name: str
