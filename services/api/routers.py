@@ -16,6 +16,7 @@ from services.api.moves.router import router as moves_router
 from services.api.my_work.router import router as my_work_router
 from services.api.privacy.router import router as privacy_router
 from services.api.search.router import router as search_router
+from services.api.selections.router import router as selections_router
 from services.api.users.router import router as users_router
 from services.api.work.router import router as work_router
 
@@ -34,6 +35,7 @@ api_router.include_router(customers_router)
 api_router.include_router(my_work_router)
 api_router.include_router(followups_router)
 api_router.include_router(moves_router)
+api_router.include_router(selections_router)
 api_router.include_router(live_router)
 # Search before details: GET /customers/search must not be read as /customers/{customer_id}.
 api_router.include_router(search_router)

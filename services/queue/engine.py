@@ -2,7 +2,7 @@
 
 import secrets
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -277,10 +277,34 @@ class AssignmentQueue:
         return int(r[1])
 
     async def settle(
-        self, customer_id: int, *, user_id: int, lease_token: str, placement: Placement
+        self,
+        customer_id: int,
+        *,
+        user_id: int,
+        lease_token: str,
+        placement: Placement,
+        also: Callable[[Any], None] | None = None,
     ) -> None:
-        """After the database accepted a write: end the lease, move to the new home."""
-        await self._run("settle", customer_id, user_id, lease_token, placement.encode())
+        """After the database accepted a write: end the lease, move to the new home.
+
+        `also` may queue more commands on the pipeline given to it (counters, a wake-up):
+        they travel in the same round trip and run after the settle.
+        """
+        args: list[Any] = [customer_id, user_id, lease_token, placement.encode()]
+        if also is None:
+            await self._run("settle", *args)
+            return
+        async with self.redis.pipeline(transaction=False) as pipe:
+            self._scripts.queue_in(pipe, "settle", self.home_key, args)
+            also(pipe)
+            results = await pipe.execute(raise_on_error=False)
+        if isinstance(results[0], NoScriptError):
+            # A restarted Redis forgot the scripts: the settle did not run, the rest did.
+            await self._scripts.load_all()
+            await self._run("settle", *args)
+        for result in results:
+            if isinstance(result, Exception) and not isinstance(result, NoScriptError):
+                raise result
 
     async def sweep(self, *, now: int | None = None, batch: int = SWEEP_BATCH) -> tuple[int, int]:
         """Return expired leases and end due cooldowns; (leases returned, cooldowns ended)."""

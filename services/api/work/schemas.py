@@ -2,9 +2,12 @@
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
+
+from shared.models import ProductStatus
+from shared.timeutil import as_utc
 
 # The longest a /next may wait for a customer (long poll).
 MAX_WAIT_SECONDS = 30
@@ -40,6 +43,33 @@ class AttemptRequest(LeaseBody):
     comment: str = Field(default="", max_length=4000)
 
 
+class ProductIn(BaseModel):
+    """A product offered (open) or sold (closed) with the outcome (rule 24)."""
+
+    name: str = Field(min_length=1, max_length=200)
+    status: ProductStatus = ProductStatus.sold
+    quantity: int = Field(default=1, ge=1, le=1_000_000)
+    amount_minor: int = Field(
+        default=0, ge=0, le=10**15, description="Money in minor units (cents, øre)."
+    )
+    currency: str = Field(default="", pattern=r"^([A-Z]{3})?$")
+
+
+class MeetingIn(BaseModel):
+    """A meeting booked with the outcome (rule 24)."""
+
+    starts_at: datetime
+    ends_at: datetime | None = None
+    location: str = Field(default="", max_length=300)
+    note: str = Field(default="", max_length=2000)
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> Self:
+        if self.ends_at is not None and as_utc(self.ends_at) <= as_utc(self.starts_at):
+            raise ValueError("ends_at must be after starts_at")
+        return self
+
+
 class OutcomeRequest(LeaseBody):
     version: int = Field(ge=1)
     code: str = Field(min_length=1, max_length=100)
@@ -47,6 +77,8 @@ class OutcomeRequest(LeaseBody):
     follow_up_owner_id: int | None = None
     comment: str = Field(default="", max_length=4000)
     fields: dict[str, Any] = Field(default_factory=dict)
+    products: list[ProductIn] = Field(default_factory=list, max_length=50)
+    meeting: MeetingIn | None = None
 
 
 class CustomerOut(BaseModel):

@@ -9,9 +9,9 @@ import asyncio
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.exc import StaleDataError
 
 from services.api.assignments.cache import AssignmentConfig
 from services.api.auth.cache import Principal
@@ -21,7 +21,6 @@ from services.api.work.cards import (
     CustomerView,
     MembershipView,
     card_out,
-    load_card,
     membership_out,
     read_card,
 )
@@ -36,6 +35,7 @@ from services.api.work.schemas import (
     ReleaseResult,
     WriteResult,
 )
+from services.api.work.writes import NO_EXTRAS, Extras, write_versioned
 from services.queue import (
     AssignmentQueue,
     Claimed,
@@ -49,6 +49,7 @@ from services.queue import (
 from shared import metrics
 from shared.broadcast import assignment_channel, eligible_message, publish_eligible
 from shared.flows import StateKind
+from shared.followups import followup_handled
 from shared.models import (
     Event,
     EventKind,
@@ -480,7 +481,21 @@ async def register_outcome(
         apply,
         body.follow_up_owner_id,
         activity=Activity.outcomes,
+        extras=_extras(body),
     )
+
+
+def _extras(body: OutcomeRequest) -> Extras:
+    if not body.products and body.meeting is None:
+        return NO_EXTRAS
+    meeting = None
+    if body.meeting is not None:
+        ends = body.meeting.ends_at
+        meeting = body.meeting.model_dump() | {
+            "starts_at": as_utc(body.meeting.starts_at),
+            "ends_at": as_utc(ends) if ends else None,
+        }
+    return Extras(products=[p.model_dump() for p in body.products], meeting=meeting)
 
 
 async def _check_owner(session: AsyncSession, tenant_id: int, owner_id: int) -> None:
@@ -499,67 +514,98 @@ async def _write(
     owner_id: int | None,
     *,
     activity: Activity,
+    extras: Extras = NO_EXTRAS,
 ) -> WriteResult:
     """The holder's write: check the lease, write at the handed version, then settle Redis.
 
-    After the settle, one more round trip counts the write for the assignment's live stats
-    and, when the customer's new place is one /next serves now, wakes waiting agents.
+    Two database round trips (the card read, then one versioned write statement; see
+    writes.py) and two to Redis (the lease check, then the settle, which also counts the
+    write for live stats and, when the customer's new place is one /next serves now, wakes
+    waiting agents).
     """
     now = datetime.now(UTC)
+    row = await read_card(res.engine, customer_id, tenant_id=principal.tenant_id)
+    if row is None:
+        raise NotFound(f"customer {customer_id} not found or not in an assignment")
+    current, customer = row
+    assignment_id = current.assignment_id
+    config = await _config(res, assignment_id, principal)
+    lease_assignment, token = _parse_lease_id(lease_id)
+    if lease_assignment != assignment_id:
+        raise Conflict("you do not hold this customer: the lease is for another assignment")
+    queue = AssignmentQueue(res.redis, assignment_id)
     try:
-        async with res.session() as session:
-            # One read, of the row the write updates: the ORM's version check needs it.
-            row = await load_card(session, customer_id, tenant_id=principal.tenant_id)
-            if row is None:
-                raise NotFound(f"customer {customer_id} not found or not in an assignment")
-            current, customer = row
-            assignment_id = current.assignment_id
-            config = await _config(res, assignment_id, principal)
-            lease_assignment, token = _parse_lease_id(lease_id)
-            if lease_assignment != assignment_id:
-                raise Conflict("you do not hold this customer: the lease is for another assignment")
-            queue = AssignmentQueue(res.redis, assignment_id)
-            try:
-                await queue.renew(
-                    customer_id,
-                    user_id=principal.user_id,
-                    lease_token=token,
-                    lease_seconds=config.assignment.lease_seconds,
-                )
-            except NotHolder as exc:
-                raise await _stale(res, principal, exc) from exc
-            if current.version != version:
-                raise Conflict(
-                    f"customer changed since you got it (version {current.version}, "
-                    f"you have {version}); nothing was written"
-                )
-            if owner_id is not None:
-                await _check_owner(session, principal.tenant_id, owner_id)
-            event = apply(current, config, now)
-            event.tenant_id = principal.tenant_id
-            event.customer_id = customer_id
-            event.assignment_id = current.assignment_id
-            event.user_id = principal.user_id
-            session.add(event)
-            await session.flush()
-            blocked = await blocked_among(session, principal.tenant_id, customer.phones)
-            facts = queue_facts(
-                current, customer, config.assignment, config.flow, blocked_phones=blocked
-            )
-            result = WriteResult(membership=membership_out(current, config.flow), event_id=event.id)
-    except StaleDataError as exc:
+        await queue.renew(
+            customer_id,
+            user_id=principal.user_id,
+            lease_token=token,
+            lease_seconds=config.assignment.lease_seconds,
+        )
+    except NotHolder as exc:
+        raise await _stale(res, principal, exc) from exc
+    if current.version != version:
+        raise Conflict(
+            f"customer changed since you got it (version {current.version}, "
+            f"you have {version}); nothing was written"
+        )
+    if owner_id is not None:
+        async with res.sessionmaker() as session:
+            await _check_owner(session, principal.tenant_id, owner_id)
+    # A detached copy: apply() changes it in memory, write_versioned() stores the change.
+    membership = Membership(**current._asdict())
+    handled = followup_handled(current, now)
+    event = apply(membership, config, now)
+    data = dict(event.data or {})
+    if handled is not None:
+        data["followup_handled"] = handled
+    written = await write_versioned(
+        res.engine,
+        membership,
+        version=version,
+        event={
+            "tenant_id": principal.tenant_id,
+            "customer_id": customer_id,
+            "assignment_id": assignment_id,
+            "user_id": principal.user_id,
+            "kind": event.kind,
+            "code": event.code,
+            "from_state": event.from_state,
+            "to_state": event.to_state,
+            "comment": event.comment or "",
+            "data": data,
+            "created_at": now,
+        },
+        phones=customer.phones,
+        extras=extras,
+    )
+    if written is None:
         metrics.STALE_WRITES.inc()
-        raise Conflict("customer changed while you wrote; nothing was written") from exc
+        raise Conflict("customer changed while you wrote; nothing was written")
+    membership.version = version + 1
+    phones = set(customer.phones)
+    # Blocked only when every number is (queue_facts): the count says whether all are.
+    blocked = phones if phones and written.blocked_phones >= len(phones) else set()
+    facts = queue_facts(
+        membership, customer, config.assignment, config.flow, blocked_phones=blocked
+    )
+    result = WriteResult(
+        membership=membership_out(membership, config.flow), event_id=written.event_id
+    )
     at = int(time.time() * 1000)
     placement = compute_placement(facts, now_ms=at)
-    await queue.settle(
-        customer_id, user_id=principal.user_id, lease_token=token, placement=placement
-    )
-    async with res.redis.pipeline(transaction=False) as pipe:
+
+    def count_and_wake(pipe: Any) -> None:
         count_activity(pipe, assignment_id, activity, at_ms=at)
         if _servable_now(placement, at):
             pipe.publish(assignment_channel(assignment_id), eligible_message(assignment_id))
-        await pipe.execute()
+
+    await queue.settle(
+        customer_id,
+        user_id=principal.user_id,
+        lease_token=token,
+        placement=placement,
+        also=count_and_wake,
+    )
     return result
 
 
