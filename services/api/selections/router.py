@@ -1,0 +1,68 @@
+"""Selections of an assignment's customers: count, segment, outcomes on offer, bulk outcome.
+
+Counting and the outcomes on offer are open to assignment setup (segmentation is part of it)
+and to extended handling (who applies bulk outcomes must see what they would apply to).
+"""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Response, status
+
+from services.api.access import require_any
+from services.api.auth.cache import Principal
+from services.api.deps import Extended, Res, Setup
+from services.api.moves.schemas import BulkJobOut
+from services.api.selections import bulk, service
+from services.api.selections.schemas import (
+    BulkOutcomeOut,
+    BulkOutcomeRequest,
+    CountOut,
+    OutcomesOut,
+    SegmentedOut,
+    SegmentRequest,
+)
+from shared.models import Permission
+from shared.selection import Selection
+
+router = APIRouter(tags=["selections"])
+
+SelectionReader = Annotated[
+    Principal, require_any(Permission.assignment_setup, Permission.extended_handling)
+]
+
+
+@router.post("/selections/count", response_model=CountOut)
+async def count(body: Selection, resources: Res, user: SelectionReader) -> CountOut:
+    """How many customers the selection holds, per state and segment: one aggregate query."""
+    return await service.count(resources, user, body)
+
+
+@router.post("/selections/segment", response_model=SegmentedOut)
+async def segment(body: SegmentRequest, resources: Res, user: Setup) -> SegmentedOut:
+    """Into a new segment (`name`, 409 if taken in any case) or an existing one
+    (`segment_id`); states are kept. Large selections answer with a job to poll."""
+    return await service.segment(resources, user, body)
+
+
+@router.post("/selections/outcomes", response_model=OutcomesOut)
+async def outcomes(body: Selection, resources: Res, user: SelectionReader) -> OutcomesOut:
+    """The outcomes valid for every selected customer; none for an empty selection or one
+    with a customer in correction."""
+    return await service.outcomes(resources, user, body)
+
+
+@router.post(
+    "/bulk-outcomes",
+    response_model=BulkOutcomeOut | BulkJobOut,
+    responses={status.HTTP_202_ACCEPTED: {"model": BulkJobOut}},
+)
+async def bulk_outcome(
+    body: BulkOutcomeRequest, resources: Res, user: Extended, response: Response
+) -> BulkOutcomeOut | BulkJobOut:
+    """All or nothing: 422 naming the states that do not allow the code, 409 when a customer
+    is held or the count differs from `expected_count`. A large selection answers 202 with a
+    bulk job (poll /v1/bulk-jobs/{id})."""
+    result = await bulk.apply(resources, user, body)
+    if isinstance(result, BulkJobOut):
+        response.status_code = status.HTTP_202_ACCEPTED
+    return result

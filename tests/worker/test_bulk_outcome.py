@@ -1,0 +1,147 @@
+"""outcomes.run: the worker's bulk outcome checks again when it runs, reports progress, and
+writes everything or nothing (rule 28)."""
+
+from typing import Any
+
+from redis.asyncio import Redis
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.queue import AssignmentQueue
+from services.worker.jobs.outcomes import run_bulk_outcome_job
+from shared.bulk_outcome import BulkConflict, BulkOutcome, load_batch, write_batch
+from shared.demo import SEED_FLOW
+from shared.flows import FlowSpec
+from shared.models import BulkJob, BulkKind, Event, Membership
+from shared.selection import Selection
+from tests.worker.conftest import NOW, Campaign
+
+
+async def _job(campaign: Campaign, code: str, total: int, **selection: Any) -> BulkJob:
+    """A bulk outcome job as the API queues it."""
+    job = BulkJob(
+        tenant_id=campaign.tenant.id,
+        user_id=campaign.agent.id,
+        kind=BulkKind.outcome,
+        params={
+            "selection": {"assignment_id": campaign.assignment.id, **selection},
+            "code": code,
+            "comment": "",
+            "follow_up_at": None,
+        },
+        total=total,
+    )
+    campaign.session.add(job)
+    await campaign.session.commit()
+    return job
+
+
+async def _states(session: AsyncSession) -> list[tuple[str, int]]:
+    rows = await session.execute(
+        select(Membership.state, Membership.version).order_by(Membership.customer_id)
+    )
+    return [(str(state), int(version)) for state, version in rows]
+
+
+async def _finished(sessionmaker: async_sessionmaker[AsyncSession], job_id: int) -> BulkJob:
+    async with sessionmaker() as session:
+        job = await session.get(BulkJob, job_id)
+        assert job is not None
+        return job
+
+
+async def test_applies_in_batches_and_counts_progress(
+    campaign: Campaign, sessionmaker: async_sessionmaker[AsyncSession], redis: Redis
+) -> None:
+    await campaign.customers(5)
+    job = await _job(campaign, "sale", 5)
+    await run_bulk_outcome_job(job.id, sessionmaker=sessionmaker, redis=redis, batch_size=2)
+    done = await _finished(sessionmaker, job.id)
+    assert (done.status, done.processed, done.succeeded, done.failed) == ("done", 5, 5, 0)
+    assert await _states(campaign.session) == [("sale", 2)] * 5
+    assert (await campaign.queue.depth())["free"] == 0
+
+
+async def test_a_state_changed_since_the_request_fails_the_job_and_writes_nothing(
+    campaign: Campaign, sessionmaker: async_sessionmaker[AsyncSession], redis: Redis
+) -> None:
+    c = await campaign.customers(3)
+    job = await _job(campaign, "not_interested", 3)
+    # Meanwhile an agent closed one customer: 'not_interested' is not allowed from 'sale'.
+    await campaign.set_membership(c[1], state="sale", version=2)
+    before = await _states(campaign.session)
+    await run_bulk_outcome_job(job.id, sessionmaker=sessionmaker, redis=redis, batch_size=2)
+    failed = await _finished(sessionmaker, job.id)
+    assert (failed.status, failed.succeeded, failed.failed) == ("failed", 0, 3)
+    assert failed.errors[0]["states"] == ["sale"]
+    assert await _states(campaign.session) == before
+    assert await campaign.session.scalar(select(func.count(Event.id))) == 0
+
+
+async def test_a_different_count_fails_the_job(
+    campaign: Campaign, sessionmaker: async_sessionmaker[AsyncSession], redis: Redis
+) -> None:
+    await campaign.customers(3)
+    job = await _job(campaign, "sale", 3)
+    await campaign.customers(1)  # a later import grew the selection
+    await run_bulk_outcome_job(job.id, sessionmaker=sessionmaker, redis=redis)
+    failed = await _finished(sessionmaker, job.id)
+    assert failed.status == "failed" and failed.errors[0]["count"] == 4
+    assert {s for s, _ in await _states(campaign.session)} == {"free"}
+
+
+async def test_a_customer_held_when_the_job_runs_fails_it(
+    campaign: Campaign, sessionmaker: async_sessionmaker[AsyncSession], redis: Redis
+) -> None:
+    c = await campaign.customers(2)
+    job = await _job(campaign, "sale", 2)
+    claimed = await AssignmentQueue(redis, campaign.assignment.id).select(
+        c[0].id, user_id=campaign.agent.id, lease_seconds=300
+    )
+    assert claimed.customer_id == c[0].id
+    await run_bulk_outcome_job(job.id, sessionmaker=sessionmaker, redis=redis)
+    failed = await _finished(sessionmaker, job.id)
+    assert failed.status == "failed"
+    assert failed.errors[0]["held"] == [{"customer_id": c[0].id, "user_id": campaign.agent.id}]
+    assert {s for s, _ in await _states(campaign.session)} == {"free"}
+
+
+async def test_an_agents_write_during_the_bulk_rolls_all_of_it_back(
+    campaign: Campaign, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """The steps the job runs, with an agent's outcome between a batch's read and its write:
+    the version check refuses it, and the batch already written goes back too."""
+    c = await campaign.customers(4)
+    flow = FlowSpec.model_validate(SEED_FLOW)
+    bulk = BulkOutcome(
+        tenant_id=campaign.tenant.id,
+        user_id=campaign.agent.id,
+        selection=Selection(assignment_id=campaign.assignment.id),
+        code="sale",
+    )
+    async with sessionmaker() as work:
+        first = await load_batch(work, bulk, after_id=0, limit=2)
+        await write_batch(work, flow, bulk, first, now=NOW)
+        second = await load_batch(work, bulk, after_id=first[-1].id, limit=2)
+        async with sessionmaker() as agent:
+            await agent.execute(
+                update(Membership)
+                .where(Membership.customer_id == c[3].id)
+                .values(state="interested", version=Membership.version + 1)
+            )
+            await agent.commit()
+        try:
+            await write_batch(work, flow, bulk, second, now=NOW)
+        except BulkConflict as exc:
+            refused: BulkConflict | None = exc
+        else:
+            refused = None
+        await work.rollback()
+    assert refused is not None and "nothing was written" in refused.message
+    assert await _states(campaign.session) == [
+        ("free", 1),
+        ("free", 1),
+        ("free", 1),
+        ("interested", 2),
+    ]
+    assert await campaign.session.scalar(select(func.count(Event.id))) == 0
