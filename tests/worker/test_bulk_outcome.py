@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.queue import AssignmentQueue
 from services.worker.jobs.outcomes import run_bulk_outcome_job
-from shared.bulk_outcome import BulkConflict, BulkOutcome, load_batch, write_batch
+from shared.bulk_outcome import BulkConflict, BulkOutcome, load_batch, write_all, write_batch
 from shared.demo import SEED_FLOW
 from shared.flows import FlowSpec
 from shared.models import BulkJob, BulkKind, Event, Membership
@@ -145,3 +145,33 @@ async def test_an_agents_write_during_the_bulk_rolls_all_of_it_back(
         ("interested", 2),
     ]
     assert await campaign.session.scalar(select(func.count(Event.id))) == 0
+
+
+async def test_progress_is_reported_after_every_batch(
+    campaign: Campaign, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """What the job commits as `processed` on its progress session, batch by batch."""
+    await campaign.customers(5)
+    bulk = BulkOutcome(
+        tenant_id=campaign.tenant.id,
+        user_id=campaign.agent.id,
+        selection=Selection(assignment_id=campaign.assignment.id),
+        code="wrong_number",
+    )
+    seen: list[int] = []
+
+    async def report(processed: int) -> None:
+        seen.append(processed)
+
+    async with sessionmaker() as work:
+        written = await write_all(
+            work,
+            FlowSpec.model_validate(SEED_FLOW),
+            bulk,
+            expected=5,
+            now=NOW,
+            batch_size=2,
+            progress=report,
+        )
+        await work.commit()
+    assert seen == [2, 4, 5] and len(written) == 5
