@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from services.api.assignments.router import router as assignments_router
 from services.api.blocklist.router import router as blocklist_router
+from services.api.corrections.router import router as corrections_router
 from services.api.custom_fields.router import router as custom_fields_router
 from services.api.customer_details.router import router as customer_details_router
 from services.api.customers.router import router as customers_router
@@ -15,6 +16,7 @@ from services.api.metrics.router import router as metrics_router
 from services.api.moves.router import router as moves_router
 from services.api.my_work.router import router as my_work_router
 from services.api.privacy.router import router as privacy_router
+from services.api.report_flags.router import router as report_flags_router
 from services.api.search.router import router as search_router
 from services.api.selections.router import router as selections_router
 from services.api.users.router import router as users_router
@@ -41,3 +43,5 @@ api_router.include_router(live_router)
 api_router.include_router(search_router)
 api_router.include_router(customer_details_router)
 api_router.include_router(privacy_router)
+api_router.include_router(corrections_router)
+api_router.include_router(report_flags_router)

@@ -5,6 +5,8 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from fastapi import APIRouter, Query
 
+from services.api.corrections.schemas import ToCorrectPage
+from services.api.corrections.to_correct import to_correct_count, to_correct_page
 from services.api.deps import Agent, Res
 from services.api.errors import Unprocessable
 from services.api.my_work.schemas import FollowUpPage, MyWorkOut, WorkList
@@ -36,13 +38,27 @@ async def my_work(resources: Res, agent: Agent, tz: TimeZoneQuery = "UTC") -> My
             )
             for which in WorkList
         }
+        to_correct = await to_correct_count(session, agent)
     return MyWorkOut(
         personal_today=pages[WorkList.personal_today],
         shared_today=pages[WorkList.shared_today],
         to_follow_up=pages[WorkList.to_follow_up],
         passed_personal=pages[WorkList.passed_personal],
         passed_shared=pages[WorkList.passed_shared],
+        to_correct=to_correct,
     )
+
+
+@router.get("/to-correct", response_model=ToCorrectPage)
+async def to_correct_list(
+    resources: Res,
+    agent: Agent,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> ToCorrectPage:
+    """Customers sent to me for correction, oldest first (declared before "/{which}")."""
+    async with resources.sessionmaker() as session:
+        return await to_correct_page(session, agent, offset=offset, limit=limit)
 
 
 @router.get("/{which}", response_model=FollowUpPage)

@@ -42,3 +42,5 @@ class MyWorkOut(BaseModel):
     to_follow_up: FollowUpPage
     passed_personal: FollowUpPage
     passed_shared: FollowUpPage
+    # Open corrections sent to the caller (rule 26a); the list is GET /v1/my-work/to-correct.
+    to_correct: int = 0

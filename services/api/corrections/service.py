@@ -1,0 +1,240 @@
+"""Send to correction and resolve (rule 26a).
+
+A customer sent to correction waits in the state "@correction", outside every flow, so the
+queue parks it and /next never serves it. Its follow-up is dropped when it is sent (kept in
+the event's data): a follow-up would make the queue serve it at its time, and the owner
+sets the follow-up the chosen outcome asks for when resolving.
+"""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
+
+from services.api.auth.cache import Principal
+from services.api.corrections.common import (
+    active_user,
+    apply_chosen,
+    outcome_event,
+    outcome_for,
+    refuse_if_held,
+    requeue_of,
+    user_names,
+)
+from services.api.corrections.schemas import (
+    CorrectionOut,
+    CorrectionResult,
+    OutcomeRef,
+    Resolve,
+    SendToCorrection,
+    UserRef,
+)
+from services.api.errors import Conflict, Forbidden, NotFound, Unprocessable
+from services.api.resources import Resources
+from services.api.work.cards import membership_out
+from shared.flows import FlowSpec
+from shared.models import (
+    CORRECTION_STATE,
+    Assignment,
+    Correction,
+    Event,
+    EventKind,
+    Membership,
+)
+from shared.moving import flow_of
+from shared.outcomes import clear_followup
+
+
+async def send_to_correction(
+    res: Resources, principal: Principal, customer_id: int, body: SendToCorrection
+) -> CorrectionResult:
+    now = datetime.now(UTC)
+    try:
+        async with res.session() as session:
+            membership = await _membership(session, principal.tenant_id, customer_id)
+            if membership.state == CORRECTION_STATE:
+                raise Conflict("the customer is in correction already")
+            if body.version is not None and body.version != membership.version:
+                raise Conflict(
+                    f"customer changed (version {membership.version}, you have {body.version}); "
+                    "nothing was written"
+                )
+            await active_user(session, principal.tenant_id, body.owner_user_id, "correction owner")
+            assignment, flow = await _assignment_and_flow(session, membership.assignment_id)
+            allowed = list(dict.fromkeys(body.allowed_outcomes))
+            unknown = [code for code in allowed if not flow.has_outcome(code)]
+            if unknown:
+                raise Unprocessable(
+                    f"outcome '{unknown[0]}' does not exist in this assignment's flow",
+                    unknown=unknown,
+                )
+            await refuse_if_held(res, principal.tenant_id, assignment.id, customer_id)
+            correction = Correction(
+                tenant_id=principal.tenant_id,
+                customer_id=customer_id,
+                assignment_id=assignment.id,
+                owner_user_id=body.owner_user_id,
+                requested_by_user_id=principal.user_id,
+                reason=body.reason,
+                allowed_outcomes=allowed,
+                previous_state=membership.state,
+            )
+            session.add(correction)
+            await session.flush()
+            data: dict[str, Any] = {
+                "correction_id": correction.id,
+                "owner_user_id": body.owner_user_id,
+                "reason": body.reason,
+                "allowed_outcomes": allowed,
+                "previous_state": membership.state,
+            }
+            if membership.followup_kind:
+                data["dropped_followup"] = {
+                    "followup_kind": membership.followup_kind,
+                    "followup_at": _iso(membership.followup_at),
+                    "followup_owner_id": membership.followup_owner_id,
+                }
+            event = Event(
+                tenant_id=principal.tenant_id,
+                customer_id=customer_id,
+                assignment_id=assignment.id,
+                user_id=principal.user_id,
+                kind=EventKind.sent_to_correction,
+                from_state=membership.state,
+                to_state=CORRECTION_STATE,
+                data=data,
+            )
+            membership.state = CORRECTION_STATE
+            membership.state_set_by = "correction"
+            membership.state_set_by_user_id = principal.user_id
+            membership.state_set_at = now
+            clear_followup(membership)
+            session.add(event)
+            await session.flush()
+            result = await _result(session, correction, membership, flow, event.id)
+            requeue = await requeue_of(session, assignment, flow, customer_id)
+    except StaleDataError as exc:
+        raise Conflict("the customer changed meanwhile; nothing was written") from exc
+    # Parked now: "@correction" is no state of the flow, so /next passes it by.
+    await requeue.apply(res)
+    return result
+
+
+async def resolve(
+    res: Resources, principal: Principal, correction_id: int, body: Resolve
+) -> CorrectionResult:
+    now = datetime.now(UTC)
+    try:
+        async with res.session() as session:
+            correction = await session.get(Correction, correction_id, with_for_update=True)
+            if correction is None or correction.tenant_id != principal.tenant_id:
+                raise NotFound(f"correction {correction_id} not found")
+            if correction.owner_user_id != principal.user_id:
+                raise Forbidden("only the user the correction was sent to may resolve it")
+            if correction.resolved_at is not None:
+                raise Conflict(f"correction {correction_id} is resolved already")
+            if body.code not in correction.allowed_outcomes:
+                raise Unprocessable(
+                    f"outcome '{body.code}' is not one of the allowed outcomes",
+                    allowed_outcomes=correction.allowed_outcomes,
+                )
+            membership = await _membership(session, principal.tenant_id, correction.customer_id)
+            if (
+                membership.state != CORRECTION_STATE
+                or membership.assignment_id != correction.assignment_id
+            ):
+                raise Conflict("the customer no longer waits for this correction (it was moved)")
+            assignment, flow = await _assignment_and_flow(session, correction.assignment_id)
+            outcome = outcome_for(flow, body.code, correction.previous_state)
+            if outcome is None:
+                raise Unprocessable(f"outcome '{body.code}' is no longer in the flow")
+            data: dict[str, Any] = {"correction_id": correction.id}
+            data |= await apply_chosen(
+                res, session, principal, membership, outcome, body=body, now=now
+            )
+            event = outcome_event(
+                principal,
+                customer_id=membership.customer_id,
+                assignment_id=assignment.id,
+                body=body,
+                from_state=CORRECTION_STATE,
+                to_state=outcome.to_state,
+                data=data,
+            )
+            session.add(event)
+            await session.flush()
+            correction.resolved_at = now
+            correction.resolved_event_id = event.id
+            result = await _result(session, correction, membership, flow, event.id)
+            requeue = await requeue_of(session, assignment, flow, membership.customer_id)
+    except StaleDataError as exc:
+        raise Conflict("the customer changed meanwhile; nothing was written") from exc
+    await requeue.apply(res)
+    return result
+
+
+async def _membership(session: AsyncSession, tenant_id: int, customer_id: int) -> Membership:
+    """The customer's membership, locked: two corrections of one customer queue up here."""
+    membership = await session.scalar(
+        select(Membership)
+        .where(Membership.customer_id == customer_id, Membership.tenant_id == tenant_id)
+        .with_for_update()
+    )
+    if membership is None:
+        raise NotFound(f"customer {customer_id} not found or not in an assignment")
+    return membership
+
+
+async def _assignment_and_flow(
+    session: AsyncSession, assignment_id: int
+) -> tuple[Assignment, FlowSpec]:
+    assignment = await session.get(Assignment, assignment_id)
+    assert assignment is not None  # foreign key
+    return assignment, await flow_of(session, assignment)
+
+
+async def _result(
+    session: AsyncSession,
+    correction: Correction,
+    membership: Membership,
+    flow: FlowSpec,
+    event_id: int,
+) -> CorrectionResult:
+    names = await user_names(session, {correction.owner_user_id, correction.requested_by_user_id})
+    return CorrectionResult(
+        correction=correction_out(correction, flow, names),
+        membership=membership_out(membership, flow),
+        event_id=event_id,
+    )
+
+
+def outcome_refs(flow: FlowSpec, codes: list[str]) -> list[OutcomeRef]:
+    """Codes with their names in the flow (a code since removed from the flow keeps its code)."""
+    names = {o.code: o.name for o in reversed(flow.outcomes)}
+    return [OutcomeRef(code=code, name=names.get(code, code)) for code in codes]
+
+
+def correction_out(correction: Correction, flow: FlowSpec, names: dict[int, str]) -> CorrectionOut:
+    return CorrectionOut(
+        id=correction.id,
+        customer_id=correction.customer_id,
+        assignment_id=correction.assignment_id,
+        owner=_ref(correction.owner_user_id, names),
+        requested_by=_ref(correction.requested_by_user_id, names),
+        reason=correction.reason,
+        allowed_outcomes=outcome_refs(flow, correction.allowed_outcomes),
+        previous_state=correction.previous_state,
+        created_at=correction.created_at,
+        resolved_at=correction.resolved_at,
+        resolved_event_id=correction.resolved_event_id,
+    )
+
+
+def _ref(user_id: int, names: dict[int, str]) -> UserRef:
+    return UserRef(id=user_id, name=names.get(user_id, f"user {user_id}"))
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None

@@ -1,0 +1,3 @@
+from tests.api.corrections.desk import desk
+
+__all__ = ["desk"]
