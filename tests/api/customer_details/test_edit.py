@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from services.queue import AssignmentQueue
 from shared.models import BlockedPhone, Customer, CustomFieldDefinition, Event, Permission
 from tests.api.world import World
-from tests.factories import create_user
+from tests.factories import create_tenant, create_user
 
 
 async def _fields(world: World, **defs: dict[str, Any]) -> None:
@@ -170,12 +170,19 @@ class TestEdit:
             world.session, world.tenant, permissions=[Permission.reporting.value]
         )
 
+        other = await create_tenant(world.session, name="Other")
+        _, stranger = await create_user(world.session, other)
+
         missing = await _patch(world, 424242, {"first_name": "X"})
+        foreign = await world.client.patch(
+            f"/v1/customers/{c.id}", json={"first_name": "X"}, headers=world.auth(stranger)
+        )
         denied = await world.client.patch(
             f"/v1/customers/{c.id}", json={"first_name": "X"}, headers=world.auth(reporter)
         )
 
-        assert missing.status_code == 404 and denied.status_code == 403
+        assert missing.status_code == 404 and foreign.status_code == 404
+        assert denied.status_code == 403
         assert (await _customer(world, c.id)).first_name == "Customer 0"
 
 
