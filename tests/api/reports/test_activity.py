@@ -137,6 +137,12 @@ class TestFlagsAndCorrections:
         assert body["rows"][0]["outcomes"] == {"sale": 1}
         kept = await reports.world.session.scalar(select(Event).where(Event.id == excluded.id))
         assert kept is not None and kept.code == "wrong_number"
+        history = await reports.get(
+            f"/v1/customers/{reports.customer.id}/events", token=reports.world.agents[0][1]
+        )
+        assert history.status_code == 200, history.text
+        shown = {e["id"]: e for e in history.json()["events"]}
+        assert shown[excluded.id]["excluded_from_reports"] is True
 
     async def test_reattribution_to_another_user_and_day(self, reports: Reports) -> None:
         a, b = reports.user(0), reports.user(1)
