@@ -2,9 +2,12 @@
 
 A claim is the classic PostgreSQL queue: in one transaction, SELECT the first free, unleased
 membership of the assignment FOR UPDATE SKIP LOCKED (joined with its customer, for the card),
-then UPDATE it as leased, then commit. It runs on bench_memberships, a bench-only copy of the
-memberships (bench/seed.py) with lease columns and a partial index on the free rows in claim
-order, so the project's schema stays untouched and the baseline gets a fair index.
+fewest attempts first, then UPDATE it as leased, then commit. It runs on bench_memberships, a
+bench-only copy of the memberships (bench/seed.py) with lease columns and a partial index on
+the free rows in claim order, so the project's schema stays untouched and the baseline gets a
+fair index. `/done` is the outcome "no answer" (the customer stays free, one attempt more, an
+event row), so a closed loop never drains the table; dead rows pile up as they would in a
+CRM that keeps its queue in PostgreSQL.
 
 Same engine and pool (shared.db.create_engine from NEXTCALL_DATABASE_URL), same response
 schema (CardOut | EmptyOut) as the real /next. No authentication: the agent is named by the
@@ -48,7 +51,7 @@ CLAIM = text(
     FROM bench_memberships m JOIN customers c ON c.id = m.customer_id
     WHERE m.assignment_id = :a AND m.state = 'free'
         AND (m.leased_until IS NULL OR m.leased_until < now())
-    ORDER BY m.id
+    ORDER BY m.attempts, m.id
     LIMIT 1
     FOR UPDATE OF m SKIP LOCKED
     """
@@ -63,9 +66,9 @@ RELEASE = text(
 )
 DONE = text(
     """
-    UPDATE bench_memberships SET state = 'not_interested', version = version + 1,
-        state_set_by = 'user', state_set_by_user_id = :u, state_set_at = now(),
-        leased_until = NULL, leased_by = NULL, lease_token = NULL
+    UPDATE bench_memberships SET attempts = attempts + 1, last_attempt_at = now(),
+        version = version + 1, state_set_by = 'user', state_set_by_user_id = :u,
+        state_set_at = now(), leased_until = NULL, leased_by = NULL, lease_token = NULL
     WHERE customer_id = :c AND lease_token = :tok
     RETURNING tenant_id, assignment_id
     """
@@ -74,8 +77,7 @@ EVENT = text(
     """
     INSERT INTO events (tenant_id, customer_id, assignment_id, user_id, kind, code,
         from_state, to_state, comment, data, created_at)
-    VALUES (:t, :c, :a, :u, 'outcome', 'not_interested', 'free', 'not_interested', '',
-        '{}'::json, now())
+    VALUES (:t, :c, :a, :u, 'outcome', 'no_answer', 'free', 'free', '', '{}'::json, now())
     RETURNING id
     """
 )

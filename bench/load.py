@@ -1,27 +1,31 @@
-"""The load generator: N agents on keep-alive connections, each looping next then finish.
+"""The load generator: agents on keep-alive connections, each looping next then finish.
 
-One asyncio process on 127.0.0.1. The default client speaks just enough HTTP/1.1 for our
-servers (uvicorn always sends Content-Length), so the generator spends little of the
-machine's 2 cores; `--client httpx` uses httpx instead. Every loop is bounded by the
-deadline; an agent always completes its last cycle so it leaves no lease behind.
+One asyncio process per call of `run_load`; `bench.clients` spreads the agents of a slice
+over several such processes so that the client is not what is measured. The default client
+speaks just enough HTTP/1.1 for our servers (uvicorn always sends Content-Length), so it
+spends little of the machine's 2 cores; `--client httpx` uses httpx instead. Every loop is
+bounded by the deadline; an agent always completes its last cycle so it leaves no lease
+behind.
+
+Times that cross processes (when the window opens, when a follow-up was due) are wall-clock
+epoch seconds; durations are measured with perf_counter.
 """
 
 import asyncio
 import json
 import math
-import os
 import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal, Protocol
 
 import httpx
 
-from bench.seed import Agent
+from bench.seed import NO_ANSWER, Agent
 
-Mode = Literal["release", "outcome"]
 REQUEST_TIMEOUT_S = 10.0
+Kind = Literal["floor", "ideal", "nextcall", "peer"]
 
 
 class Conn(Protocol):
@@ -92,55 +96,56 @@ class HttpxConn:
         return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Target:
-    """How one server spells next, release and finish."""
+    """One server under test and the assignment it serves (plain data: sent to clients)."""
 
-    name: str
+    kind: Kind
     port: int
     assignment_id: int
-    next_path: Callable[[int], str]
-    finish: Callable[[Mode, dict[str, Any]], tuple[str, dict[str, Any]]]
-    auth: Callable[[Agent], dict[str, str]]
+
+    def next_path(self) -> str:
+        if self.kind == "floor":
+            return "/noop"
+        if self.kind == "nextcall":
+            return f"/v1/assignments/{self.assignment_id}/next"
+        return f"/next/{self.assignment_id}"
+
+    def headers(self, agent: Agent) -> dict[str, str]:
+        auth = {"Authorization": f"Bearer {agent.token}", "Content-Type": "application/json"}
+        return auth if self.kind == "nextcall" else {**auth, "X-Agent": str(agent.user_id)}
+
+    def finish(self, card: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """The second request of a cycle, which puts the customer back where it can be served.
+
+        nextcall: the real outcome (no answer from a free state, not interested from a
+        follow-up); peer: its outcome-like UPDATE; ideal: the release script; floor: the
+        same do-nothing POST again.
+        """
+        if self.kind == "floor":
+            return "/noop", {}
+        if self.kind == "nextcall":
+            cid, membership = card["customer"]["id"], card["membership"]
+            code = NO_ANSWER if membership["state"] == "free" else "not_interested"
+            body = {"lease_id": card["lease"]["id"], "version": membership["version"]}
+            return f"/v1/customers/{cid}/outcomes", {**body, "code": code}
+        if self.kind == "peer":
+            cid = card["customer"]["id"]
+            return f"/done/{self.assignment_id}/{cid}", {"lease_id": card["lease"]["id"]}
+        cid = card["customer_id"]
+        return f"/release/{self.assignment_id}/{cid}", {"lease_id": card["lease"]["id"]}
 
 
-def ours(port: int, assignment_id: int) -> Target:
-    def finish(mode: Mode, card: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        cid, lease = card["customer"]["id"], card["lease"]["id"]
-        if mode == "release":
-            return f"/v1/customers/{cid}/release", {"lease_id": lease}
-        body = {"lease_id": lease, "version": card["membership"]["version"]}
-        return f"/v1/customers/{cid}/outcomes", {**body, "code": "not_interested"}
+@dataclass(frozen=True, slots=True)
+class LoadSpec:
+    """One client process's part of a slice (plain data: sent to a client process)."""
 
-    return Target(
-        "ours",
-        port,
-        assignment_id,
-        lambda a: f"/v1/assignments/{a}/next",
-        finish,
-        lambda agent: {"Authorization": f"Bearer {agent.token}"},
-    )
-
-
-def baseline(name: str, port: int, assignment_id: int) -> Target:
-    """Both baselines share one shape: /next/{a}, /release/{a}/{c}, /done/{a}/{c}."""
-
-    def finish(mode: Mode, card: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        if "customer" in card:
-            cid, lease = card["customer"]["id"], card["lease"]["id"]
-        else:
-            cid, lease = card["customer_id"], card["lease"]["id"]
-        verb = "release" if mode == "release" else "done"
-        return f"/{verb}/{assignment_id}/{cid}", {"lease_id": lease}
-
-    return Target(
-        name,
-        port,
-        assignment_id,
-        lambda a: f"/next/{a}",
-        finish,
-        lambda agent: {"X-Agent": str(agent.user_id), "Authorization": f"Bearer {agent.token}"},
-    )
+    target: Target
+    agents: list[tuple[Agent, float]]  # each agent with its offset in the pacing interval
+    window_open: float  # epoch seconds
+    deadline: float  # epoch seconds
+    interval: float | None = None
+    client: str = "raw"
 
 
 def summarize(samples: list[float]) -> dict[str, float]:
@@ -164,9 +169,8 @@ def summarize(samples: list[float]) -> dict[str, float]:
 
 @dataclass
 class LoadResult:
-    server: str
-    mode: Mode
-    agents: int
+    """What one or more client processes saw in a measured window."""
+
     window_s: float
     next_count: int = 0
     finish_count: int = 0
@@ -174,66 +178,56 @@ class LoadResult:
     next_errors: int = 0
     finish_errors: int = 0
     statuses: Counter[str] = field(default_factory=Counter)
-    next_ms: dict[str, float] = field(default_factory=dict)
-    finish_ms: dict[str, float] = field(default_factory=dict)
-    client_cpu_s: float = 0.0
-    interval_s: float | None = None
     sources: Counter[str] = field(default_factory=Counter)
-    samples: list[float] = field(default_factory=list, repr=False)  # /next seconds; not saved
-    finish_samples: list[float] = field(default_factory=list, repr=False)
+    samples: list[float] = field(default_factory=list)  # /next seconds
+    finish_samples: list[float] = field(default_factory=list)
+    starts: list[float] = field(default_factory=list)  # each counted /next, s after the open
+    lag: list[float] = field(default_factory=list)  # paced: how late each cycle started
+    lateness: list[float] = field(default_factory=list)  # shared follow-ups: served - due
+    client_cpu_s: list[float] = field(default_factory=list)  # per client process
+
+    def merge(self, other: "LoadResult") -> None:
+        self.next_count += other.next_count
+        self.finish_count += other.finish_count
+        self.empty_count += other.empty_count
+        self.next_errors += other.next_errors
+        self.finish_errors += other.finish_errors
+        self.statuses.update(other.statuses)
+        self.sources.update(other.sources)
+        for name in ("samples", "finish_samples", "starts", "lag", "lateness", "client_cpu_s"):
+            getattr(self, name).extend(getattr(other, name))
 
     @property
     def next_per_s(self) -> float:
         return self.next_count / self.window_s if self.window_s else 0.0
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "server": self.server,
-            "mode": self.mode,
-            "agents": self.agents,
-            "interval_s": self.interval_s,
-            "window_s": round(self.window_s, 3),
-            "next_per_s": round(self.next_per_s, 1),
-            "next_count": self.next_count,
-            "finish_count": self.finish_count,
-            "empty_count": self.empty_count,
-            "next_errors": self.next_errors,
-            "finish_errors": self.finish_errors,
-            "statuses": dict(self.statuses),
-            "sources": dict(self.sources),
-            "next_latency_ms": self.next_ms,
-            "finish_latency_ms": self.finish_ms,
-            "client_cpu_s": round(self.client_cpu_s, 3),
-        }
+    @property
+    def client_busy(self) -> float:
+        """The busiest client process's share of one core while measured."""
+        return max(self.client_cpu_s, default=0.0) / self.window_s if self.window_s else 0.0
 
 
-async def run_load(
-    target: Target,
-    agents: list[Agent],
-    *,
-    mode: Mode,
-    seconds: float,
-    warmup: float,
-    interval: float | None = None,
-    client: str = "raw",
-    on_window: Callable[[bool], Any] | None = None,
-) -> LoadResult:
-    """Each agent loops next + finish until the deadline; only the window after warm-up counts.
+def _due_epoch(card: dict[str, Any]) -> float | None:
+    raw = card.get("membership", {}).get("followup_at")
+    return datetime.fromisoformat(raw).timestamp() if raw else None
 
-    With `interval`, each agent starts a cycle at most every `interval` seconds (a paced load);
-    without, it starts the next cycle at once (saturation). `on_window(True)` is awaited when
-    the measured window opens and `on_window(False)` when it closes.
+
+async def run_load(spec: LoadSpec) -> LoadResult:
+    """Each agent loops next + finish until the deadline; only the window counts.
+
+    With `interval`, each agent starts a cycle every `interval` seconds by the schedule (an
+    open loop: a late cycle is started at once and its lateness recorded, never skipped);
+    without, it starts the next cycle at once (saturation, a closed loop).
     """
     loop = asyncio.get_running_loop()
-    started = loop.time()
-    window_open = started + warmup
-    deadline = window_open + seconds
-    result = LoadResult(target.name, mode, len(agents), seconds, interval_s=interval)
-    next_lat: list[float] = []
-    finish_lat: list[float] = []
+    target, interval = spec.target, spec.interval
+    # Epoch -> this loop's clock, once: the loop clock is monotonic.
+    shift = loop.time() - time.time()
+    window_open, deadline = spec.window_open + shift, spec.deadline + shift
+    result = LoadResult(spec.deadline - spec.window_open)
     shared: httpx.AsyncClient | None = None
-    if client == "httpx":
-        limits = httpx.Limits(max_connections=len(agents) + 8, max_keepalive_connections=None)
+    if spec.client == "httpx":
+        limits = httpx.Limits(max_connections=len(spec.agents) + 8, max_keepalive_connections=None)
         shared = httpx.AsyncClient(
             base_url=f"http://127.0.0.1:{target.port}", limits=limits, timeout=REQUEST_TIMEOUT_S
         )
@@ -241,89 +235,82 @@ async def run_load(
     def conn() -> Conn:
         return HttpxConn(shared) if shared is not None else RawConn("127.0.0.1", target.port)
 
+    async def request(c: Conn, path: str, body: bytes, headers: dict[str, str]) -> int | bytes:
+        """The status, or the body of a 200; 0 for a failed request."""
+        try:
+            status, payload = await asyncio.wait_for(
+                c.request("POST", path, body, headers), REQUEST_TIMEOUT_S
+            )
+        except (OSError, TimeoutError, asyncio.IncompleteReadError, httpx.HTTPError):
+            return 0
+        return payload if status == 200 else status
+
     async def agent_loop(agent: Agent, offset: float) -> None:
         c = conn()
-        headers = {**target.auth(agent), "Content-Type": "application/json"}
-        next_path = target.next_path(target.assignment_id)
-        tick = started + offset
+        headers = target.headers(agent)
+        next_path = target.next_path()
+        tick = loop.time() + offset
         try:
             while loop.time() < deadline:
                 if interval is not None:
                     delay = tick - loop.time()
                     if delay > 0:
                         await asyncio.sleep(delay)
-                    tick = max(tick + interval, loop.time())
                     if loop.time() >= deadline:
                         break
+                    if loop.time() >= window_open:
+                        result.lag.append(max(0.0, loop.time() - tick))
+                    tick += interval
                 t0 = time.perf_counter()
-                counted = loop.time() >= window_open
-                try:
-                    status, body = await asyncio.wait_for(
-                        c.request("POST", next_path, b"", headers), REQUEST_TIMEOUT_S
-                    )
-                except (OSError, TimeoutError, asyncio.IncompleteReadError, httpx.HTTPError):
-                    if counted:
-                        result.next_errors += 1
-                        result.statuses["next:error"] += 1
-                    await asyncio.sleep(0.05)
-                    continue
+                started = loop.time()
+                counted = started >= window_open
+                answer = await request(c, next_path, b"", headers)
                 t1 = time.perf_counter()
                 if counted:
                     result.next_count += 1
-                    next_lat.append(t1 - t0)
-                    result.statuses[f"next:{status}"] += 1
-                if status != 200:
+                    result.samples.append(t1 - t0)
+                    result.starts.append(started - window_open)
+                if not isinstance(answer, bytes):
                     if counted:
                         result.next_errors += 1
-                    await asyncio.sleep(0.01)
+                        result.statuses[f"next:{answer or 'error'}"] += 1
+                    await asyncio.sleep(0.05)
                     continue
-                card = json.loads(body)
+                card = json.loads(answer)
                 if card.get("status") == "empty":
                     if counted:
                         result.empty_count += 1
                     await asyncio.sleep(0.05)
                     continue
+                source = str(card.get("source", "-"))
                 if counted:
-                    result.sources[str(card.get("source", "?"))] += 1
-                path, payload = target.finish(mode, card)
-                try:
-                    status, _ = await asyncio.wait_for(
-                        c.request("POST", path, json.dumps(payload).encode(), headers),
-                        REQUEST_TIMEOUT_S,
-                    )
-                except (OSError, TimeoutError, asyncio.IncompleteReadError, httpx.HTTPError):
-                    status = 0
+                    result.sources[source] += 1
+                if source == "shared_followup":
+                    due = _due_epoch(card)
+                    if due is not None:  # recorded in or out of the window: each is served once
+                        result.lateness.append(time.time() - due)
+                path, payload = target.finish(card)
+                done = await request(c, path, json.dumps(payload).encode(), headers)
                 if counted:
-                    finish_lat.append(time.perf_counter() - t1)
+                    result.finish_samples.append(time.perf_counter() - t1)
                     result.finish_count += 1
-                    result.statuses[f"finish:{status or 'error'}"] += 1
-                    if status != 200:
+                    if not isinstance(done, bytes):
                         result.finish_errors += 1
+                        result.statuses[f"finish:{done or 'error'}"] += 1
         finally:
             await c.close()
 
     async def window() -> None:
         await asyncio.sleep(max(0.0, window_open - loop.time()))
         cpu0 = time.process_time()
-        if on_window is not None:
-            await on_window(True)
         await asyncio.sleep(max(0.0, deadline - loop.time()))
-        if on_window is not None:
-            await on_window(False)
-        result.client_cpu_s = time.process_time() - cpu0
+        result.client_cpu_s = [time.process_time() - cpu0]
 
-    # Paced agents start spread over one interval, not all at once.
-    spread = interval or 0.0
-    tasks = [agent_loop(a, spread * i / max(1, len(agents))) for i, a in enumerate(agents)]
     try:
-        await asyncio.gather(window(), *tasks)
+        await asyncio.gather(window(), *(agent_loop(a, off) for a, off in spec.agents))
     finally:
         if shared is not None:
             await shared.aclose()
-    result.samples = next_lat
-    result.finish_samples = finish_lat
-    result.next_ms = summarize(next_lat)
-    result.finish_ms = summarize(finish_lat)
     return result
 
 
@@ -343,7 +330,3 @@ async def wait_ready(port: int, path: str, *, within_s: float = 60.0) -> None:
             await c.close()
         await asyncio.sleep(0.1)
     raise RuntimeError(f"server on port {port} not ready: {last!r}")
-
-
-def cpu_count() -> int:
-    return os.cpu_count() or 1

@@ -7,6 +7,8 @@ AssignmentQueue.place_sources, as tests/factories.place_all does).
 
 import time
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from redis.asyncio import Redis
 from sqlalchemy import text
@@ -18,6 +20,17 @@ from shared.flows import FlowSpec
 from shared.models import ApiToken, Assignment, Flow, Permission, Tenant, User
 from shared.placement import load_queue_facts
 from shared.tokens import hash_token, new_token
+
+# The seed flow plus "no answer" (free -> free, one attempt more): the most common outcome of
+# outbound work, and the one the closed loops use so that no scenario drains its customers.
+NO_ANSWER = "no_answer"
+BENCH_FLOW: dict[str, list[dict[str, Any]]] = {
+    "states": SEED_FLOW["states"],
+    "outcomes": [
+        *SEED_FLOW["outcomes"],
+        {"code": NO_ANSWER, "name": "No answer", "from_states": ["free"], "to_state": "free"},
+    ],
+}
 
 # The redis-only baseline claims from a copy of the main queue under this id offset: an
 # assignment id that never exists in the database, so the copy shares no key with ours.
@@ -44,6 +57,7 @@ class World:
     tenant_id: int
     flow_id: int
     agents: list[Agent]
+    setup: Agent  # a user with assignment setup: imports
 
 
 async def create_world(sessionmaker: async_sessionmaker[AsyncSession], agents: int) -> World:
@@ -54,8 +68,8 @@ async def create_world(sessionmaker: async_sessionmaker[AsyncSession], agents: i
         flow = Flow(
             tenant_id=tenant.id,
             name="Sales",
-            states=SEED_FLOW["states"],
-            outcomes=SEED_FLOW["outcomes"],
+            states=BENCH_FLOW["states"],
+            outcomes=BENCH_FLOW["outcomes"],
         )
         session.add(flow)
         users = [
@@ -66,17 +80,20 @@ async def create_world(sessionmaker: async_sessionmaker[AsyncSession], agents: i
             )
             for i in range(agents)
         ]
-        session.add_all(users)
+        setup = User(
+            tenant_id=tenant.id, name="Bench setup", permissions=[Permission.assignment_setup.value]
+        )
+        session.add_all([*users, setup])
         await session.flush()
         out: list[Agent] = []
-        for user in users:
+        for user in [*users, setup]:
             token = new_token()
             session.add(
                 ApiToken(tenant_id=tenant.id, user_id=user.id, token_hash=hash_token(token))
             )
             out.append(Agent(user.id, token))
         await session.commit()
-        return World(tenant.id, flow.id, out)
+        return World(tenant.id, flow.id, out[:-1], out[-1])
 
 
 async def create_assignment(
@@ -95,38 +112,80 @@ async def create_assignment(
         return assignment.id
 
 
-async def insert_customers(engine: AsyncEngine, tenant_id: int, assignment_id: int, n: int) -> None:
-    """N customers with a free membership each, in two INSERT ... SELECT statements."""
+async def insert_customers(
+    engine: AsyncEngine,
+    tenant_id: int,
+    assignment_id: int,
+    n: int,
+    *,
+    due_from: datetime | None = None,
+    due_within_s: float = 0.0,
+    tag: str = "a",
+) -> None:
+    """N customers with a membership each, in two INSERT ... SELECT statements.
+
+    Free memberships, or with `due_from`: shared follow-ups in the progressive state
+    `interested`, due evenly spread over `due_within_s` seconds from `due_from`. External
+    ids are `<tag><assignment>-<n>`: a second batch into one assignment needs another tag.
+    """
     async with engine.begin() as conn:
         before = (await conn.execute(text("SELECT coalesce(max(id), 0) FROM customers"))).scalar()
+        # search_name by hand: Core writers keep it as shared.search.search_name would.
         await conn.execute(
             text(
                 """
                 INSERT INTO customers (tenant_id, external_id, first_name, last_name, phone_1,
-                    email, language, time_zone, custom, created_at, updated_at)
-                SELECT :t, 'a' || :a || '-' || g, 'First' || g, 'Last' || g,
+                    email, language, time_zone, custom, search_name, created_at, updated_at)
+                SELECT :t, :tag || :a || '-' || g, 'First' || g, 'Last' || g,
                     '+479' || lpad(g::text, 7, '0'), 'c' || g || '@example.com', 'nb',
-                    'Europe/Oslo', '{"city": "Oslo", "plan": "basic"}'::json, now(), now()
+                    'Europe/Oslo', '{"city": "Oslo", "plan": "basic"}'::json,
+                    'first' || g || ' last' || g, now(), now()
                 FROM generate_series(1, :n) AS g
                 """
             ),
-            {"t": tenant_id, "a": assignment_id, "n": n},
+            {"t": tenant_id, "a": assignment_id, "n": n, "tag": tag},
         )
-        await conn.execute(
-            text(
-                """
-                INSERT INTO memberships (tenant_id, customer_id, assignment_id, state,
-                    state_set_by, attempts, version, created_at)
-                SELECT tenant_id, id, :a, 'free', 'import', 0, 1, now()
-                FROM customers WHERE id > :before ORDER BY id
-                """
-            ),
-            {"a": assignment_id, "before": before},
-        )
+        if due_from is None:
+            await conn.execute(
+                text(
+                    """
+                    INSERT INTO memberships (tenant_id, customer_id, assignment_id, state,
+                        state_set_by, attempts, version, created_at)
+                    SELECT tenant_id, id, :a, 'free', 'import', 0, 1, now()
+                    FROM customers WHERE id > :before ORDER BY id
+                    """
+                ),
+                {"a": assignment_id, "before": before},
+            )
+        else:
+            await conn.execute(
+                text(
+                    """
+                    INSERT INTO memberships (tenant_id, customer_id, assignment_id, state,
+                        state_set_by, attempts, version, created_at, followup_at,
+                        followup_kind)
+                    SELECT tenant_id, id, :a, 'interested', 'user', 1, 1, now(),
+                        :due + (row_number() OVER (ORDER BY id) - 1) * :step
+                            * interval '1 second',
+                        'shared'
+                    FROM customers WHERE id > :before ORDER BY id
+                    """
+                ),
+                {
+                    "a": assignment_id,
+                    "before": before,
+                    "due": due_from,
+                    "step": due_within_s / max(1, n),
+                },
+            )
+    await analyze(engine, "customers", "memberships")
+
+
+async def analyze(engine: AsyncEngine, *tables: str) -> None:
     async with engine.connect() as conn:
         conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-        await conn.execute(text("ANALYZE customers"))
-        await conn.execute(text("ANALYZE memberships"))
+        for table in tables:
+            await conn.execute(text(f"VACUUM ANALYZE {table}"))
 
 
 async def place(
@@ -184,8 +243,8 @@ async def create_pg_copy(engine: AsyncEngine, assignment_id: int) -> None:
         )
         await conn.execute(
             text(
-                "CREATE INDEX bench_memberships_free ON bench_memberships (assignment_id, id) "
-                "WHERE state = 'free'"
+                "CREATE INDEX bench_memberships_free "
+                "ON bench_memberships (assignment_id, attempts, id) WHERE state = 'free'"
             )
         )
         await conn.execute(
@@ -193,9 +252,7 @@ async def create_pg_copy(engine: AsyncEngine, assignment_id: int) -> None:
                 "CREATE UNIQUE INDEX bench_memberships_customer ON bench_memberships (customer_id)"
             )
         )
-    async with engine.connect() as conn:
-        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-        await conn.execute(text("VACUUM ANALYZE bench_memberships"))
+    await analyze(engine, "bench_memberships")
 
 
 async def reset_pg_copy(engine: AsyncEngine) -> None:
@@ -207,7 +264,4 @@ async def reset_pg_copy(engine: AsyncEngine) -> None:
                 "lease_token = NULL WHERE leased_until IS NOT NULL"
             )
         )
-    async with engine.connect() as conn:
-        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-        await conn.execute(text("VACUUM ANALYZE bench_memberships"))
-        await conn.execute(text("VACUUM ANALYZE memberships"))
+    await analyze(engine, "bench_memberships", "memberships")

@@ -1,4 +1,4 @@
-"""The servers under test, one uvicorn process each, and the CPU they and their peers use."""
+"""The servers under test, 2 uvicorn workers each, and the CPU they and their peers use."""
 
 import os
 import signal
@@ -13,10 +13,13 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 # name -> (uvicorn factory, readiness path)
 APPS: dict[str, tuple[str, str]] = {
-    "ours": ("services.api.app:create_app", "/healthz"),
-    "pg": ("bench.baseline_pg:create_app", "/health"),
-    "redis-only": ("bench.baseline_redis:create_app", "/health"),
+    "floor": ("bench.baseline_floor:create_app", "/health"),
+    "ideal": ("bench.baseline_redis:create_app", "/health"),
+    "nextcall": ("services.api.app:create_app", "/healthz"),
+    "peer": ("bench.baseline_pg:create_app", "/health"),
 }
+# As the product is run on a 2-core machine: one worker process per core.
+WORKERS = 2
 
 
 @dataclass
@@ -54,13 +57,15 @@ def start_server(
     database_url: str,
     redis_url: str,
     log_dir: Path,
+    workers: int = WORKERS,
     profile: Path | None = None,
     extra_env: dict[str, str] | None = None,
 ) -> Server:
-    """uvicorn with one worker process (no --workers: the server runs in this one process).
+    """uvicorn with `workers` worker processes sharing one listening socket.
 
-    With `profile`, the server runs under cProfile and writes its statistics there on exit;
-    `extra_env` adds settings (e.g. NEXTCALL_DB_POOL_SIZE) for every server alike.
+    With `profile`, the server runs in one process under cProfile (a supervisor with workers
+    would profile only the supervisor) and writes its statistics there on exit; `extra_env`
+    adds settings (e.g. NEXTCALL_DB_POOL_SIZE) for every server alike.
     """
     factory, _ = APPS[name]
     env = {
@@ -85,6 +90,7 @@ def start_server(
                 *("--host", "127.0.0.1", "--port", str(port)),
                 *("--loop", "uvloop", "--http", "httptools", "--no-access-log"),
                 *("--log-level", "warning"),
+                *(("--workers", str(workers)) if workers > 1 and not profile else ()),
             ],
             cwd=ROOT,
             env=env,

@@ -6,6 +6,7 @@
     nextcall migrate
     nextcall rebuild [--assignment ID] [--enqueue]
     nextcall demo
+    nextcall bench [OPTIONS]                 the benchmark (bench/README.md); options go to it
     nextcall create-tenant NAME [--data-controller TEXT] [--purpose TEXT]
     nextcall create-user --tenant ID --name NAME --permissions a,b [--email E]
 
@@ -65,6 +66,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--assignment", type=int, help="only this one (default: every active one)")
     p.add_argument("--enqueue", action="store_true", help="run it as a worker job instead")
     p.set_defaults(command=_rebuild)
+
+    # Every argument goes to the benchmark's own parser: "+" as the prefix keeps argparse from
+    # reading its --options here.
+    p = sub.add_parser("bench", help="run the benchmark", add_help=False, prefix_chars="+")
+    p.add_argument("bench_args", nargs=argparse.REMAINDER)
+    p.set_defaults(command=_bench)
 
     p = sub.add_parser("demo", help="load the demo tenant, users and customers (once)")
     p.set_defaults(command=_demo)
@@ -225,6 +232,18 @@ async def _rebuild_now(settings: Settings, only: int | None) -> int:
         await redis.aclose()
         await engine.dispose()
     return code
+
+
+def _bench(args: argparse.Namespace, _settings: Settings) -> int:
+    """bench/ lives beside the packages in a checkout (it is not installed): import it there."""
+    root = Path(__file__).resolve().parent.parent
+    if not (root / "bench" / "run.py").is_file():
+        print("nextcall: the benchmark needs a checkout of the repository", file=sys.stderr)
+        return 2
+    sys.path.insert(0, str(root))
+    from bench.run import main as bench_main
+
+    return bench_main(args.bench_args)
 
 
 def _demo(_args: argparse.Namespace, settings: Settings) -> int:

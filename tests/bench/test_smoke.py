@@ -1,0 +1,86 @@
+"""The benchmark still runs: a seconds-long smoke of `nextcall bench`, not a timed test.
+
+Tiny data, a few agents, one second per slice, on the test run's PostgreSQL (a database of its
+own, dropped after) and Redis (a db index of its own). It writes only to a temp directory and
+asserts that every compared server produced figures, not that any target is met.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+import redis
+
+ROOT = Path(__file__).resolve().parents[2]
+SMOKE_DB = "nextcall_bench_smoke"
+SMOKE_REDIS_DB = 9
+SERVERS = ("floor", "ideal", "nextcall", "peer")
+
+
+@pytest.fixture
+def bench_urls() -> Iterator[tuple[str, str]]:
+    test_db = os.environ["NEXTCALL_TEST_DATABASE_URL"]
+    test_redis = os.environ["NEXTCALL_TEST_REDIS_URL"]
+    server = test_db.rsplit("/", 1)[0]
+    admin = server.replace("postgresql+psycopg://", "postgresql://") + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {SMOKE_DB} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {SMOKE_DB}")
+    redis_url = f"{test_redis.rsplit('/', 1)[0]}/{SMOKE_REDIS_DB}"
+    yield f"{server}/{SMOKE_DB}", redis_url
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {SMOKE_DB} WITH (FORCE)")
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    client.close()
+
+
+def test_every_scenario_produces_figures(bench_urls: tuple[str, str], tmp_path: Path) -> None:
+    database_url, redis_url = bench_urls
+    out = tmp_path / "results.json"
+    doc = tmp_path / "benchmarks.md"
+    env = {
+        **os.environ,
+        "NEXTCALL_BENCH_DATABASE_URL": database_url,
+        "NEXTCALL_BENCH_REDIS_URL": redis_url,
+    }
+    args = [
+        *("--only", "saturation,realistic,rebuild", "--repeats", "1", "--workers", "1"),
+        *("--customers", "2000", "--seconds", "1", "--warmup", "0.5", "--slice-warmup", "0.2"),
+        *("--saturation-agents", "5", "--realistic-agents", "10", "--realistic-interval", "0.5"),
+        *("--import-rows", "2000", "--client-procs", "1"),
+        *("--out", str(out), "--doc", str(doc), "--raw-dir", str(tmp_path / "raw")),
+    ]
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.run", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    results = json.loads(out.read_text())
+    for shape in ("saturation-5", "realistic"):
+        servers = results["compare"][shape]["servers"]
+        assert set(servers) == set(SERVERS)
+        for name in SERVERS:
+            figure = servers[name]
+            assert figure["next_per_s"]["median"] > 0, (shape, name, figure["runs"])
+            assert figure["p99_ms"]["median"] > 0, (shape, name)
+            assert figure["errors"] == 0, (shape, name, figure["runs"][0]["statuses"])
+        assert set(results["compare"][shape]["ratios"]) == {
+            "nextcall/peer",
+            "nextcall/ideal",
+            "nextcall/floor",
+        }
+    assert results["rebuild"]["runs"][0]["placed"] == 2000
+    assert len(results["targets"]) == 9
+    page = doc.read_text()
+    assert "## Targets" in page and "saturation-5" in page
