@@ -102,13 +102,14 @@ TARGETS: list[tuple[str, tuple[str, ...], Callable[[float], bool], str, str, Any
 
 def verdicts(res: Fig) -> list[dict[str, Any]]:
     """Each target: the median measured, MET / NOT MET, and whether the run had the issue's
-    size for it (a smaller run's verdict says little)."""
+    size for it (a smaller run, or fewer than 3 repeats, says little)."""
     params = res.get("parameters", {})
     out = []
     for name, path, ok, wanted, param, size in TARGETS:
         value = _median(res, *path)
         given = params.get(param)
         full = size in given if isinstance(given, list) else given == size
+        full = full and not params.get("quick") and params.get("repeats", 0) >= 3
         verdict = "not measured" if value is None else "MET" if ok(value) else "NOT MET"
         out.append(
             {
