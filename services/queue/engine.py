@@ -2,9 +2,9 @@
 
 import secrets
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from redis.asyncio import Redis
 from redis.exceptions import NoScriptError
@@ -14,6 +14,7 @@ from services.queue.placement import Placement, PlacementSource, compute_placeme
 from services.queue.scripts import Scripts
 
 DEFAULT_PREFIX = "nc"
+_T = TypeVar("_T")
 # How many expired leases and ended cooldowns one claim or tick handles per bucket: bounds the
 # work of a single script call, while the worker's tick keeps the backlog at zero.
 SWEEP_BATCH = 100
@@ -380,6 +381,88 @@ class AssignmentQueue:
             if keep_leases and str(key) in lease_keys:
                 continue
             await self.redis.delete(key)
+
+
+# Where a rebuild writes the queue before swapping it in (services/queue/lua/swap.lua).
+BUILD = "build:"
+# Fields or members per command when a build writes in bulk.
+BUILD_CHUNK = 10_000
+
+
+class QueueBuild:
+    """An assignment's queue written from scratch under fresh keys, then swapped in whole.
+
+    Agents keep claiming from the current queue while the build runs and never see a half
+    built one. Writing is plain pipelined HSET/ZADD/SADD, thousands of members per command:
+    the fresh keys hold nobody else's changes, so nothing needs a script until the swap.
+    """
+
+    def __init__(self, queue: AssignmentQueue) -> None:
+        self.queue = queue
+        self.names: set[str] = set()
+        self.placed = 0
+
+    def _key(self, name: str) -> str:
+        return self.queue.key(BUILD + name)
+
+    async def start(self) -> None:
+        """Drop what an interrupted build left behind."""
+        redis = self.queue.redis
+        pattern = self.queue.prefix.replace("{", "\\{") + BUILD + "*"
+        async for key in redis.scan_iter(match=pattern, count=1000):
+            await redis.unlink(key)
+
+    async def add(self, sources: Iterable[PlacementSource], *, now: int) -> int:
+        """Place these customers in the build; returns how many."""
+        home: dict[str, str] = {}
+        zsets: dict[str, dict[str, int]] = {}
+        sets: dict[str, set[str]] = {}
+        for src in sources:
+            placement = compute_placement(src, now_ms=now)
+            cid = str(src.customer_id)
+            home[cid] = placement.encode()
+            kind, seg = placement.kind, placement.segment
+            sets.setdefault("segs", set()).add(seg)
+            if kind == "free" or kind == "cool":
+                bucket = f"{seg}|{placement.tz}"
+                sets.setdefault("buckets", set()).add(bucket)
+                if kind == "free":
+                    zsets.setdefault("free:" + bucket, {})[placement.rank] = 0
+                else:
+                    zsets.setdefault("cool:" + bucket, {})[cid] = placement.due_ms or 0
+            elif kind == "sfu":
+                zsets.setdefault("sfu:" + seg, {})[cid] = placement.due_ms or 0
+            elif kind == "pfu":
+                owner = "" if placement.owner is None else str(placement.owner)
+                sets.setdefault("owners", set()).add(owner)
+                zsets.setdefault("pfu:" + owner, {})[cid] = placement.due_ms or 0
+            elif kind == "limit" or kind == "blocked":
+                sets.setdefault(f"{kind}:{seg}", set()).add(cid)
+        async with self.queue.redis.pipeline(transaction=False) as pipe:
+            for fields in _chunks(list(home.items())):
+                pipe.hset(self._key("home"), mapping=dict(fields))
+            for name, members in zsets.items():
+                for scored in _chunks(list(members.items())):
+                    pipe.zadd(self._key(name), dict(scored))
+            for name, values in sets.items():
+                for part in _chunks(list(values)):
+                    pipe.sadd(self._key(name), *part)
+            await pipe.execute()
+        self.names.update(zsets, sets)
+        if home:
+            self.names.add("home")
+        self.placed += len(home)
+        return len(home)
+
+    async def swap(self) -> int:
+        """Replace the queue by the build (leases stay); returns how many were placed."""
+        await self.queue._scripts.run("swap", self.queue.home_key, sorted(self.names))
+        return self.placed
+
+
+def _chunks(items: list[_T]) -> Iterator[list[_T]]:
+    for start in range(0, len(items), BUILD_CHUNK):
+        yield items[start : start + BUILD_CHUNK]
 
 
 async def transfer(

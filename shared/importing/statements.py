@@ -38,8 +38,10 @@ memberships = cast(Table, Membership.__table__)
 segments = cast(Table, Segment.__table__)
 events = cast(Table, Event.__table__)
 
+# Columns an upsert writes: what a row may set, and the folded name derived from it.
+WRITTEN_COLUMNS = (*CUSTOMER_COLUMNS, "search_name")
 # Columns an upsert rewrites on an existing customer (all it may set, and the time).
-UPDATED_COLUMNS = (*CUSTOMER_COLUMNS, "custom", "updated_at")
+UPDATED_COLUMNS = (*WRITTEN_COLUMNS, "custom", "updated_at")
 
 
 def _is_postgresql(session: AsyncSession) -> bool:
@@ -96,20 +98,20 @@ async def existing_customers(
 async def upsert_customers(
     session: AsyncSession, tenant_id: int, rows: Sequence[dict[str, Any]], now: datetime
 ) -> list[tuple[int, str]]:
-    """Insert or update by (tenant, external_id); each row has external_id, CUSTOMER_COLUMNS
+    """Insert or update by (tenant, external_id); each row has external_id, WRITTEN_COLUMNS
     and custom. Returns (id, external_id) of every row written."""
     if _is_postgresql(session):
         source = _unnest(
             {
                 "external_id": ([r["external_id"] for r in rows], String()),
-                **{name: ([r[name] for r in rows], String()) for name in CUSTOMER_COLUMNS},
+                **{name: ([r[name] for r in rows], String()) for name in WRITTEN_COLUMNS},
                 "custom": ([json.dumps(r["custom"]) for r in rows], Text()),
             }
         )
         names = [
             "tenant_id",
             "external_id",
-            *CUSTOMER_COLUMNS,
+            *WRITTEN_COLUMNS,
             "custom",
             "created_at",
             "updated_at",
@@ -119,7 +121,7 @@ async def upsert_customers(
             select(
                 _const("tenant_id", tenant_id, BigInteger()),
                 source.c.external_id,
-                *(source.c[name] for name in CUSTOMER_COLUMNS),
+                *(source.c[name] for name in WRITTEN_COLUMNS),
                 sql_cast(source.c.custom, JSON),
                 _const("created_at", now, customers.c.created_at.type),
                 _const("updated_at", now, customers.c.updated_at.type),

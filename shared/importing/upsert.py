@@ -18,14 +18,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.importing import statements
 from shared.importing.statements import customers
 from shared.importing.validation import CUSTOMER_COLUMNS, CustomerRow, FieldRules, RowError
+from shared.search import search_name
 
 ACTIVE_ELSEWHERE = "active in another assignment"
 # The name of "no segment": a row naming it moves an existing member out of its segment.
 UNSEGMENTED = "unsegmented"
 
+# What a new customer has where its row gives nothing (the columns that are not nullable
+# default to "").
 _DEFAULTS: dict[str, Any] = {name: None for name in CUSTOMER_COLUMNS} | {
     "first_name": "",
     "last_name": "",
+    "account_type": "",
+    "city": "",
 }
 
 
@@ -236,7 +241,15 @@ class Upserter:
         written = await statements.upsert_customers(
             session,
             self.target.tenant_id,
-            [{"external_id": external_id, **cur.values} for external_id, cur in dirty],
+            [
+                {
+                    "external_id": external_id,
+                    **cur.values,
+                    # Customer search reads the folded name (rule 4); Core writes keep it.
+                    "search_name": search_name(cur.values["first_name"], cur.values["last_name"]),
+                }
+                for external_id, cur in dirty
+            ],
             now,
         )
         for customer_id, external_id in written:

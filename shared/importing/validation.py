@@ -19,27 +19,47 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, available_timezones
 
 from shared.importing.parsing import EXTERNAL_ID, RawRow, printable
+from shared.importing.phones import PhoneNormaliser
 from shared.models import FieldType
-from shared.phones import InvalidPhone, normalise_phone
+from shared.phones import InvalidPhone
 
 # Longest values the customers table stores; longer ones reject the row, never the batch.
 MAX_EXTERNAL_ID = 200
 MAX_NAME = 200
 MAX_EMAIL = 320
 MAX_LANGUAGE = 20
+MAX_ACCOUNT_TYPE = 50
+MAX_CITY = 200
 MAX_SEGMENT = 200
 MAX_TEXT = 4000
 MAX_LINK = 2000
 
 PHONE_COLUMNS = ("phone_1", "phone_2", "phone_3")
-TEXT_COLUMNS = {"first_name": MAX_NAME, "last_name": MAX_NAME, "language": MAX_LANGUAGE}
+TEXT_COLUMNS = {
+    "first_name": MAX_NAME,
+    "last_name": MAX_NAME,
+    "language": MAX_LANGUAGE,
+    "account_type": MAX_ACCOUNT_TYPE,
+    "city": MAX_CITY,
+}
 # Columns of the customers table an import may set, besides external_id.
-CUSTOMER_COLUMNS = ("first_name", "last_name", *PHONE_COLUMNS, "email", "language", "time_zone")
+CUSTOMER_COLUMNS = (
+    "first_name",
+    "last_name",
+    *PHONE_COLUMNS,
+    "email",
+    "language",
+    "time_zone",
+    "account_type",
+    "city",
+)
 SEGMENT = "segment"
 # JSON only: a nested object of custom fields, and a list of up to three numbers.
 CUSTOM_OBJECT = "custom"
 PHONE_LIST = "phones"
 
+# One for every import of the process: what it learns of number shapes holds for all.
+_PHONES = PhoneNormaliser()
 _BAD_CHARACTERS = re.compile("[\x00\ud800-\udfff]")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _EMAIL_LOCAL = re.compile(r"^[^\s@\"(),:;<>\[\]\\]+$")
@@ -289,7 +309,7 @@ def _customer_value(name: str, text: str) -> str:
 
 def _phone(text: str, name: str) -> str:
     try:
-        return normalise_phone(text)
+        return _PHONES.normalise(text)
     except InvalidPhone:
         raise RowProblem(f"{name}: '{_clip(text)}' is not a valid phone number") from None
 

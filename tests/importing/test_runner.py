@@ -196,3 +196,45 @@ class TestRunImport:
     ) -> None:
         with pytest.raises(importing.ImportNotFound):
             await importing.run_import(sessionmaker, 404)
+
+
+class TestCrmFields:
+    async def test_imports_account_type_city_and_the_folded_name(
+        self,
+        session: AsyncSession,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        target: Target,
+    ) -> None:
+        payload = (
+            "external_id,first_name,last_name,account_type,city\n"
+            "c1,Hélène,Ødegård,business,Bergen\n"
+            f"c2,Bob,Berg,{'x' * 51},Oslo\n"
+            "c3,Cid,,,\n"
+        ).encode()
+        job = await run_file(sessionmaker, target, payload)
+
+        assert importing.rejected_rows_of(job) == [
+            {"line": 3, "external_id": "c2", "reason": "account_type is longer than 50 characters"}
+        ]
+        customers = (await session.scalars(select(Customer).order_by(Customer.id))).all()
+        assert [(c.external_id, c.account_type, c.city, c.search_name) for c in customers] == [
+            ("c1", "business", "Bergen", "helene odegard"),
+            ("c3", "", "", "cid"),
+        ]
+
+    async def test_an_update_keeps_the_folded_name_up_to_date(
+        self,
+        session: AsyncSession,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        target: Target,
+    ) -> None:
+        await run_file(sessionmaker, target, b"external_id,first_name,city\nc1,Ada,Oslo\n")
+        await run_file(sessionmaker, target, "external_id,last_name\nc1,Ærø\n".encode())
+
+        customer = await session.scalar(select(Customer))
+        assert customer is not None
+        assert (customer.first_name, customer.city, customer.search_name) == (
+            "Ada",
+            "Oslo",
+            "ada aero",
+        )

@@ -12,14 +12,18 @@ from rq.job import JobStatus
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.queue import AssignmentQueue, Claimed
+from services.queue.engine import QueueBuild
 from services.worker.jobs.rebuild import (
     enqueue_rebuild,
     lock_key,
     rebuild_assignment,
     rebuild_queue,
 )
+from shared.demo import SEED_FLOW
+from shared.flows import FlowSpec
 from shared.jobqueue import QueueName
 from shared.models import BlockedPhone, Segment
+from shared.placement import load_queue_facts
 from shared.redis import create_redis
 from shared.settings import Settings
 from tests.worker.conftest import NOW_MS, Campaign, ago, ahead
@@ -136,6 +140,44 @@ class TestRebuildQueue:
         self, sessionmaker: async_sessionmaker[AsyncSession], redis: Redis
     ) -> None:
         assert await rebuild_queue(404, sessionmaker=sessionmaker, redis=redis) is None
+
+    async def test_a_claim_while_the_build_runs_stays_with_its_agent(
+        self, campaign: Campaign, session: AsyncSession
+    ) -> None:
+        customers = await campaign.customers(3)
+        queue = campaign.queue
+        build = QueueBuild(queue)
+        await build.start()
+        spec = FlowSpec.model_validate(SEED_FLOW)
+        async for batch in load_queue_facts(session, campaign.assignment, spec):
+            assert await build.add(batch, now=NOW_MS) == 3
+        # The live queue still serves while the build is written.
+        claimed = await queue.claim(user_id=campaign.agent.id, lease_seconds=60, now=NOW_MS)
+        assert isinstance(claimed, Claimed)
+
+        assert await build.swap() == 3
+
+        assert (await queue.depth())["free"] == 2
+        holder = await queue.holder(claimed.customer_id)
+        assert holder is not None and holder.lease_token == claimed.lease_token
+        again = await queue.claim(user_id=campaign.agent.id + 1, lease_seconds=60, now=NOW_MS)
+        assert isinstance(again, Claimed)
+        assert again.customer_id != claimed.customer_id
+        assert {c.id for c in customers} >= {claimed.customer_id, again.customer_id}
+
+    async def test_drops_what_an_interrupted_build_left(
+        self, campaign: Campaign, sessionmaker: async_sessionmaker[AsyncSession]
+    ) -> None:
+        await campaign.customers(2)
+        before = await campaign.queue.snapshot()
+        await campaign.redis.zadd(campaign.queue.key("build:free:0|UTC"), {"stale": 0})
+        await campaign.redis.hset(campaign.queue.key("build:home"), "999", "free|0|UTC|x||")
+
+        await rebuild_queue(
+            campaign.assignment.id, sessionmaker=sessionmaker, redis=campaign.redis, now=NOW_MS
+        )
+
+        assert await campaign.queue.snapshot() == before
 
 
 @pytest.fixture
