@@ -73,7 +73,7 @@ async def _open(
     return EventStreamResponse(event_lines(hub, key, after=after, touch=touch), hub=hub)
 
 
-@router.get("/me/events", response_class=EventStreamResponse, responses=_STREAM)
+@router.get("/me/events", response_class=EventStreamResponse, responses=_STREAM, status_code=200)
 async def my_events(
     resources: Res,
     user: CurrentUser,
@@ -87,7 +87,10 @@ async def my_events(
 
 
 @router.get(
-    "/assignments/{assignment_id}/events", response_class=EventStreamResponse, responses=_STREAM
+    "/assignments/{assignment_id}/events",
+    response_class=EventStreamResponse,
+    responses=_STREAM,
+    status_code=200,  # the stream's class declares none; OpenAPI needs one
 )
 async def assignment_events(
     assignment_id: IdPath,

@@ -51,6 +51,7 @@ from shared.broadcast import assignment_channel, eligible_message, publish_eligi
 from shared.flows import StateKind
 from shared.followups import followup_handled
 from shared.models import (
+    CORRECTION_STATE,
     Event,
     EventKind,
     FollowUpKind,
@@ -274,6 +275,8 @@ async def select_customer(res: Resources, principal: Principal, customer_id: int
     membership, customer, config = await _membership_and_config(res, principal, customer_id)
     if config.assignment.presentation_mode == PresentationMode.predictive:
         raise Forbidden("manual select is not allowed in a predictive assignment")
+    if membership.state == CORRECTION_STATE:
+        raise Conflict("customer is waiting for a correction; it cannot be taken now")
     queue = AssignmentQueue(res.redis, membership.assignment_id)
     try:
         claimed = await queue.select(
@@ -386,6 +389,8 @@ async def register_attempt(
     """No answer or call back later (rules 19-20)."""
 
     def apply(membership: Membership, config: AssignmentConfig, now: datetime) -> Event:
+        if membership.state == CORRECTION_STATE:
+            raise Conflict("customer is waiting for a correction: no attempts")
         kind = config.flow.kind_of(membership.state)
         if kind == StateKind.final:
             raise Conflict(f"customer is in the final state '{membership.state}': no attempts")

@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import update
 
+from services.queue import AssignmentQueue
 from shared.models import CORRECTION_STATE, Correction, Event, Membership, Permission
 from tests.api.corrections.desk import Desk
 from tests.factories import create_tenant, create_user, place_all
@@ -158,3 +159,17 @@ class TestRefused:
 
     async def test_a_customer_without_membership_is_not_found(self, desk: Desk) -> None:
         assert (await desk.send(999)).status_code == 404
+
+
+class TestNotWorkableWhileInCorrection:
+    async def test_select_and_attempts_are_refused(self, desk: Desk) -> None:
+        world = desk.world
+        c = await world.customers([{}])
+        r = await desk.send(c[0].id)
+        assert r.status_code == 201, r.text
+        r = await world.post(f"/v1/customers/{c[0].id}/select")
+        assert r.status_code == 409
+        assert "correction" in r.json()["detail"]
+        m = await desk.membership(c[0].id)
+        assert m.state == "@correction"
+        assert await AssignmentQueue(world.redis, world.assignment.id).holder(c[0].id) is None
