@@ -15,6 +15,7 @@ from services.api.middleware import BodySizeLimit
 from services.api.resources import Resources
 from services.api.routers import api_router, ops_router
 from shared.db import create_engine, create_sessionmaker
+from shared.directdb import DirectPool
 from shared.redis import create_redis
 from shared.settings import Settings
 
@@ -35,6 +36,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             max_connections=settings.sse_max_streams + 4,
         )
         waker = Waker(redis)
+        direct = DirectPool.for_settings(settings)
+        if direct is not None:
+            await direct.open()
         app.state.resources = Resources(
             settings=settings,
             engine=engine,
@@ -47,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 limit=settings.sse_max_streams,
                 keepalive_s=settings.sse_keepalive_s,
             ),
+            direct=direct,
         )
         await waker.start(ready_timeout_s=settings.redis_socket_timeout_s)
         try:
@@ -55,6 +60,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await waker.stop()
             await stream_redis.aclose()
             await redis.aclose()
+            if direct is not None:
+                await direct.close()
             await engine.dispose()
 
     app = FastAPI(

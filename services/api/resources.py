@@ -12,6 +12,7 @@ from services.api.auth.cache import PrincipalCache
 from services.api.live.events import StreamHub
 from services.api.live.waker import Waker
 from shared.db import unit_of_work
+from shared.directdb import DirectPool
 from shared.settings import Settings
 
 
@@ -27,6 +28,8 @@ class Resources:
     # Server-sent event streams: their own Redis client (reads block), and their bound.
     streams: StreamHub
     principals: PrincipalCache = field(default_factory=PrincipalCache)
+    # PostgreSQL: the hot path's statements on plain psycopg connections; None on SQLite.
+    direct: DirectPool | None = None
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:

@@ -1,5 +1,6 @@
 """Reading a customer's card: one primary-key query for the customer and its membership."""
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
@@ -14,6 +15,7 @@ from services.api.work.schemas import (
     MembershipOut,
     OutcomeChoice,
 )
+from shared.directdb import DirectPool, DirectStatement
 from shared.flows import FlowSpec
 from shared.models import Customer, Membership
 
@@ -72,18 +74,25 @@ _CARD_QUERY = (
 )
 
 
+_CARD_DIRECT = DirectStatement(_CARD_QUERY)
+
+
 async def read_card(
-    engine: AsyncEngine, customer_id: int, *, tenant_id: int
+    engine: AsyncEngine, customer_id: int, *, tenant_id: int, direct: DirectPool | None = None
 ) -> tuple[MembershipView, CustomerView] | None:
     """The hot path's one primary-key read: plain columns, outside any transaction.
 
-    AUTOCOMMIT sends no BEGIN and no ROLLBACK around the single SELECT (with psycopg it is a
-    client-side switch), so the read costs one round trip.
+    On PostgreSQL it runs on the direct pool (shared/directdb.py). Elsewhere AUTOCOMMIT sends
+    no BEGIN and no ROLLBACK around the single SELECT, so the read costs one round trip.
     """
     params = {"customer_id": customer_id, "tenant_id": tenant_id}
-    async with engine.connect() as conn:
-        await conn.execution_options(isolation_level="AUTOCOMMIT")
-        row = (await conn.execute(_CARD_QUERY, params)).one_or_none()
+    row: Sequence[Any] | None
+    if direct is not None:
+        row = await direct.fetchone(_CARD_DIRECT, params)
+    else:
+        async with engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            row = (await conn.execute(_CARD_QUERY, params)).one_or_none()
     if row is None:
         return None
     return MembershipView(*row[:_SPLIT]), CustomerView(*row[_SPLIT:])

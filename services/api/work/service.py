@@ -168,7 +168,9 @@ async def _next_once(
                 await publish_eligible(res.redis, previous)
         if isinstance(result, Empty):
             return _empty_out(result)
-        row = await read_card(res.engine, result.customer_id, tenant_id=principal.tenant_id)
+        row = await read_card(
+            res.engine, result.customer_id, tenant_id=principal.tenant_id, direct=res.direct
+        )
         if row is None or row[0].assignment_id != assignment_id:
             metrics.QUEUE_REPAIRS.inc()
             await queue.remove([result.customer_id])
@@ -257,7 +259,7 @@ def _empty_out(empty: Empty) -> EmptyOut:
 async def _membership_and_config(
     res: Resources, principal: Principal, customer_id: int
 ) -> tuple[MembershipView, CustomerView, AssignmentConfig]:
-    row = await read_card(res.engine, customer_id, tenant_id=principal.tenant_id)
+    row = await read_card(res.engine, customer_id, tenant_id=principal.tenant_id, direct=res.direct)
     if row is None:
         raise NotFound(f"customer {customer_id} not found or not in an assignment")
     membership, customer = row
@@ -529,7 +531,7 @@ async def _write(
     waiting agents).
     """
     now = datetime.now(UTC)
-    row = await read_card(res.engine, customer_id, tenant_id=principal.tenant_id)
+    row = await read_card(res.engine, customer_id, tenant_id=principal.tenant_id, direct=res.direct)
     if row is None:
         raise NotFound(f"customer {customer_id} not found or not in an assignment")
     current, customer = row
@@ -565,6 +567,7 @@ async def _write(
         data["followup_handled"] = handled
     written = await write_versioned(
         res.engine,
+        res.direct,
         membership,
         version=version,
         event={

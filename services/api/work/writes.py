@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
+from psycopg.types.json import Json
 from sqlalchemy import (
     Insert,
     Table,
@@ -30,6 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from shared.directdb import DirectPool, DirectStatement
 from shared.models import BlockedPhone, Event, Meeting, Membership, Product
 
 _memberships = cast(Table, Membership.__table__)
@@ -119,6 +121,7 @@ _INSERT_EVENT = (
     .returning(_events.c.id)
 )
 _BLOCKED = select(_blocked_count())
+_ONE_DIRECT = DirectStatement(_ONE_STATEMENT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +161,7 @@ def _params(
 
 async def write_versioned(
     engine: AsyncEngine,
+    direct: DirectPool | None,
     membership: Membership,
     *,
     version: int,
@@ -168,6 +172,10 @@ async def write_versioned(
     """Write the changed membership and its event at `version`; None if it moved on."""
     params = _params(membership, version, event, phones)
     one_statement = engine.dialect.name == "postgresql"
+    if direct is not None and not extras:
+        direct_params = params | {"e_data": Json(params["e_data"])}
+        found = await direct.fetchone(_ONE_DIRECT, direct_params)
+        return None if found is None else Written(found[0], found[1])
     if one_statement and not extras:
         async with engine.connect() as conn:
             await conn.execution_options(isolation_level="AUTOCOMMIT")

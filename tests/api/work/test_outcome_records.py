@@ -185,12 +185,18 @@ class TestVersionedWriteOnSqlite:
         }
         extras = Extras(products=[{"name": "Broadband", "status": "sold", "quantity": 1}])
         written = await write_versioned(
-            sqlite_engine, changed, version=1, event=event, phones=["+4722334455"], extras=extras
+            sqlite_engine,
+            None,
+            changed,
+            version=1,
+            event=event,
+            phones=["+4722334455"],
+            extras=extras,
         )
         assert written is not None
         assert written.blocked_phones == 1
         stale = await write_versioned(
-            sqlite_engine, changed, version=1, event=event, phones=["+4722334455"]
+            sqlite_engine, None, changed, version=1, event=event, phones=["+4722334455"]
         )
         assert stale is None
         async with create_sessionmaker(sqlite_engine)() as session:
