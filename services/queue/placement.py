@@ -1,7 +1,7 @@
 """Where a customer waits in its assignment's queue, and the order of free customers."""
 
 import struct
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal, Protocol
@@ -30,6 +30,24 @@ class Placement:
         owner = "" if self.owner is None else str(self.owner)
         return "|".join((self.kind, self.segment, self.tz, self.rank, due, owner))
 
+    def entry(self, customer_id: int) -> "Entry":
+        """Where a bulk build writes this customer: see `Entry`."""
+        cid = str(customer_id)
+        home = self.encode()
+        kind, seg = self.kind, self.segment
+        if kind == "free":
+            return (cid, home, seg, f"free:{seg}|{self.tz}", self.rank, 0)
+        if kind == "cool":
+            return (cid, home, seg, f"cool:{seg}|{self.tz}", cid, self.due_ms or 0)
+        if kind == "sfu":
+            return (cid, home, seg, "sfu:" + seg, cid, self.due_ms or 0)
+        if kind == "pfu":
+            owner = "" if self.owner is None else str(self.owner)
+            return (cid, home, seg, "pfu:" + owner, cid, self.due_ms or 0)
+        if kind == "limit" or kind == "blocked":
+            return (cid, home, seg, f"{kind}:{seg}", cid, None)
+        return (cid, home, seg, "", "", None)
+
     @classmethod
     def decode(cls, raw: str) -> "Placement":
         kind, segment, tz, rank, due, owner = raw.split("|")
@@ -41,6 +59,42 @@ class Placement:
             due_ms=int(due) if due else None,
             owner=int(owner) if owner else None,
         )
+
+
+# A customer as a bulk build writes it (services.queue.engine.QueueBuild), in plain values
+# because a rebuild makes a million of them: (customer id, encoded home, segment, structure
+# it waits in or "" when nowhere, member of that structure, score or None for a plain set).
+Entry = tuple[str, str, str, str, str, int | None]
+
+
+# The common case of a rebuild, in plain values: a customer in a free state without a
+# follow-up, no blocked phones, in an assignment without sort keys. (customer id, import
+# order, segment id, time zone, over the attempt limit, end of cooldown in ms or None).
+PlainFacts = tuple[int, int, int | None, str, bool, int | None]
+
+
+def plain_entries(facts: Iterable[PlainFacts], *, stop_at_limit: bool, now_ms: int) -> list[Entry]:
+    """compute_placement(...).entry(...) of plain facts, without an object per customer."""
+    out: list[Entry] = []
+    append = out.append
+    for cid, import_order, segment_id, tz, over_limit, cooldown in facts:
+        seg = str(segment_id) if segment_id else UNSEGMENTED
+        c = str(cid)
+        if over_limit and stop_at_limit:
+            append((c, f"limit|{seg}|{tz}|||", seg, "limit:" + seg, c, None))
+            continue
+        rank = plain_rank(over_limit=over_limit, import_order=import_order, customer_id=cid)
+        if cooldown is not None and cooldown > now_ms:
+            home = f"cool|{seg}|{tz}|{rank}|{cooldown}|"
+            append((c, home, seg, f"cool:{seg}|{tz}", c, cooldown))
+        else:
+            append((c, f"free|{seg}|{tz}|{rank}||", seg, f"free:{seg}|{tz}", rank, 0))
+    return out
+
+
+def plain_rank(*, over_limit: bool, import_order: int, customer_id: int) -> str:
+    """encode_rank of a customer without sort keys."""
+    return f"{'1' if over_limit else '0'}{import_order:016x}{customer_id:016x}"
 
 
 class PlacementSource(Protocol):
@@ -111,11 +165,11 @@ def encode_rank(
     so any number of sort keys of any type fit one O(log n) structure. The last 16 digits are
     the customer id, which the claim script reads back.
     """
-    parts = ["1" if over_limit else "0"]
-    parts.extend(_encode_value(value, direction) for value, direction in values)
-    parts.append(f"{import_order:016x}")
-    parts.append(f"{customer_id:016x}")
-    return "".join(parts)
+    plain = plain_rank(over_limit=over_limit, import_order=import_order, customer_id=customer_id)
+    if not values:
+        return plain
+    keys = "".join(_encode_value(value, direction) for value, direction in values)
+    return plain[0] + keys + plain[1:]
 
 
 def _encode_value(value: float | str | date | datetime | None, direction: Direction) -> str:

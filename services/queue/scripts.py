@@ -13,7 +13,17 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import NoScriptError
 
-SCRIPT_NAMES = ("place", "remove", "claim", "select", "touch", "release", "settle", "sweep")
+SCRIPT_NAMES = (
+    "place",
+    "remove",
+    "claim",
+    "select",
+    "touch",
+    "release",
+    "settle",
+    "sweep",
+    "swap",
+)
 
 
 @cache

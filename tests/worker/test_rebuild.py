@@ -22,7 +22,7 @@ from services.worker.jobs.rebuild import (
 from shared.demo import SEED_FLOW
 from shared.flows import FlowSpec
 from shared.jobqueue import QueueName
-from shared.models import BlockedPhone, Segment
+from shared.models import AttemptLimitAction, BlockedPhone, Segment
 from shared.placement import load_queue_facts
 from shared.redis import create_redis
 from shared.settings import Settings
@@ -100,6 +100,31 @@ class TestRebuildQueue:
         assert holder is not None
         assert holder.lease_token == held.lease_token
         assert not await campaign.redis.exists(lock_key(campaign.assignment.id))
+
+    @pytest.mark.parametrize("limit_action", ["stop", "last"])
+    async def test_without_sort_keys_equals_the_queue_before(
+        self,
+        campaign: Campaign,
+        session: AsyncSession,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        limit_action: str,
+    ) -> None:
+        # The rebuild's fast path: free customers placed from plain values, no objects.
+        campaign.assignment.sort_keys = []
+        campaign.assignment.attempt_limit_action = AttemptLimitAction(limit_action)
+        await session.commit()
+        ids = await _every_state(campaign, session)
+        agent = campaign.agent.id
+        await campaign.queue.select(ids[10], user_id=agent, lease_seconds=300, now=NOW_MS)
+        before = await campaign.queue.snapshot()
+        assert (await campaign.queue.depth())["limit"] == (1 if limit_action == "stop" else 0)
+
+        result = await rebuild_queue(
+            campaign.assignment.id, sessionmaker=sessionmaker, redis=campaign.redis, now=NOW_MS
+        )
+
+        assert result is not None and result.placed == 11
+        assert await campaign.queue.snapshot() == before
 
     async def test_restores_a_lost_queue(
         self,

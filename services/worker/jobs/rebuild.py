@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 from redis import Redis as SyncRedis
@@ -18,13 +18,14 @@ from rq import Queue
 from rq.job import Job
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.queue import AssignmentQueue
+from services.queue import AssignmentQueue, compute_placement
 from services.queue.engine import QueueBuild, now_ms
+from services.queue.placement import Entry, plain_entries
 from shared.db import create_engine, create_sessionmaker
 from shared.flows import FlowSpec
 from shared.jobqueue import QueueName
 from shared.models import Assignment, Flow
-from shared.placement import QueueFacts, load_queue_facts
+from shared.placement import FactsBatch, load_queue_batches
 from shared.redis import create_redis
 from shared.settings import Settings
 
@@ -38,6 +39,8 @@ LOCK_TIMEOUT_S = 60.0
 LOCK_WAIT_S = 600.0
 # Memberships read per database round trip.
 BATCH_SIZE = 20_000
+# Batches placed but not yet written to Redis: enough to keep every process busy.
+PIPELINE_DEPTH = 2
 # The job's time limit: the target is 1M memberships in 30 s (DESIGN 5); ten times that.
 JOB_TIMEOUT_S = 300
 
@@ -49,8 +52,44 @@ class RebuildResult:
     seconds: float
 
 
-async def _next_batch(batches: AsyncIterator[list[QueueFacts]]) -> list[QueueFacts]:
-    return await anext(batches, [])
+def entries_of(batch: FactsBatch, *, now: int) -> list[Entry]:
+    """Where each customer of the batch waits: the common case without objects."""
+    entries = plain_entries(batch.plain, stop_at_limit=batch.stop_at_limit, now_ms=now)
+    entries.extend(compute_placement(f, now_ms=now).entry(f.customer_id) for f in batch.facts)
+    return entries
+
+
+async def _pipeline(
+    batches: AsyncIterator[FactsBatch],
+    build: QueueBuild,
+    now: int,
+    after_batch: Callable[[], Awaitable[object]],
+) -> None:
+    """Read and place batches in one task while another writes them to Redis: PostgreSQL,
+    this process and Redis each work on a different batch at the same time."""
+    placed: asyncio.Queue[list[Entry] | Exception | None] = asyncio.Queue(PIPELINE_DEPTH)
+
+    async def produce() -> None:
+        try:
+            async for batch in batches:
+                await placed.put(entries_of(batch, now=now))
+        except Exception as error:  # handed over: the writer raises it
+            await placed.put(error)
+            return
+        await placed.put(None)
+
+    producer = asyncio.create_task(produce())
+    try:
+        while (entries := await placed.get()) is not None:
+            if isinstance(entries, Exception):
+                raise entries
+            await build.add_entries(entries)
+            await after_batch()
+    finally:
+        if not producer.done():
+            producer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await producer
 
 
 def lock_key(assignment_id: int) -> str:
@@ -85,19 +124,8 @@ async def rebuild_queue(
             # old queue meanwhile and never see a half built one.
             build = QueueBuild(queue)
             await build.start()
-            batches = load_queue_facts(session, assignment, spec, batch_size=BATCH_SIZE)
-            # Read the next batch from the database while Redis places this one.
-            upcoming = asyncio.create_task(_next_batch(batches))
-            try:
-                while batch := await upcoming:
-                    upcoming = asyncio.create_task(_next_batch(batches))
-                    await build.add(batch, now=at)
-                    await lock.reacquire()
-            finally:
-                if not upcoming.done():
-                    upcoming.cancel()
-                    with contextlib.suppress(asyncio.CancelledError, Exception):
-                        await upcoming
+            batches = load_queue_batches(session, assignment, spec, batch_size=BATCH_SIZE)
+            await _pipeline(batches, build, at, lock.reacquire)
             placed = await build.swap()
     result = RebuildResult(assignment_id, placed, time.perf_counter() - started)
     log.info(
