@@ -88,6 +88,11 @@ class TestDemoAndRebuild:
         ]
         assert tokens_path(cli_settings).stat().st_mode & 0o077 == 0
         assert _scalar(cli_settings, select(func.count(Customer.id))) == DEMO_CUSTOMERS
+        # Name search works on demo data: every name folded, every place of residence set.
+        unsearchable = select(func.count(Customer.id)).where(
+            (Customer.search_name == "") | (Customer.city == "")
+        )
+        assert _scalar(cli_settings, unsearchable) == 0
         assignment_id = info["assignment_id"]
         assert queue_depth(cli_settings, assignment_id)["free"] == DEMO_CUSTOMERS
 

@@ -1,6 +1,8 @@
 """outcomes.run: the worker's bulk outcome checks again when it runs, reports progress, and
 writes everything or nothing (rule 28)."""
 
+import asyncio
+from pathlib import Path
 from typing import Any
 
 from redis.asyncio import Redis
@@ -10,10 +12,19 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.queue import AssignmentQueue
 from services.worker.jobs.outcomes import run_bulk_outcome_job
 from shared.bulk_outcome import BulkConflict, BulkOutcome, load_batch, write_all, write_batch
+from shared.db import create_engine, create_sessionmaker
 from shared.demo import SEED_FLOW
 from shared.flows import FlowSpec
-from shared.models import BulkJob, BulkKind, Event, Membership
+from shared.models import Base, BulkJob, BulkKind, Event, Membership
 from shared.selection import Selection
+from shared.settings import Settings
+from tests.factories import (
+    add_customers,
+    create_assignment,
+    create_flow,
+    create_tenant,
+    create_user,
+)
 from tests.worker.conftest import NOW, Campaign
 
 
@@ -175,3 +186,38 @@ async def test_progress_is_reported_after_every_batch(
         )
         await work.commit()
     assert seen == [2, 4, 5] and len(written) == 5
+
+
+async def test_on_sqlite_the_job_finishes_with_its_progress_at_the_end(
+    tmp_path: Path, redis: Redis
+) -> None:
+    """The embedded default has one writer at a time: the job must not wait on itself."""
+    engine = create_engine(Settings(data_dir=tmp_path), process_name="tests")
+    async with engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+    makes = create_sessionmaker(engine)
+    try:
+        async with makes() as session:
+            tenant = await create_tenant(session)
+            flow = await create_flow(session, tenant)
+            assignment = await create_assignment(session, tenant, flow)
+            agent = await create_user(session, tenant)
+            await add_customers(session, redis, assignment, [{} for _ in range(5)])
+            job = BulkJob(
+                tenant_id=tenant.id,
+                user_id=agent[0].id,
+                kind=BulkKind.outcome,
+                params={"selection": {"assignment_id": assignment.id}, "code": "sale"},
+                total=5,
+            )
+            session.add(job)
+            await session.commit()
+        await asyncio.wait_for(
+            run_bulk_outcome_job(job.id, sessionmaker=makes, redis=redis, batch_size=2), 30
+        )
+        done = await _finished(makes, job.id)
+        assert (done.status, done.processed, done.succeeded) == ("done", 5, 5)
+        async with makes() as session:
+            assert await _states(session) == [("sale", 2)] * 5
+    finally:
+        await engine.dispose()

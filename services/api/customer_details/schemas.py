@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.api.fields import Text
 from services.api.privacy.schemas import PrivacyOut
@@ -134,6 +134,9 @@ Phone = Annotated[Text, Field(max_length=40)]
 class CustomerEdit(BaseModel):
     """CRM fields to change; a field left out stays, null or "" clears it (external_id
     cannot be cleared). `custom` changes only the keys it names; null clears a key."""
+
+    # A misspelt field name must not answer 200 having changed nothing.
+    model_config = ConfigDict(extra="forbid")
 
     external_id: Annotated[Text, Field(max_length=400)] | None = None
     first_name: Annotated[Text, Field(max_length=400)] | None = None

@@ -74,9 +74,14 @@ async def run_bulk_outcome_job(
         job.processed = 0
         await progress.commit()
 
+        # SQLite has one writer at a time, and the work transaction is it: a progress commit
+        # beside it would wait for the lock until it failed. There, progress shows at the end.
+        reports_progress = progress.get_bind().dialect.name != "sqlite"
+
         async def report(processed: int) -> None:
-            job.processed = processed
-            await progress.commit()
+            if reports_progress:
+                job.processed = processed
+                await progress.commit()
 
         try:
             await _apply(
@@ -91,6 +96,8 @@ async def run_bulk_outcome_job(
 
 
 async def _fail(progress: AsyncSession, job: BulkJob, error: dict[str, Any]) -> None:
+    # A progress commit may have been what failed: start from a clean session.
+    await progress.rollback()
     job.status = BulkStatus.failed
     job.succeeded = 0
     job.failed = job.total

@@ -117,6 +117,13 @@ class TestEdit:
         assert (await _customer(world, c.id)).first_name == "Ola"
         assert await _events(world, c.id) == []
 
+    async def test_a_misspelt_field_is_refused_not_ignored(self, world: World) -> None:
+        (c,) = await world.customers([{"first_name": "Ola"}])
+        r = await _patch(world, c.id, {"cityy": "Oslo"})
+        assert r.status_code == 422, r.text
+        assert "cityy" in r.text
+        assert await _events(world, c.id) == []
+
     async def test_required_and_unique_custom_fields(self, world: World) -> None:
         await _fields(
             world, member={"type": "text", "unique_if_filled": True}, vat={"type": "text"}
