@@ -2,7 +2,7 @@
 
 Used by the API (small imports, answered inline) and the worker (large ones, run as a job).
 Imports nothing from services/: placing the imported customers in the queue is the caller's
-`on_batch_committed` callback.
+`on_batch_committed` (or `on_batch_result`) callback.
 """
 
 from shared.importing.parsing import (
@@ -19,6 +19,7 @@ from shared.importing.runner import (
     ImportNotFound,
     ImportProgress,
     OnBatchCommitted,
+    OnBatchResult,
     failure_of,
     import_target,
     progress_of,
@@ -26,7 +27,13 @@ from shared.importing.runner import (
     run_import,
     warnings_of,
 )
-from shared.importing.upsert import ACTIVE_ELSEWHERE, BatchResult, ImportTarget, Upserter
+from shared.importing.upsert import (
+    ACTIVE_ELSEWHERE,
+    BatchResult,
+    ImportTarget,
+    NewMember,
+    Upserter,
+)
 from shared.importing.validation import (
     CustomerRow,
     FieldRule,
@@ -50,7 +57,9 @@ __all__ = [
     "ImportSource",
     "ImportTarget",
     "JsonSource",
+    "NewMember",
     "OnBatchCommitted",
+    "OnBatchResult",
     "RawRow",
     "RowError",
     "RowValidator",

@@ -26,7 +26,7 @@ from shared.importing.parsing import (
     RawRow,
     open_source,
 )
-from shared.importing.upsert import ImportTarget, Upserter
+from shared.importing.upsert import BatchResult, ImportTarget, Upserter
 from shared.importing.validation import CustomerRow, FieldRules, RowError, RowValidator
 from shared.models import Assignment, CustomFieldDefinition, Flow, ImportJob, ImportStatus
 
@@ -36,6 +36,8 @@ DEFAULT_BATCH_SIZE = 1000
 ERRORS_FLUSH_INTERVAL_S = 1.0
 
 OnBatchCommitted = Callable[[list[int]], Awaitable[None]]
+# The same moment with all the batch wrote, for a caller that places new members itself.
+OnBatchResult = Callable[[BatchResult], Awaitable[None]]
 
 
 class ImportNotFound(LookupError):
@@ -119,6 +121,7 @@ async def run_import(
     *,
     source: ImportSource | None = None,
     on_batch_committed: OnBatchCommitted | None = None,
+    on_batch_result: OnBatchResult | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
 ) -> ImportProgress:
     """Runs import `import_id` to its end, committing per batch; marks it failed and re-raises
@@ -128,9 +131,17 @@ async def run_import(
     is read. `on_batch_committed(customer_ids)` runs after each commit with the batch's
     accepted customers, all members of the assignment by then; it may run while the next
     batch is written, one call at a time and in commit order, and all have ended when the
-    import is marked done.
+    import is marked done. `on_batch_result(result)`, if given, is called the same way
+    instead, with everything the batch wrote (shared.importing.upsert.BatchResult).
     """
-    run = _ImportRun(sessionmaker, import_id, on_batch_committed, batch_size)
+    on_result = on_batch_result
+    if on_result is None and on_batch_committed is not None:
+        on_ids = on_batch_committed
+
+        async def on_result(result: BatchResult) -> None:
+            await on_ids(result.customer_ids)
+
+    run = _ImportRun(sessionmaker, import_id, on_result, batch_size)
     try:
         return await run.run(source)
     except ImportNotFound:
@@ -146,12 +157,12 @@ class _ImportRun:
         self,
         sessionmaker: async_sessionmaker[AsyncSession],
         import_id: int,
-        on_batch_committed: OnBatchCommitted | None,
+        on_batch: OnBatchResult | None,
         batch_size: int,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.import_id = import_id
-        self.on_batch_committed = on_batch_committed
+        self.on_batch = on_batch
         self.batch_size = max(1, batch_size)
         self.rejected: list[dict[str, Any]] = []
         self.source: ImportSource | None = None
@@ -226,10 +237,10 @@ class _ImportRun:
                 self.accepted += result.accepted_rows
                 if flush:
                     flushed_at, flushed_errors = time.monotonic(), len(self.rejected)
-                if self.on_batch_committed is not None and result.customer_ids:
+                if self.on_batch is not None and result.customer_ids:
                     if placing is not None:
                         await placing  # one batch placed at a time, in commit order
-                    placing = asyncio.ensure_future(self.on_batch_committed(result.customer_ids))
+                    placing = asyncio.ensure_future(self.on_batch(result))
             if placing is not None:
                 await placing
         finally:

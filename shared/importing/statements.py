@@ -1,34 +1,15 @@
-"""The bulk statements of an import batch, one per step whatever the batch size.
-
-PostgreSQL gets each column as one array parameter, unnested server-side: a statement with a
-dozen parameters instead of ten thousand, which the driver would otherwise parse and bind one
-by one. SQLite (the embedded default) gets plain executemany, which its driver runs in C.
-Both use INSERT ... ON CONFLICT.
+"""The portable statements of an import batch (SQLite, the embedded default): plain
+executemany of INSERT ... ON CONFLICT, which SQLite's driver runs in C. PostgreSQL takes the
+COPY path of shared.importing.staging; segments and moves are shared by both.
 """
 
-import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import (
-    JSON,
-    BigInteger,
-    ColumnElement,
-    String,
-    Table,
-    Text,
-    any_,
-    bindparam,
-    func,
-    select,
-    update,
-)
-from sqlalchemy import cast as sql_cast
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.selectable import TableValuedAlias
-from sqlalchemy.types import TypeEngine
 
 from shared.importing.validation import CUSTOMER_COLUMNS
 from shared.models import Customer, Event, EventKind, Membership, Segment
@@ -44,27 +25,11 @@ WRITTEN_COLUMNS = (*CUSTOMER_COLUMNS, "search_name")
 UPDATED_COLUMNS = (*WRITTEN_COLUMNS, "custom", "updated_at")
 
 
-def _is_postgresql(session: AsyncSession) -> bool:
+def is_postgresql(session: AsyncSession) -> bool:
     name = session.get_bind().dialect.name
     if name not in ("postgresql", "sqlite"):
         raise NotImplementedError(f"imports support PostgreSQL and SQLite, not {name}")
     return name == "postgresql"
-
-
-def _array(name: str, values: Sequence[Any], item: TypeEngine[Any]) -> ColumnElement[Any]:
-    """One array parameter, typed: a list of only NULLs has no type of its own."""
-    array_type = postgresql.ARRAY(item)
-    return sql_cast(bindparam(name, list(values), type_=array_type), array_type)
-
-
-def _unnest(columns: dict[str, tuple[Sequence[Any], TypeEngine[Any]]]) -> TableValuedAlias:
-    """Rows from parallel arrays, numbered by `n` in the order given."""
-    arrays = [_array(name, values, item) for name, (values, item) in columns.items()]
-    return func.unnest(*arrays).table_valued(*columns, with_ordinality="n").render_derived(name="r")
-
-
-def _const(name: str, value: Any, type_: TypeEngine[Any]) -> ColumnElement[Any]:
-    return bindparam(name, value, type_=type_)
 
 
 async def existing_customers(
@@ -73,12 +38,7 @@ async def existing_customers(
     """(id, external_id, *CUSTOMER_COLUMNS, custom, membership's assignment_id, segment_id,
     id) of the tenant's customers with these external ids."""
     c, m = customers.c, memberships.c
-    ids = list(external_ids)
-    matches = (
-        c.external_id == any_(_array("external_ids", ids, String()))
-        if _is_postgresql(session)
-        else c.external_id.in_(ids)
-    )
+    matches = c.external_id.in_(list(external_ids))
     query = (
         select(
             c.id,
@@ -100,45 +60,13 @@ async def upsert_customers(
 ) -> list[tuple[int, str]]:
     """Insert or update by (tenant, external_id); each row has external_id, WRITTEN_COLUMNS
     and custom. Returns (id, external_id) of every row written."""
-    if _is_postgresql(session):
-        source = _unnest(
-            {
-                "external_id": ([r["external_id"] for r in rows], String()),
-                **{name: ([r[name] for r in rows], String()) for name in WRITTEN_COLUMNS},
-                "custom": ([json.dumps(r["custom"]) for r in rows], Text()),
-            }
-        )
-        names = [
-            "tenant_id",
-            "external_id",
-            *WRITTEN_COLUMNS,
-            "custom",
-            "created_at",
-            "updated_at",
-        ]
-        insert: Any = postgresql.insert(customers).from_select(
-            names,
-            select(
-                _const("tenant_id", tenant_id, BigInteger()),
-                source.c.external_id,
-                *(source.c[name] for name in WRITTEN_COLUMNS),
-                sql_cast(source.c.custom, JSON),
-                _const("created_at", now, customers.c.created_at.type),
-                _const("updated_at", now, customers.c.updated_at.type),
-            ).order_by(source.c.n),
-            include_defaults=True,
-        )
-        params: list[dict[str, Any]] | None = None
-    else:
-        insert = sqlite.insert(customers)
-        params = [{"tenant_id": tenant_id, **r, "created_at": now, "updated_at": now} for r in rows]
+    insert = sqlite.insert(customers)
+    params = [{"tenant_id": tenant_id, **r, "created_at": now, "updated_at": now} for r in rows]
     statement = insert.on_conflict_do_update(
         index_elements=[customers.c.tenant_id, customers.c.external_id],
         set_={name: insert.excluded[name] for name in UPDATED_COLUMNS},
     ).returning(customers.c.id, customers.c.external_id)
-    result = (
-        await session.execute(statement, params) if params else await session.execute(statement)
-    )
+    result = await session.execute(statement, params)
     return [(int(id_), str(external_id)) for id_, external_id in result]
 
 
@@ -165,32 +93,12 @@ async def insert_memberships(
         "version": 1,
         "created_at": now,
     }
-    if _is_postgresql(session):
-        source = _unnest(
-            {
-                "customer_id": ([j[0] for j in joining], BigInteger()),
-                "segment_id": ([j[1] for j in joining], BigInteger()),
-            }
-        )
-        insert: Any = postgresql.insert(memberships).from_select(
-            ["customer_id", "segment_id", *fixed],
-            select(
-                source.c.customer_id,
-                source.c.segment_id,
-                *(_const(name, value, memberships.c[name].type) for name, value in fixed.items()),
-            ).order_by(source.c.n),
-            include_defaults=True,
-        )
-        params: list[dict[str, Any]] | None = None
-    else:
-        insert = sqlite.insert(memberships)
-        params = [{"customer_id": c, "segment_id": s, **fixed} for c, s in joining]
+    insert = sqlite.insert(memberships)
+    params = [{"customer_id": c, "segment_id": s, **fixed} for c, s in joining]
     statement = insert.on_conflict_do_nothing(index_elements=[memberships.c.customer_id]).returning(
         memberships.c.customer_id
     )
-    result = (
-        await session.execute(statement, params) if params else await session.execute(statement)
-    )
+    result = await session.execute(statement, params)
     return {int(customer_id) for (customer_id,) in result}
 
 
@@ -226,28 +134,9 @@ async def insert_imported_events(
         "comment": "",
         "created_at": now,
     }
-    if _is_postgresql(session):
-        source = _unnest(
-            {
-                "customer_id": ([j[0] for j in joined], BigInteger()),
-                "data": ([json.dumps(j[1]) for j in joined], Text()),
-            }
-        )
-        await session.execute(
-            events.insert().from_select(
-                ["customer_id", "data", *fixed],
-                select(
-                    source.c.customer_id,
-                    sql_cast(source.c.data, JSON),
-                    *(_const(name, value, events.c[name].type) for name, value in fixed.items()),
-                ).order_by(source.c.n),
-                include_defaults=True,
-            )
-        )
-    else:
-        await session.execute(
-            events.insert(), [{"customer_id": c, "data": d, **fixed} for c, d in joined]
-        )
+    await session.execute(
+        events.insert(), [{"customer_id": c, "data": d, **fixed} for c, d in joined]
+    )
 
 
 async def segment_ids(session: AsyncSession, assignment_id: int, names: set[str]) -> dict[str, int]:
@@ -261,7 +150,7 @@ async def create_segments(
     session: AsyncSession, tenant_id: int, assignment_id: int, names: Iterable[str], now: datetime
 ) -> None:
     """Segments by name; one created meanwhile by someone else is left as it is."""
-    insert = (postgresql.insert if _is_postgresql(session) else sqlite.insert)(segments)
+    insert = (postgresql.insert if is_postgresql(session) else sqlite.insert)(segments)
     await session.execute(
         insert.on_conflict_do_nothing(index_elements=[segments.c.assignment_id, segments.c.name]),
         [

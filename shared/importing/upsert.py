@@ -1,12 +1,14 @@
 """Writing a batch of validated rows: customers upserted by (tenant, external id), memberships
 created in the assignment, one "imported" event per new membership (rules 3 and 6).
 
-A handful of bulk statements per batch whatever its size (shared.importing.statements): one
-read of the batch's existing customers, one INSERT ... ON CONFLICT DO UPDATE of the new and
-changed customers, one insert of the new memberships, one of their events. Never commits: the
-caller owns the transaction.
+A handful of bulk statements per batch whatever its size: one read of the batch's existing
+customers, one INSERT ... ON CONFLICT DO UPDATE of the new and changed customers, one insert
+of the new memberships with their events. PostgreSQL gets them through COPY into a staging
+table (shared.importing.staging), SQLite as executemany (shared.importing.statements). Never
+commits: the caller owns the transaction.
 """
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -15,10 +17,16 @@ from typing import Any, cast
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.importing import statements
+from shared.importing import staging, statements
+from shared.importing.folding import search_name
 from shared.importing.statements import customers
-from shared.importing.validation import CUSTOMER_COLUMNS, CustomerRow, FieldRules, RowError
-from shared.search import search_name
+from shared.importing.validation import (
+    CUSTOMER_COLUMNS,
+    PHONE_COLUMNS,
+    CustomerRow,
+    FieldRules,
+    RowError,
+)
 
 ACTIVE_ELSEWHERE = "active in another assignment"
 # The name of "no segment": a row naming it moves an existing member out of its segment.
@@ -46,6 +54,19 @@ class ImportTarget:
     import_id: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class NewMember:
+    """A customer the batch created and made a member: all its queue place depends on, known
+    without reading it back (free of attempts, follow-ups and history)."""
+
+    membership_id: int
+    customer_id: int
+    segment_id: int | None
+    time_zone: str | None
+    phones: tuple[str, ...]
+    custom: dict[str, Any]
+
+
 @dataclass(slots=True)
 class BatchResult:
     customer_ids: list[int] = field(default_factory=list)  # accepted, all in the assignment now
@@ -53,6 +74,8 @@ class BatchResult:
     accepted_rows: int = 0
     created_customers: int = 0
     new_memberships: int = 0
+    # Of customer_ids, those whose place is known from the batch (PostgreSQL path only).
+    new_members: list[NewMember] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -146,8 +169,12 @@ class Upserter:
             session,
             {c.segment for c in accepted.values() if c.segment and not _unsegmented(c.segment)},
         )
-        result.created_customers = await self._write_customers(session, accepted, now)
-        await self._write_memberships(session, accepted, result, now)
+        await self._move_members(session, accepted)
+        if statements.is_postgresql(session):
+            await self._write_staged(session, accepted, result, now)
+        else:
+            result.created_customers = await self._write_customers(session, accepted, now)
+            await self._write_memberships(session, accepted, result, now)
         result.customer_ids = [c.customer_id for c in accepted.values() if c.customer_id]
         result.accepted_rows = sum(len(c.lines) for c in accepted.values())
         result.errors.sort(key=lambda e: e.line or 0)
@@ -189,9 +216,12 @@ class Upserter:
         """The batch's existing customers and their memberships, in one read."""
         found: dict[str, _Current] = {}
         width = len(CUSTOMER_COLUMNS)
-        for record in await statements.existing_customers(
-            session, self.target.tenant_id, external_ids
-        ):
+        read = (
+            staging.existing_customers
+            if statements.is_postgresql(session)
+            else statements.existing_customers
+        )
+        for record in await read(session, self.target.tenant_id, external_ids):
             values = dict(zip(CUSTOMER_COLUMNS, record[2 : 2 + width], strict=True))
             values["custom"] = dict(record.custom or {})
             found[record.external_id] = _Current(
@@ -225,6 +255,85 @@ class Upserter:
             self.segment_ids.update(
                 await statements.segment_ids(session, target.assignment_id, create)
             )
+
+    async def _move_members(self, session: AsyncSession, accepted: dict[str, _Current]) -> None:
+        """Members of this assignment whose rows name another segment move there."""
+        moves = [
+            (cur.membership_id, self._segment_id(cur.segment))
+            for cur in accepted.values()
+            if cur.membership_id is not None
+            and cur.segment is not None
+            and self._segment_id(cur.segment) != cur.membership_segment
+        ]
+        if moves:
+            await statements.move_to_segments(session, moves)
+
+    async def _write_staged(
+        self,
+        session: AsyncSession,
+        accepted: dict[str, _Current],
+        result: BatchResult,
+        now: datetime,
+    ) -> None:
+        """PostgreSQL: the batch's changed and joining customers staged and written at once."""
+        target = self.target
+        staged = []
+        for n, (external_id, cur) in enumerate(accepted.items()):
+            dirty = cur.customer_id is None or cur.values != cur.stored
+            joins = cur.membership_id is None
+            if not (dirty or joins):
+                continue
+            values = cur.values
+            custom = values["custom"]
+            staged.append(
+                (
+                    n,
+                    external_id,
+                    cur.customer_id,
+                    dirty,
+                    joins,
+                    self._segment_id(cur.segment),
+                    *[values[name] for name in CUSTOMER_COLUMNS],
+                    search_name(values["first_name"], values["last_name"]),
+                    json.dumps(custom) if custom else "{}",
+                )
+            )
+        if not staged:
+            return
+        written, joined = await staging.write_batch(
+            session,
+            staged,
+            tenant_id=target.tenant_id,
+            assignment_id=target.assignment_id,
+            state=target.initial_state,
+            user_id=target.user_id,
+            import_id=target.import_id,
+            now=now,
+        )
+        for customer_id, external_id in written:
+            cur = accepted[external_id]
+            if cur.customer_id is None:
+                result.created_customers += 1
+            cur.customer_id = customer_id
+        result.new_memberships = len(joined)
+        membership_of = {j.customer_id: j.membership_id for j in joined}
+        joining = [cur for cur in accepted.values() if cur.membership_id is None]
+        if len(joined) < len(joining):
+            await self._lost_races(session, accepted, joining, set(membership_of), result)
+        for cur in joining:
+            membership_id = membership_of.get(cast(int, cur.customer_id))
+            if membership_id is not None and cur.stored is None:
+                values = cur.values
+                result.new_members.append(
+                    NewMember(
+                        membership_id,
+                        cast(int, cur.customer_id),
+                        self._segment_id(cur.segment),
+                        values["time_zone"],
+                        tuple(values[name] for name in PHONE_COLUMNS if values[name]),
+                        values["custom"],
+                    )
+                )
 
     async def _write_customers(
         self, session: AsyncSession, accepted: dict[str, _Current], now: datetime
@@ -264,15 +373,6 @@ class Upserter:
         now: datetime,
     ) -> None:
         target = self.target
-        moves = [
-            (cur.membership_id, self._segment_id(cur.segment))
-            for cur in accepted.values()
-            if cur.membership_id is not None
-            and cur.segment is not None
-            and self._segment_id(cur.segment) != cur.membership_segment
-        ]
-        if moves:
-            await statements.move_to_segments(session, moves)
         joining = [
             cur for cur in accepted.values() if cur.membership_id is None and cur.customer_id
         ]

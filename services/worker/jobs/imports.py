@@ -10,18 +10,24 @@ import asyncio
 import logging
 
 from redis.asyncio import Redis
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.queue import AssignmentQueue
 from shared import importing
 from shared.broadcast import publish_eligible
 from shared.db import create_engine, create_sessionmaker
-from shared.models import ImportJob, ImportStatus
-from shared.placement import load_queue_facts
+from shared.importing.placing import new_member_facts
+from shared.models import BlockedPhone, ImportJob, ImportStatus
+from shared.placement import blocked_among, load_queue_facts
 from shared.redis import create_redis
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
+
+# Rows per transaction: large, so each batch's statements and COPYs carry many rows; small
+# enough that progress moves every second or so and a batch fits easily in memory.
+BATCH_SIZE = 20_000
 
 
 async def import_customers(
@@ -37,17 +43,32 @@ async def import_customers(
         if job.status == ImportStatus.done:
             return importing.progress_of(job)
         _, assignment, spec = await importing.import_target(session, job)
+        any_blocked = await session.scalar(
+            select(BlockedPhone.id).where(BlockedPhone.tenant_id == job.tenant_id).limit(1)
+        )
     queue = AssignmentQueue(redis, assignment.id)
 
-    async def place(customer_ids: list[int]) -> None:
+    async def place(result: importing.BatchResult) -> None:
+        # New customers are placed from what the import wrote; the others (existing
+        # customers, with their attempts and follow-ups) are read back.
+        fresh = {m.customer_id for m in result.new_members}
+        others = [c for c in result.customer_ids if c not in fresh]
         async with sessionmaker() as session:
-            async for batch in load_queue_facts(
-                session, assignment, spec, customer_ids=customer_ids
-            ):
-                await queue.place_sources(batch)
+            blocked: set[str] = set()
+            if any_blocked is not None and fresh:
+                phones = {p for m in result.new_members for p in m.phones}
+                blocked = await blocked_among(session, assignment.tenant_id, phones)
+            await queue.place_sources(
+                new_member_facts(result.new_members, assignment, spec, blocked_phones=blocked)
+            )
+            if others:
+                async for batch in load_queue_facts(session, assignment, spec, customer_ids=others):
+                    await queue.place_sources(batch)
         await publish_eligible(redis, assignment.id)
 
-    progress = await importing.run_import(sessionmaker, import_id, on_batch_committed=place)
+    progress = await importing.run_import(
+        sessionmaker, import_id, on_batch_result=place, batch_size=BATCH_SIZE
+    )
     log.info(
         "import.finished import_id=%d rows=%d accepted=%d rejected=%d",
         import_id,

@@ -1,0 +1,83 @@
+"""Queue facts of the customers an import batch created, from what the batch wrote.
+
+A new member has no attempts, follow-ups or history, so its place follows from its
+membership id (the import order), segment, time zone, phones and custom fields: all known to
+the import. Reading a million of them back would cost more than writing them.
+"""
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from shared.flows import FlowSpec
+from shared.importing.upsert import NewMember
+from shared.models import Assignment, AttemptLimitAction
+from shared.placement import QueueFacts, queue_facts
+
+
+@dataclass(frozen=True, slots=True)
+class _Membership:
+    """A membership as it is just after an import created it (shared.placement's
+    MembershipFacts)."""
+
+    id: int
+    segment_id: int | None
+    state: str
+    attempts: int = 0
+    last_attempt_at: datetime | None = None
+    followup_at: datetime | None = None
+    followup_kind: str | None = None
+    followup_owner_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Customer:
+    id: int
+    time_zone: str | None
+    custom: dict[str, object] = field(default_factory=dict)
+    phones: list[str] = field(default_factory=list)
+
+
+def new_member_facts(
+    members: Sequence[NewMember],
+    assignment: Assignment,
+    flow: FlowSpec,
+    *,
+    blocked_phones: Collection[str] = (),
+) -> list[QueueFacts]:
+    """queue_facts for each new member; what depends only on the assignment is worked out
+    once, and the general path is taken only for sort keys."""
+    state = flow.initial_state
+    if assignment.sort_keys:
+        return [
+            queue_facts(
+                _Membership(m.membership_id, m.segment_id, state),
+                _Customer(m.customer_id, m.time_zone, m.custom, list(m.phones)),
+                assignment,
+                flow,
+                blocked_phones=blocked_phones,
+            )
+            for m in members
+        ]
+    kind = flow.kind_of(state).value
+    default_tz = assignment.default_time_zone
+    limit = assignment.attempt_limit
+    over_limit = limit is not None and limit <= 0
+    stop = assignment.attempt_limit_action == AttemptLimitAction.stop
+    return [
+        QueueFacts(
+            customer_id=m.customer_id,
+            segment_id=m.segment_id,
+            time_zone=m.time_zone or default_tz,
+            state_kind=kind,
+            followup_kind=None,
+            followup_due_ms=None,
+            followup_owner=None,
+            blocked=bool(m.phones) and all(p in blocked_phones for p in m.phones),
+            over_attempt_limit=over_limit,
+            stop_at_limit=stop,
+            cooldown_until_ms=None,
+            import_order=m.membership_id,
+        )
+        for m in members
+    ]
