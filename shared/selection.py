@@ -1,27 +1,41 @@
 """A selection of customers in one assignment (rule 28): the filters of moves and bulk actions."""
 
-from typing import Any, Self
+from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import AfterValidator, BaseModel, Field, model_validator
 from sqlalchemy import ColumnElement, and_, or_
 
 from shared.models import Customer, Membership
+from shared.storable import MAX_BIGINT, MAX_INTEGER, storable_text
+
+
+def _sql_number(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53:
+        raise ValueError("numbers are compared as floats: at most 2**53 in size")
+    return value
+
+
+# Every value must fit what it is compared with in SQL, so that a malformed selection answers
+# 422 and never reaches PostgreSQL as an error (an id past BIGINT, a NUL byte in text).
+_RowId = Annotated[int, Field(ge=0, le=MAX_BIGINT)]
+_Text = Annotated[str, AfterValidator(storable_text)]
+_Attempts = Annotated[int, Field(ge=0, le=MAX_INTEGER)]
 
 
 class Selection(BaseModel):
-    assignment_id: int = Field(ge=1)
-    segment_ids: list[int] | None = Field(
+    assignment_id: int = Field(ge=1, le=MAX_BIGINT)
+    segment_ids: list[_RowId] | None = Field(
         default=None, description="Only these segments; 0 stands for unsegmented."
     )
-    states: list[str] | None = None
-    attempts_min: int | None = Field(default=None, ge=0)
-    attempts_max: int | None = Field(default=None, ge=0)
+    states: list[_Text] | None = None
+    attempts_min: _Attempts | None = None
+    attempts_max: _Attempts | None = None
     has_phone: bool | None = None
     has_email: bool | None = None
-    custom: dict[str, str | int | float | bool] = Field(
+    custom: dict[_Text, Annotated[_Text | int | float | bool, AfterValidator(_sql_number)]] = Field(
         default_factory=dict, description="Custom field equals value."
     )
-    customer_ids: list[int] | None = Field(default=None, max_length=100_000)
+    customer_ids: list[_RowId] | None = Field(default=None, max_length=100_000)
 
     @model_validator(mode="after")
     def _bounds(self) -> Self:

@@ -8,7 +8,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from services.api.assignments.cache import AssignmentCache
-from services.api.errors import install_error_handlers
+from services.api.errors import ERROR_RESPONSES, install_error_handlers
 from services.api.live.events import StreamHub
 from services.api.live.waker import Waker
 from services.api.middleware import BodySizeLimit
@@ -83,5 +83,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
 
     app.include_router(ops_router)
-    app.include_router(api_router, prefix="/v1")
+    app.include_router(api_router, prefix="/v1", responses=ERROR_RESPONSES)
     return app

@@ -11,22 +11,13 @@ from fastapi import Path
 from pydantic import AfterValidator, Field, ValidationError
 
 from services.api.errors import Unprocessable
+from shared.storable import MAX_BIGINT, storable_text
 
-MAX_ID = 2**63 - 1
-
-
-def _storable(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise ValueError("must be valid Unicode text") from exc
-    return value
+MAX_ID = MAX_BIGINT
 
 
 # Text that PostgreSQL can store; add Field(min_length=..., max_length=...) where used.
-Text = Annotated[str, AfterValidator(_storable)]
+Text = Annotated[str, AfterValidator(storable_text)]
 Name = Annotated[Text, Field(min_length=1, max_length=200)]
 
 # A row id in a body or query.

@@ -3,6 +3,7 @@
 from fastapi import APIRouter, status
 
 from services.api.deps import CurrentUser, Extended, Res
+from services.api.fields import IdPath
 from services.api.moves import service
 from services.api.moves.schemas import BulkJobOut, MovedOut, MoveOne, MoveSelection
 
@@ -11,7 +12,7 @@ router = APIRouter(tags=["moves"])
 
 @router.post("/customers/{customer_id}/move", response_model=MovedOut)
 async def move_customer(
-    customer_id: int, body: MoveOne, resources: Res, user: Extended
+    customer_id: IdPath, body: MoveOne, resources: Res, user: Extended
 ) -> MovedOut:
     """Free and unsegmented in the target assignment, follow-ups dropped, lease released."""
     return await service.move_one(resources, user, customer_id, body)
@@ -24,5 +25,5 @@ async def move_selection(body: MoveSelection, resources: Res, user: Extended) ->
 
 
 @router.get("/bulk-jobs/{job_id}", response_model=BulkJobOut)
-async def bulk_job(job_id: int, resources: Res, user: CurrentUser) -> BulkJobOut:
+async def bulk_job(job_id: IdPath, resources: Res, user: CurrentUser) -> BulkJobOut:
     return await service.get_bulk_job(resources, user, job_id)

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Body, Request, Response
 from pydantic import BaseModel
 
 from services.api.deps import Agent, Extended, Res
+from services.api.fields import IdPath
 from services.api.live.disconnect import unless_disconnected
 from services.api.work import service
 from services.api.work.schemas import (
@@ -29,7 +30,7 @@ CLIENT_CLOSED_REQUEST = 499
 
 @router.post("/assignments/{assignment_id}/next", response_model=CardOut | EmptyOut)
 async def next_customer(
-    assignment_id: int,
+    assignment_id: IdPath,
     request: Request,
     resources: Res,
     agent: Agent,
@@ -52,31 +53,33 @@ async def next_customer(
 
 
 @router.post("/customers/{customer_id}/select", response_model=CardOut)
-async def select_customer(customer_id: int, resources: Res, agent: Agent) -> CardOut:
+async def select_customer(customer_id: IdPath, resources: Res, agent: Agent) -> CardOut:
     """Take this customer as your current one (refused in predictive mode or when held)."""
     return await service.select_customer(resources, agent, customer_id)
 
 
 @router.post("/customers/{customer_id}/heartbeat", response_model=LeaseOut)
-async def heartbeat(customer_id: int, body: LeaseBody, resources: Res, agent: Agent) -> LeaseOut:
+async def heartbeat(customer_id: IdPath, body: LeaseBody, resources: Res, agent: Agent) -> LeaseOut:
     return await service.heartbeat(resources, agent, customer_id, lease_id=body.lease_id)
 
 
 @router.post("/customers/{customer_id}/release", response_model=ReleaseResult)
-async def release(customer_id: int, body: LeaseBody, resources: Res, agent: Agent) -> ReleaseResult:
+async def release(
+    customer_id: IdPath, body: LeaseBody, resources: Res, agent: Agent
+) -> ReleaseResult:
     """Give the customer back, exactly as it was."""
     return await service.release(resources, agent, customer_id, lease_id=body.lease_id)
 
 
 @router.post("/customers/{customer_id}/force-release", response_model=ReleaseResult)
-async def force_release(customer_id: int, resources: Res, user: Extended) -> ReleaseResult:
+async def force_release(customer_id: IdPath, resources: Res, user: Extended) -> ReleaseResult:
     """Extended handling: end someone else's lease (rule 17)."""
     return await service.release(resources, user, customer_id, lease_id="", force=True)
 
 
 @router.post("/customers/{customer_id}/attempts", response_model=WriteResult)
 async def register_attempt(
-    customer_id: int, body: AttemptRequest, resources: Res, agent: Agent
+    customer_id: IdPath, body: AttemptRequest, resources: Res, agent: Agent
 ) -> Response:
     """No answer, or call back later at a time (only the holder)."""
     return as_json(await service.register_attempt(resources, agent, customer_id, body))
@@ -84,7 +87,7 @@ async def register_attempt(
 
 @router.post("/customers/{customer_id}/outcomes", response_model=WriteResult)
 async def register_outcome(
-    customer_id: int, body: OutcomeRequest, resources: Res, agent: Agent
+    customer_id: IdPath, body: OutcomeRequest, resources: Res, agent: Agent
 ) -> Response:
     """An outcome the customer flow allows from the current state (only the holder)."""
     return as_json(await service.register_outcome(resources, agent, customer_id, body))
