@@ -250,9 +250,12 @@ async def _queue_rows(
         Customer.id,
         Customer.time_zone,
         Customer.custom if uses_custom else null(),
-        Customer.phone_1,
-        Customer.phone_2,
-        Customer.phone_3,
+        # Phones only decide whether every number is blocked: unread when none can be.
+        *(
+            (Customer.phone_1, Customer.phone_2, Customer.phone_3)
+            if any_blocked is not None
+            else (null(),) * 3
+        ),
     )
     base = (
         select(*columns)

@@ -83,7 +83,7 @@ def plain_entries(facts: Iterable[PlainFacts], *, stop_at_limit: bool, now_ms: i
         if over_limit and stop_at_limit:
             append((c, f"limit|{seg}|{tz}|||", seg, "limit:" + seg, c, None))
             continue
-        rank = plain_rank(over_limit=over_limit, import_order=import_order, customer_id=cid)
+        rank = f"{'1' if over_limit else '0'}{import_order:016x}{cid:016x}"  # plain_rank
         if cooldown is not None and cooldown > now_ms:
             home = f"cool|{seg}|{tz}|{rank}|{cooldown}|"
             append((c, home, seg, f"cool:{seg}|{tz}", c, cooldown))
