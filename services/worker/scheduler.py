@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.queue import AssignmentQueue
 from services.queue.engine import SWEEP_BATCH, now_ms
 from services.worker.jobs.followups import fall_back_passed_followups
+from services.worker.recovery import QueueRecovery
 from shared import metrics, streams
 from shared.broadcast import publish_eligible
 from shared.models import Assignment
@@ -323,11 +324,14 @@ class Scheduler:
     async def run(self, *, interval_s: float, stop: threading.Event) -> None:
         """Tick every `interval_s` until `stop` is set; a failed tick is logged, not fatal."""
         log.info("scheduler.started interval_s=%s", interval_s)
+        # Rebuilds the queues when Redis restarted empty or was flushed.
+        recovery = QueueRecovery(sessionmaker=self.sessionmaker, redis=self.redis)
         failures = 0
         next_fallback = 0.0
         while not stop.is_set():
             started = time.monotonic()
             try:
+                await recovery.check()
                 await self.tick(interval_ms=int(interval_s * 1000))
                 if started >= next_fallback:
                     next_fallback = started + FALLBACK_INTERVAL_S
