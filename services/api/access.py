@@ -2,10 +2,10 @@
 
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 
 from services.api.auth.cache import Principal
-from services.api.deps import CurrentUser
+from services.api.deps import Credentials, authenticate
 from services.api.errors import Forbidden
 from shared.models import Permission
 
@@ -17,7 +17,8 @@ def require_any(*permissions: Permission) -> object:
     """
     names = " or ".join(f"'{p.value}'" for p in permissions)
 
-    async def check(principal: CurrentUser) -> Principal:
+    async def check(request: Request, credentials: Credentials) -> Principal:
+        principal = await authenticate(request.app.state.resources, credentials)
         if not any(principal.has(p.value) for p in permissions):
             raise Forbidden(f"this needs the {names} permission")
         return principal

@@ -13,7 +13,7 @@ from services.api.live.events import StreamHub
 from services.api.live.waker import Waker
 from services.api.middleware import BodySizeLimit
 from services.api.resources import Resources
-from services.api.routers import api_router, ops_router
+from services.api.routers import api_router, hot_router, ops_router
 from shared.db import create_engine, create_sessionmaker
 from shared.directdb import DirectPool
 from shared.redis import create_redis
@@ -82,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
 
+    app.include_router(hot_router, prefix="/v1", responses=ERROR_RESPONSES)
     app.include_router(ops_router)
     app.include_router(api_router, prefix="/v1", responses=ERROR_RESPONSES)
     return app

@@ -23,12 +23,15 @@ from services.api.selections.router import router as selections_router
 from services.api.users.router import router as users_router
 from services.api.work.router import router as work_router
 
+# The agent's work (next, outcomes, ...) is included first and at the top level: FastAPI
+# matches routes level by level, in order, on every request.
+hot_router = work_router
+
 ops_router = APIRouter()
 ops_router.include_router(health_router)
 ops_router.include_router(metrics_router)
 
 api_router = APIRouter()
-api_router.include_router(work_router)
 api_router.include_router(users_router)
 api_router.include_router(flows_router)
 api_router.include_router(assignments_router)
