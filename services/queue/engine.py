@@ -11,7 +11,13 @@ from redis.asyncio import Redis
 from redis.exceptions import ConnectionError, NoScriptError, ResponseError, TimeoutError
 
 from services.queue.errors import HeldByOther, NotHolder, NotInQueue
-from services.queue.placement import Entry, Placement, PlacementSource, compute_placement
+from services.queue.placement import (
+    Entry,
+    FreeByBucket,
+    Placement,
+    PlacementSource,
+    compute_placement,
+)
 from services.queue.scripts import Scripts
 
 DEFAULT_PREFIX = "nc"
@@ -419,20 +425,23 @@ class QueueBuild:
             [compute_placement(src, now_ms=now).entry(src.customer_id) for src in sources]
         )
 
-    async def add_entries(self, entries: Sequence[Entry]) -> int:
-        """Place customers given as entries (services.queue.placement.Entry); returns how
-        many. Each customer once per build: a second entry would leave the first behind."""
-        if not entries:
+    async def add_entries(self, entries: Sequence[Entry], free: FreeByBucket | None = None) -> int:
+        """Place customers given as entries (services.queue.placement.Entry) and free ones
+        by bucket (plain_places); returns how many. Each customer once per build: a second
+        entry would leave the first behind."""
+        free = free or {}
+        count = len(entries) + sum(len(members) for members in free.values())
+        if not count:
             return 0
-        commands, names = _build_commands(self._key, entries)
+        commands, names = _build_commands(self._key, entries, free)
         text = "".join(commands)
         if not text.isascii():
-            commands, names = _build_commands(self._key, entries, _utf8_len)
+            commands, names = _build_commands(self._key, entries, free, _utf8_len)
             text = "".join(commands)
         await _send(self.queue.redis, text.encode(), len(commands))
         self.names.update(names)
-        self.placed += len(entries)
-        return len(entries)
+        self.placed += count
+        return count
 
     async def swap(self) -> int:
         """Replace the queue by the build (leases stay); returns how many were placed."""
@@ -441,7 +450,10 @@ class QueueBuild:
 
 
 def _build_commands(
-    key: Callable[[str], str], entries: Sequence[Entry], size: Callable[[str], int] = len
+    key: Callable[[str], str],
+    entries: Sequence[Entry],
+    free: FreeByBucket,
+    size: Callable[[str], int] = len,
 ) -> tuple[list[str], set[str]]:
     """HSET, ZADD and SADD commands that write these entries, each already in the Redis
     protocol (RESP), and the names of the keys they write.
@@ -464,6 +476,21 @@ def _build_commands(
         if e[3]:
             by_structure.setdefault(e[3], []).append(e)
     registries: dict[str, set[str]] = {"segs": {e[2] for e in entries}}
+    for bucket, pairs in free.items():
+        registries["segs"].add(bucket.partition("|")[0])
+        # Named with the rest; its members are written here, from their ranks alone.
+        by_structure.setdefault("free:" + bucket, [])
+        # Every home here is "free|<bucket>|<rank>||": its length is the prefix's plus the
+        # rank's, which is plain hex.
+        prefix = f"free|{bucket}|"
+        length = size(prefix) + 2
+        for ranked in _chunks(pairs):
+            body = [
+                f"${len(c)}\r\n{c}\r\n${length + len(r)}\r\n{prefix}{r}||\r\n" for c, r in ranked
+            ]
+            command("HSET", key("home"), 2 * len(ranked), body)
+            body = [f"$1\r\n0\r\n${len(r)}\r\n{r}\r\n" for _, r in ranked]
+            command("ZADD", key("free:" + bucket), 2 * len(ranked), body)
     for name, members in by_structure.items():
         kind, _, rest = name.partition(":")
         if kind in ("free", "cool"):

@@ -8,7 +8,7 @@ from redis.exceptions import ResponseError
 
 from services.queue import AssignmentQueue, Placement
 from services.queue.engine import BUILD_CHUNK, QueueBuild
-from services.queue.placement import PlainFacts, plain_entries
+from services.queue.placement import Entry, FreeByBucket, PlainFacts, plain_places, plain_rank
 from tests.queue.support import NOW, Src, cooling, free, personal_fu, place_of, shared_fu
 
 ANN = 101
@@ -38,24 +38,48 @@ plain_facts = st.tuples(
 )
 
 
-class TestPlainEntries:
-    @given(facts=st.lists(plain_facts, max_size=20), stop=st.booleans())
+def as_entries(free: FreeByBucket, others: list[Entry]) -> list[Entry]:
+    """plain_places' answer as one entry per customer, in customer order."""
+    entries = list(others)
+    for bucket, pairs in free.items():
+        seg = bucket.partition("|")[0]
+        entries.extend((c, f"free|{bucket}|{r}||", seg, f"free:{bucket}", r, 0) for c, r in pairs)
+    return sorted(entries, key=lambda e: int(e[0]))
+
+
+def plain_src(facts: PlainFacts, stop: bool) -> Src:
+    cid, order, segment, tz, over, cooldown = facts
+    return Src(
+        customer_id=cid,
+        import_order=order,
+        segment_id=segment,
+        time_zone=tz,
+        over_attempt_limit=over,
+        stop_at_limit=stop,
+        cooldown_until_ms=cooldown,
+    )
+
+
+class TestPlainPlaces:
+    @given(facts=st.lists(plain_facts, max_size=30, unique_by=lambda f: f[0]), stop=st.booleans())
     def test_equal_the_general_placement(self, facts: list[PlainFacts], stop: bool) -> None:
-        general = [
-            place_of(
-                Src(
-                    customer_id=cid,
-                    import_order=order,
-                    segment_id=segment,
-                    time_zone=tz,
-                    over_attempt_limit=over,
-                    stop_at_limit=stop,
-                    cooldown_until_ms=cooldown,
-                )
-            ).entry(cid)
-            for cid, order, segment, tz, over, cooldown in facts
-        ]
-        assert plain_entries(facts, stop_at_limit=stop, now_ms=NOW) == general
+        general = sorted(
+            (place_of(plain_src(f, stop)).entry(f[0]) for f in facts), key=lambda e: int(e[0])
+        )
+        free, others = plain_places(facts, stop_at_limit=stop, now_ms=NOW)
+        assert as_entries(free, others) == general
+
+    @given(order=st.integers(0, 2**63 - 1), cid=st.integers(0, 2**63 - 1), over=st.booleans())
+    def test_plain_rank_is_flag_then_two_ids_in_hex(self, order: int, cid: int, over: bool) -> None:
+        expected = f"{'1' if over else '0'}{order:016x}{cid:016x}"
+        assert plain_rank(over_limit=over, import_order=order, customer_id=cid) == expected
+
+    def test_segment_none_and_zero_share_a_bucket(self) -> None:
+        facts: list[PlainFacts] = [(1, 1, None, "UTC", False, None), (2, 2, 0, "UTC", False, None)]
+        free, others = plain_places(facts, stop_at_limit=True, now_ms=NOW)
+        assert others == []
+        assert list(free) == ["0|UTC"]
+        assert [c for c, _ in free["0|UTC"]] == ["1", "2"]
 
 
 class TestQueueBuild:
@@ -70,8 +94,16 @@ class TestQueueBuild:
         assert await build.add_entries([p.entry(c) for c, p in placed[:half]]) == half
         assert await build.add_entries([p.entry(c) for c, p in placed[half:]]) == len(placed) - half
         assert await build.add_entries([]) == 0
+        # The rebuild's common case, free customers by bucket, beside entries of the same one.
+        plain: list[PlainFacts] = [
+            (cid, cid, cid % 2 or None, "Europe/Zürich", cid % 3 == 0, None)
+            for cid in range(len(placed) + 1, len(placed) + 41)
+        ]
+        free, others = plain_places(plain, stop_at_limit=False, now_ms=NOW)
+        assert await build.add_entries(others, free) == 40
+        await one_by_one.place_sources([plain_src(f, False) for f in plain], now=NOW)
 
-        assert await build.swap() == len(placed)
+        assert await build.swap() == len(placed) + 40
 
         assert await built.snapshot() == await one_by_one.snapshot()
         assert await built.placement_of(1) == placed[0][1]

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.queue import AssignmentQueue, compute_placement
 from services.queue.engine import QueueBuild, now_ms
-from services.queue.placement import Entry, plain_entries
+from services.queue.placement import Entry, FreeByBucket, plain_places
 from shared.db import create_engine, create_sessionmaker
 from shared.flows import FlowSpec
 from shared.jobqueue import QueueName
@@ -52,11 +52,11 @@ class RebuildResult:
     seconds: float
 
 
-def entries_of(batch: FactsBatch, *, now: int) -> list[Entry]:
+def places_of(batch: FactsBatch, *, now: int) -> tuple[list[Entry], FreeByBucket]:
     """Where each customer of the batch waits: the common case without objects."""
-    entries = plain_entries(batch.plain, stop_at_limit=batch.stop_at_limit, now_ms=now)
+    free, entries = plain_places(batch.plain, stop_at_limit=batch.stop_at_limit, now_ms=now)
     entries.extend(compute_placement(f, now_ms=now).entry(f.customer_id) for f in batch.facts)
-    return entries
+    return entries, free
 
 
 async def _pipeline(
@@ -67,12 +67,13 @@ async def _pipeline(
 ) -> None:
     """Read and place batches in one task while another writes them to Redis: PostgreSQL,
     this process and Redis each work on a different batch at the same time."""
-    placed: asyncio.Queue[list[Entry] | Exception | None] = asyncio.Queue(PIPELINE_DEPTH)
+    Places = tuple[list[Entry], FreeByBucket]
+    placed: asyncio.Queue[Places | Exception | None] = asyncio.Queue(PIPELINE_DEPTH)
 
     async def produce() -> None:
         try:
             async for batch in batches:
-                await placed.put(entries_of(batch, now=now))
+                await placed.put(places_of(batch, now=now))
         except Exception as error:  # handed over: the writer raises it
             await placed.put(error)
             return
@@ -80,10 +81,10 @@ async def _pipeline(
 
     producer = asyncio.create_task(produce())
     try:
-        while (entries := await placed.get()) is not None:
-            if isinstance(entries, Exception):
-                raise entries
-            await build.add_entries(entries)
+        while (places := await placed.get()) is not None:
+            if isinstance(places, Exception):
+                raise places
+            await build.add_entries(*places)
             await after_batch()
     finally:
         if not producer.done():
