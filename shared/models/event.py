@@ -22,6 +22,7 @@ class EventKind(StrEnum):
     bulk_outcome = "bulk_outcome"
     customer_edited = "customer_edited"
     anonymised = "anonymised"
+    meeting_cancelled = "meeting_cancelled"
 
 
 class Event(IdMixin, Base):

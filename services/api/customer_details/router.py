@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from services.api.customer_details import editing, service
+from services.api.customer_details import editing, meetings, service
 from services.api.customer_details.schemas import (
     DEFAULT_EVENTS,
     MAX_EVENTS,
@@ -52,3 +52,16 @@ async def customer_events(
         return await service.events_page(
             session, agent, customer_id, limit=limit, before_id=before_id
         )
+
+
+@router.post(
+    "/customers/{customer_id}/meetings/{meeting_id}/cancel", response_model=CustomerDetails
+)
+async def cancel_meeting(
+    customer_id: IdPath, meeting_id: IdPath, resources: Res, agent: Agent
+) -> CustomerDetails:
+    """Cancel a booked meeting: it stays on the customer, marked cancelled, with an event."""
+    async with resources.session() as session:
+        await meetings.cancel_meeting(session, agent, customer_id, meeting_id)
+    async with resources.sessionmaker() as session:
+        return await service.details(session, resources.redis, agent, customer_id)
