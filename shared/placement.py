@@ -6,6 +6,7 @@ module only gathers the facts, so the engine stays free of models.
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import AsyncIterator, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -161,7 +162,13 @@ def _custom_value(raw: Any) -> float | str | date | None:
         return float(raw)
     if isinstance(raw, int | float):
         return float(raw)
-    text = str(raw)
+    return _text_value(str(raw))
+
+
+@functools.lru_cache(maxsize=4096)
+def _text_value(text: str) -> str | date:
+    """A date if the text is one. Cached: customers share values (a plan, a region), and a
+    failed parse raises, which costs more than the rest of a rebuild's work per customer."""
     try:
         return date.fromisoformat(text)
     except ValueError:
@@ -350,6 +357,8 @@ class _FactsBuilder:
         self.cooldown = timedelta(seconds=assignment.cooldown_seconds)
         self.stop_at_limit = assignment.attempt_limit_action == AttemptLimitAction.stop
         self.default_tz = assignment.default_time_zone
+        # Read once: an ORM attribute costs more per row than a plain one.
+        self.sort_keys = list(assignment.sort_keys)
         self.free_states = {s.key for s in flow.states if s.kind == StateKind.free}
 
     def kind(self, state: str) -> str:
@@ -365,10 +374,10 @@ class _FactsBuilder:
         m_id, segment_id, state, attempts, last_at, followup_at, followup_kind, owner = row[:8]
         phones = [p for p in row[11:14] if p]
         sort_values: tuple[SortValueT, ...] = ()
-        if self.assignment.sort_keys:
+        if self.sort_keys:
             membership = _MembershipRow(*row[:8])
             customer = _CustomerRow(row[8], row[9], row[10] or {}, *row[11:14])
-            sort_values = tuple(_sort_values(self.assignment.sort_keys, membership, customer))
+            sort_values = tuple(_sort_values(self.sort_keys, membership, customer))
         return QueueFacts(
             customer_id=row[8],
             segment_id=segment_id,
@@ -391,7 +400,7 @@ class _FactsBuilder:
         """The rows of the common case as PlainFacts, the others as QueueFacts."""
         plain: list[PlainFacts] = []
         others: list[QueueFacts] = []
-        if self.assignment.sort_keys:
+        if self.sort_keys:
             # Every customer needs its sort values: no common case here.
             return FactsBatch(plain, self.batch(rows, blocked), self.stop_at_limit)
         limit, cooldown, default_tz = self.limit, self.cooldown, self.default_tz
