@@ -14,6 +14,7 @@ from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.multiprocess import MultiProcessCollector
 from rq import Queue, Worker
 
+from services.worker.abandoned import AbandonedJobs
 from services.worker.scheduler import FORK_GUARD, Scheduler
 from shared.db import create_engine, create_sessionmaker
 from shared.jobqueue import QueueName, rq_connection
@@ -66,13 +67,17 @@ def _scheduler_thread(settings: Settings, stop: threading.Event) -> None:
 async def _run_scheduler(settings: Settings, stop: threading.Event) -> None:
     engine = create_engine(settings, process_name="scheduler")
     redis = create_redis(settings, process_name="scheduler")
+    sessionmaker = create_sessionmaker(engine)
     try:
         scheduler = Scheduler(
-            sessionmaker=create_sessionmaker(engine),
+            sessionmaker=sessionmaker,
             redis=redis,
             stream_window=settings.stream_window,
             stats_interval_s=settings.live_stats_interval_s,
             lease_warning_s=settings.lease_warning_s,
+            abandoned=AbandonedJobs(
+                engine=engine, sessionmaker=sessionmaker, redis=redis, settings=settings
+            ),
         )
         await scheduler.run(interval_s=settings.scheduler_interval_s, stop=stop)
     finally:

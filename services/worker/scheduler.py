@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.queue import AssignmentQueue
 from services.queue.engine import SWEEP_BATCH, now_ms
+from services.worker.abandoned import AbandonedJobs
 from services.worker.jobs.followups import fall_back_passed_followups
 from services.worker.recovery import QueueRecovery
 from shared import metrics, streams
@@ -118,6 +119,7 @@ class Scheduler:
         stream_window: int = streams.DEFAULT_WINDOW,
         stats_interval_s: float = STATS_INTERVAL_S,
         lease_warning_s: float = LEASE_WARNING_S,
+        abandoned: AbandonedJobs | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.redis = redis
@@ -125,6 +127,8 @@ class Scheduler:
         self.stream_window = stream_window
         self.stats_ms = max(1, int(stats_interval_s * 1000))
         self.lease_warning_ms = int(lease_warning_s * 1000)
+        # Runs again the imports and bulk jobs a killed worker left behind.
+        self.abandoned = abandoned
         self._ids: list[int] = []
         self._ids_until = 0.0
         self._last_tick_ms: int | None = None
@@ -332,6 +336,8 @@ class Scheduler:
             started = time.monotonic()
             try:
                 await recovery.check()
+                if self.abandoned is not None:
+                    await self.abandoned.check()
                 await self.tick(interval_ms=int(interval_s * 1000))
                 if started >= next_fallback:
                     next_fallback = started + FALLBACK_INTERVAL_S

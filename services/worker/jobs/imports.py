@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.queue import AssignmentQueue
+from services.worker.abandoned import import_lock, job_lock
 from shared import importing
 from shared.broadcast import publish_eligible
 from shared.db import create_engine, create_sessionmaker
@@ -86,9 +87,14 @@ async def import_with_settings(
     engine = create_engine(settings, process_name="worker-job")
     redis = create_redis(settings, process_name="worker-job")
     try:
-        return await import_customers(
-            import_id, sessionmaker=create_sessionmaker(engine), redis=redis
-        )
+        # One run at a time; the lock also tells the scheduler this run is alive.
+        async with job_lock(engine, import_lock(import_id)) as alone:
+            if not alone:
+                log.info("import.running_elsewhere import_id=%d", import_id)
+                return None
+            return await import_customers(
+                import_id, sessionmaker=create_sessionmaker(engine), redis=redis
+            )
     finally:
         await redis.aclose()
         await engine.dispose()

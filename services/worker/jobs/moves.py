@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.queue import AssignmentQueue, transfer
+from services.worker.abandoned import bulk_lock, job_lock
 from shared.broadcast import publish_eligible
 from shared.db import create_engine, create_sessionmaker
 from shared.models import Assignment, BulkJob, BulkStatus, Customer, Membership
@@ -35,7 +36,10 @@ async def _run(job_id: int, settings: Settings) -> None:
     engine = create_engine(settings, process_name="worker-moves")
     redis = create_redis(settings, process_name="worker-moves")
     try:
-        await run_move_job(job_id, sessionmaker=create_sessionmaker(engine), redis=redis)
+        # One run at a time; the lock also tells the scheduler this run is alive.
+        async with job_lock(engine, bulk_lock(job_id)) as alone:
+            if alone:
+                await run_move_job(job_id, sessionmaker=create_sessionmaker(engine), redis=redis)
     finally:
         await redis.aclose()
         await engine.dispose()

@@ -19,6 +19,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.queue import AssignmentQueue
+from services.worker.abandoned import bulk_lock, job_lock
 from shared import bulk_outcome
 from shared.broadcast import publish_eligible
 from shared.bulk_outcome import BATCH_SIZE, BulkOutcome, BulkRefused
@@ -39,7 +40,13 @@ async def _run(job_id: int, settings: Settings) -> None:
     engine = create_engine(settings, process_name="worker-outcomes")
     redis = create_redis(settings, process_name="worker-outcomes")
     try:
-        await run_bulk_outcome_job(job_id, sessionmaker=create_sessionmaker(engine), redis=redis)
+        # One run at a time (a second would fail the job the first did); the lock also
+        # tells the scheduler this run is alive.
+        async with job_lock(engine, bulk_lock(job_id)) as alone:
+            if alone:
+                await run_bulk_outcome_job(
+                    job_id, sessionmaker=create_sessionmaker(engine), redis=redis
+                )
     finally:
         await redis.aclose()
         await engine.dispose()

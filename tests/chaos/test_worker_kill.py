@@ -1,0 +1,218 @@
+"""The worker killed (SIGKILL, work-horse and all) in the middle of a large import (DESIGN 5):
+a new worker's scheduler finds the import abandoned and runs it again, and nothing is lost or
+written twice: every good row once, every member placed in the queue once, bad rows reported."""
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from redis.asyncio import Redis
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.api.customers.enqueue import enqueue_import
+from services.queue import AssignmentQueue
+from shared.models import Customer, Event, EventKind, ImportJob, ImportStatus, Membership
+from shared.settings import Settings
+from tests.factories import create_assignment, create_flow, create_tenant, create_user
+
+ROWS = 60_000
+BAD_EVERY = 1000  # every this many rows, one with an invalid email
+GOOD = ROWS - ROWS // BAD_EVERY
+DEADLINE_S = 60.0
+
+
+def _csv() -> bytes:
+    lines = [b"external_id,first_name,email\n"]
+    for i in range(ROWS):
+        email = b"not-an-address" if i % BAD_EVERY == 0 else b"c%d@example.no" % i
+        lines.append(b"c%d,Customer %d,%s\n" % (i, i, email))
+    return b"".join(lines)
+
+
+class Worker:
+    """A real `nextcall worker` on the test run's PostgreSQL and Redis, its output in a file."""
+
+    def __init__(self, settings: Settings, log: Path) -> None:
+        env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
+        env["NEXTCALL_DATABASE_URL"] = settings.database_url
+        env["NEXTCALL_REDIS_URL"] = settings.redis_url
+        self.log = log
+        with log.open("ab") as out:
+            self.process = subprocess.Popen(
+                [str(Path(sys.executable).parent / "nextcall"), "worker"],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+
+    def horses(self) -> list[int]:
+        """The work-horses RQ forked (each in a process group of its own)."""
+        found = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            # "pid (comm) state ppid ...": comm may hold spaces, so split after its ")".
+            if int(stat.rsplit(")", 1)[1].split()[1]) == self.process.pid:
+                found.append(int(entry.name))
+        return found
+
+    def kill(self) -> None:
+        """As a lost machine or an OOM-killed container would: no process gets to react."""
+        horses = self.horses()
+        self.process.send_signal(signal.SIGKILL)
+        for pid in horses:
+            os.kill(pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        for pid in self.horses():
+            os.kill(pid, signal.SIGKILL)
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")[-4000:]
+
+
+@pytest.fixture
+def workers(settings: Settings, tmp_path: Path) -> Iterator[list[Worker]]:
+    started: list[Worker] = []
+    yield started
+    for worker in started:
+        worker.stop()
+
+
+async def _import(sessionmaker: async_sessionmaker[AsyncSession], import_id: int) -> ImportJob:
+    async with sessionmaker() as session:
+        job = await session.get(ImportJob, import_id)
+        assert job is not None
+        return job
+
+
+async def _wait(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    import_id: int,
+    worker: Worker,
+    done: bool,
+) -> ImportJob:
+    """Until the import has committed a batch but not finished (done=False), or has ended."""
+    deadline = time.monotonic() + DEADLINE_S
+    while time.monotonic() < deadline:
+        job = await _import(sessionmaker, import_id)
+        if done and job.status in (ImportStatus.done, ImportStatus.failed):
+            return job
+        if not done:
+            assert job.status != ImportStatus.done, "the import ended before it could be killed"
+            if job.processed_rows > 0:
+                return job
+        assert worker.process.poll() is None, worker.output()
+        await asyncio.sleep(0.02)
+    raise AssertionError(
+        f"import {import_id} not {'ended' if done else 'started'}:\n{worker.output()}"
+    )
+
+
+async def test_an_import_whose_worker_is_killed_is_run_again_and_loses_nothing(
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    redis: Redis,
+    workers: list[Worker],
+    tmp_path: Path,
+) -> None:
+    async with sessionmaker() as session:
+        tenant = await create_tenant(session)
+        user, _ = await create_user(session, tenant)
+        assignment = await create_assignment(session, tenant, await create_flow(session, tenant))
+        job = ImportJob(
+            tenant_id=tenant.id,
+            assignment_id=assignment.id,
+            user_id=user.id,
+            format="csv",
+            status=ImportStatus.queued,
+            total_rows=ROWS,
+            payload=_csv(),
+        )
+        session.add(job)
+        await session.commit()
+        import_id, assignment_id = job.id, assignment.id
+    await asyncio.to_thread(enqueue_import, settings, import_id)
+
+    first = Worker(settings, tmp_path / "worker-1.log")
+    workers.append(first)
+    partial = await _wait(sessionmaker, import_id, first, done=False)
+    first.kill()
+    # Killed mid-run: part of the file written, the row left "running".
+    killed = await _import(sessionmaker, import_id)
+    assert killed.status == ImportStatus.running
+    assert 0 < partial.processed_rows <= killed.processed_rows < ROWS
+
+    second = Worker(settings, tmp_path / "worker-2.log")
+    workers.append(second)
+    ended = await _wait(sessionmaker, import_id, second, done=True)
+
+    assert ended.status == ImportStatus.done, ended.errors
+    assert (ended.processed_rows, ended.accepted_rows, ended.rejected_rows) == (
+        ROWS,
+        GOOD,
+        ROWS - GOOD,
+    )
+    rejected = [e for e in ended.errors if "reason" in e]
+    assert sorted(e["external_id"] for e in rejected) == sorted(
+        f"c{i}" for i in range(0, ROWS, BAD_EVERY)
+    )
+    assert await redis.get(f"nc:jobs:reruns:import-{import_id}") == "1"
+    async with sessionmaker() as session:
+        await _assert_each_good_row_once(session, assignment_id)
+    await _assert_each_member_placed_once(redis, sessionmaker, assignment_id)
+
+
+async def _assert_each_good_row_once(session: AsyncSession, assignment_id: int) -> None:
+    customers = await session.scalar(select(func.count(Customer.id)))
+    external_ids = await session.scalar(select(func.count(func.distinct(Customer.external_id))))
+    assert customers == external_ids == GOOD
+    members = await session.scalar(
+        select(func.count(func.distinct(Membership.customer_id))).where(
+            Membership.assignment_id == assignment_id
+        )
+    )
+    assert members == await session.scalar(select(func.count(Membership.id))) == GOOD
+    per_customer = (
+        select(Event.customer_id, func.count().label("n"))
+        .where(Event.kind == EventKind.imported)
+        .group_by(Event.customer_id)
+        .subquery()
+    )
+    counts = (
+        await session.execute(
+            select(func.count(), func.min(per_customer.c.n), func.max(per_customer.c.n))
+        )
+    ).one()
+    assert tuple(counts) == (GOOD, 1, 1)
+
+
+async def _assert_each_member_placed_once(
+    redis: Redis, sessionmaker: async_sessionmaker[AsyncSession], assignment_id: int
+) -> None:
+    queue = AssignmentQueue(redis, assignment_id)
+    depth = await queue.depth()
+    assert sum(depth.values()) == GOOD, depth
+    async with sessionmaker() as session:
+        ids = set(await session.scalars(select(Membership.customer_id)))
+    placed = {int(c) for c in await redis.hkeys(queue.home_key)}
+    assert placed == ids
