@@ -9,15 +9,26 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from redis import Redis as SyncRedis
 from redis.asyncio import Redis
+from rq.job import Job, JobStatus
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from services.api.customers.enqueue import enqueue_import
 from services.queue import AssignmentQueue
+from services.worker.abandoned import (
+    MAX_RERUNS,
+    SweepResult,
+    import_lock,
+    job_lock,
+    sweep_abandoned,
+)
+from shared.importing import failure_of
 from shared.models import Customer, Event, EventKind, ImportJob, ImportStatus, Membership
 from shared.settings import Settings
 from tests.factories import create_assignment, create_flow, create_tenant, create_user
@@ -216,3 +227,78 @@ async def _assert_each_member_placed_once(
         ids = set(await session.scalars(select(Membership.customer_id)))
     placed = {int(c) for c in await redis.hkeys(queue.home_key)}
     assert placed == ids
+
+
+async def _stale_import(
+    sessionmaker: async_sessionmaker[AsyncSession], status: ImportStatus
+) -> int:
+    """An import row as a killed worker leaves it: older than the sweep's grace, no RQ job."""
+    async with sessionmaker() as session:
+        tenant = await create_tenant(session)
+        user, _ = await create_user(session, tenant)
+        assignment = await create_assignment(session, tenant, await create_flow(session, tenant))
+        job = ImportJob(
+            tenant_id=tenant.id,
+            assignment_id=assignment.id,
+            user_id=user.id,
+            format="csv",
+            status=status,
+            payload=b"external_id\nc1\n",
+            created_at=datetime.now(UTC) - timedelta(minutes=1),
+        )
+        session.add(job)
+        await session.commit()
+        return job.id
+
+
+async def _sweep(
+    engine: AsyncEngine,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    redis: Redis,
+    settings: Settings,
+) -> SweepResult | None:
+    return await sweep_abandoned(
+        engine=engine, sessionmaker=sessionmaker, redis=redis, settings=settings
+    )
+
+
+async def test_a_run_that_holds_its_lock_is_left_alone_and_a_lost_one_is_enqueued(
+    settings: Settings,
+    engine: AsyncEngine,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    redis: Redis,
+) -> None:
+    import_id = await _stale_import(sessionmaker, ImportStatus.running)
+    async with job_lock(engine, import_lock(import_id)) as alone:
+        assert alone
+        assert await _sweep(engine, sessionmaker, redis, settings) == SweepResult()
+    # The run's connection is gone: the job is enqueued again, once.
+    found = await _sweep(engine, sessionmaker, redis, settings)
+    assert found == SweepResult(rerun=(f"import-{import_id}",))
+    with SyncRedis.from_url(settings.redis_url) as connection:
+        job = Job.fetch(f"import-{import_id}", connection=connection)
+        assert (job.func_name, job.args, job.get_status()) == (
+            "services.worker.jobs.imports.run_import",
+            (import_id,),
+            JobStatus.QUEUED,
+        )
+    # Queued in RQ: waiting for a worker, not abandoned.
+    assert await _sweep(engine, sessionmaker, redis, settings) == SweepResult()
+
+
+async def test_a_job_whose_worker_dies_every_time_ends_failed_with_the_reason(
+    settings: Settings,
+    engine: AsyncEngine,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    redis: Redis,
+) -> None:
+    import_id = await _stale_import(sessionmaker, ImportStatus.queued)
+    await redis.set(f"nc:jobs:reruns:import-{import_id}", MAX_RERUNS)
+
+    found = await _sweep(engine, sessionmaker, redis, settings)
+
+    assert found == SweepResult(failed=(f"import-{import_id}",))
+    job = await _import(sessionmaker, import_id)
+    assert job.status == ImportStatus.failed
+    assert job.finished_at is not None
+    assert "stopped 4 times" in str(failure_of(job))
