@@ -146,22 +146,9 @@ async def test_an_import_whose_worker_is_killed_is_run_again_and_loses_nothing(
     workers: list[Worker],
     tmp_path: Path,
 ) -> None:
-    async with sessionmaker() as session:
-        tenant = await create_tenant(session)
-        user, _ = await create_user(session, tenant)
-        assignment = await create_assignment(session, tenant, await create_flow(session, tenant))
-        job = ImportJob(
-            tenant_id=tenant.id,
-            assignment_id=assignment.id,
-            user_id=user.id,
-            format="csv",
-            status=ImportStatus.queued,
-            total_rows=ROWS,
-            payload=_csv(),
-        )
-        session.add(job)
-        await session.commit()
-        import_id, assignment_id = job.id, assignment.id
+    import_id, assignment_id = await _new_import(
+        sessionmaker, status=ImportStatus.queued, payload=_csv()
+    )
     await asyncio.to_thread(enqueue_import, settings, import_id)
 
     first = Worker(settings, tmp_path / "worker-1.log")
@@ -229,10 +216,14 @@ async def _assert_each_member_placed_once(
     assert placed == ids
 
 
-async def _stale_import(
-    sessionmaker: async_sessionmaker[AsyncSession], status: ImportStatus
-) -> int:
-    """An import row as a killed worker leaves it: older than the sweep's grace, no RQ job."""
+async def _new_import(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    status: ImportStatus,
+    payload: bytes,
+    created_at: datetime | None = None,
+) -> tuple[int, int]:
+    """An import row into a new tenant's assignment: its id and the assignment's."""
     async with sessionmaker() as session:
         tenant = await create_tenant(session)
         user, _ = await create_user(session, tenant)
@@ -243,12 +234,25 @@ async def _stale_import(
             user_id=user.id,
             format="csv",
             status=status,
-            payload=b"external_id\nc1\n",
-            created_at=datetime.now(UTC) - timedelta(minutes=1),
+            payload=payload,
+            created_at=created_at or datetime.now(UTC),
         )
         session.add(job)
         await session.commit()
-        return job.id
+        return job.id, assignment.id
+
+
+async def _stale_import(
+    sessionmaker: async_sessionmaker[AsyncSession], status: ImportStatus
+) -> int:
+    """An import row as a killed worker leaves it: older than the sweep's grace, no RQ job."""
+    import_id, _ = await _new_import(
+        sessionmaker,
+        status=status,
+        payload=b"external_id\nc1\n",
+        created_at=datetime.now(UTC) - timedelta(minutes=1),
+    )
+    return import_id
 
 
 async def _sweep(
