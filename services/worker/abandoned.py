@@ -5,8 +5,8 @@ A worker killed mid-job (SIGKILL, OOM, a lost machine) leaves its ImportJob or B
 `running` for good: RQ notices the dead work-horse only when the job's heartbeat expires and a
 worker's maintenance runs (up to ten minutes later), and then only marks its own record failed.
 
-Whether a job still runs is told by PostgreSQL, not by RQ: every run holds a session advisory
-lock on its row (`job_lock`) for as long as it works, and PostgreSQL drops it the moment the
+Whether a job still runs is told by PostgreSQL, not by RQ: every run holds a transaction-level
+advisory lock on its row (`job_lock`) for as long as it works, and PostgreSQL drops it the moment the
 run's connection closes, however the process died. The scheduler asks (`sweep_abandoned`, one
 replica at a time under SET NX PX) for rows still `queued` or `running` whose lock is free and
 whose RQ job is not waiting to be run: each is enqueued again under its own job id, at most
@@ -85,15 +85,13 @@ async def job_lock(engine: AsyncEngine, key: int) -> AsyncIterator[bool]:
     if not _is_postgresql(engine):
         yield True
         return
-    # Autocommit: the lock belongs to the session, and no transaction stays open beside it.
-    async with engine.connect() as raw:
-        conn = await raw.execution_options(isolation_level="AUTOCOMMIT")
-        locked = bool(await conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}))
-        try:
-            yield locked
-        finally:
-            if locked:
-                await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+    # A transaction-level lock, held by a transaction that stays open (and idle) while the job
+    # works: however the block ends, even cancelled, ending the transaction or dropping the
+    # connection releases it. A session-level lock whose unlock was skipped would go back to
+    # the pool with its connection and make every later run of that job think it is running.
+    async with engine.begin() as conn:
+        query = text("SELECT pg_try_advisory_xact_lock(:k)")
+        yield bool(await conn.scalar(query, {"k": key}))
 
 
 @dataclass(frozen=True, slots=True)

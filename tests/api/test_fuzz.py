@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import schemathesis
 from fastapi import FastAPI
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 from redis.asyncio import Redis
 from schemathesis import GenerationMode
@@ -102,20 +102,24 @@ def _send(
         headers = dict(kwargs.get("headers") or {})
         if kwargs.get("cookies"):
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in kwargs["cookies"].items())
-        request = client.request(
-            kwargs["method"],
-            kwargs["url"],
-            params=kwargs.get("params"),
-            headers=headers,
-            json=kwargs.get("json"),
-            content=kwargs.get("data"),
-            files=kwargs.get("files"),
-            timeout=REQUEST_TIMEOUT_S,
-        )
-        response = asyncio.run_coroutine_threadsafe(request, loop).result(REQUEST_TIMEOUT_S + 5)
-        # The checks read the request back; a multipart upload is a stream until read.
-        response.request.read()
-        return response
+        try:
+            request = client.build_request(
+                kwargs["method"],
+                kwargs["url"],
+                params=kwargs.get("params"),
+                headers=headers,
+                json=kwargs.get("json"),
+                content=kwargs.get("data"),
+                files=kwargs.get("files"),
+                timeout=REQUEST_TIMEOUT_S,
+            )
+            # Render the body here: a generated "file" the client cannot encode (an int, say)
+            # fails in the client, before any request exists; no server can be at fault.
+            request.read()
+        except (TypeError, AttributeError, ValueError):
+            reject()
+        sent = client.send(request)
+        return asyncio.run_coroutine_threadsafe(sent, loop).result(REQUEST_TIMEOUT_S + 5)
 
     return send
 
