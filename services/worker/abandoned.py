@@ -6,12 +6,13 @@ A worker killed mid-job (SIGKILL, OOM, a lost machine) leaves its ImportJob or B
 worker's maintenance runs (up to ten minutes later), and then only marks its own record failed.
 
 Whether a job still runs is told by PostgreSQL, not by RQ: every run holds a transaction-level
-advisory lock on its row (`job_lock`) for as long as it works, and PostgreSQL drops it the moment the
-run's connection closes, however the process died. The scheduler asks (`sweep_abandoned`, one
-replica at a time under SET NX PX) for rows still `queued` or `running` whose lock is free and
-whose RQ job is not waiting to be run: each is enqueued again under its own job id, at most
-MAX_RERUNS times, then marked failed with the reason. The jobs are written to be re-run:
-imports upsert by external id and log `imported` only for new memberships, a bulk outcome is one
+advisory lock on its row (`job_lock`) for as long as it works, and PostgreSQL drops it the
+moment the run's connection closes, however the process died. The scheduler asks
+(`sweep_abandoned`, one replica at a time under SET NX PX) for rows still `queued` or `running`
+whose lock is free and whose RQ job is not waiting to be run: each is enqueued again under its
+own job id, at most MAX_RERUNS times, then marked failed with the reason. The jobs are
+written to be re-run: imports upsert by external id and log `imported` only for new
+memberships, a bulk outcome is one
 transaction, a move selects only the customers it has not moved yet.
 """
 
