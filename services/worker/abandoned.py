@@ -12,8 +12,8 @@ moment the run's connection closes, however the process died. The scheduler asks
 whose lock is free and whose RQ job is not waiting to be run: each is enqueued again under its
 own job id, at most MAX_RERUNS times, then marked failed with the reason. The jobs are
 written to be re-run: imports upsert by external id and log `imported` only for new
-memberships, a bulk outcome is one
-transaction, a move selects only the customers it has not moved yet.
+memberships, a bulk outcome is one transaction, a move selects only the customers it has not
+moved yet.
 """
 
 import asyncio
