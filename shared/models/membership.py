@@ -30,7 +30,8 @@ class Membership(IdMixin, TimestampMixin, Base):
         ),
     )
 
-    tenant_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("tenants.id"), index=True)
+    # The tenant is the assignment's (which has its foreign key); no check of its own per row.
+    tenant_id: Mapped[int] = mapped_column(BigInteger, index=True)
     customer_id: Mapped[int] = mapped_column(BigId, ForeignKey("customers.id"), unique=True)
     assignment_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("assignments.id"))
     segment_id: Mapped[int | None] = mapped_column(
