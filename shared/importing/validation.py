@@ -294,6 +294,16 @@ def _text(value: Any, name: str) -> str | None:
     return text
 
 
+def column_value(name: str, text: str) -> str:
+    """One customer column's stripped, non-empty text as an import stores it (phones in
+    E.164); raises RowProblem with the reason. A customer edit checks its fields with it too."""
+    if name in PHONE_COLUMNS:
+        return _phone(text, name)
+    if name == EXTERNAL_ID and len(text) > MAX_EXTERNAL_ID:
+        raise RowProblem(f"external_id is longer than {MAX_EXTERNAL_ID} characters")
+    return _customer_value(name, text)
+
+
 def _customer_value(name: str, text: str) -> str:
     if name == EXTERNAL_ID:
         return text

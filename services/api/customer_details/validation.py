@@ -14,31 +14,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.api.customer_details.schemas import CustomerEdit
 from services.api.errors import Unprocessable
 from shared.importing.validation import (
-    MAX_EXTERNAL_ID,
-    MAX_LANGUAGE,
-    MAX_NAME,
     PHONE_COLUMNS,
+    TEXT_COLUMNS,
     FieldRules,
     RowProblem,
+    column_value,
     custom_value,
-    email,
-    time_zone,
 )
 from shared.models import Customer, CustomFieldDefinition
-from shared.phones import InvalidPhone, normalise_phone
 
-# Longest text per column: the customers table's widths.
-TEXT_LIMITS = {
-    "external_id": MAX_EXTERNAL_ID,
-    "first_name": MAX_NAME,
-    "last_name": MAX_NAME,
-    "language": MAX_LANGUAGE,
-    "account_type": 50,
-    "city": 200,
-}
 # Columns that hold "" rather than NULL when empty.
 BLANK_IS_EMPTY = frozenset({"first_name", "last_name", "account_type", "city"})
-COLUMNS = (*TEXT_LIMITS, *PHONE_COLUMNS, "email", "time_zone")
+COLUMNS = ("external_id", *TEXT_COLUMNS, *PHONE_COLUMNS, "email", "time_zone")
 
 
 @dataclass
@@ -56,23 +43,6 @@ class Checked:
         if self.errors:
             summary = "; ".join(f"{e['field']}: {e['reason']}" for e in self.errors)
             raise Unprocessable(f"invalid customer fields: {summary}", errors=self.errors)
-
-
-def _column_value(name: str, text: str) -> str:
-    """One column's value normalised; raises RowProblem with the import's reason."""
-    if name in PHONE_COLUMNS:
-        try:
-            return normalise_phone(text)
-        except InvalidPhone:
-            raise RowProblem(f"'{text[:60]}' is not a valid phone number") from None
-    if name == "email":
-        return email(text)
-    if name == "time_zone":
-        return time_zone(text)
-    limit = TEXT_LIMITS[name]
-    if len(text) > limit:
-        raise RowProblem(f"longer than {limit} characters")
-    return text
 
 
 async def field_rules(session: AsyncSession, tenant_id: int) -> FieldRules:
@@ -98,7 +68,7 @@ def check_values(body: CustomerEdit, rules: FieldRules) -> Checked:
                 checked.columns[name] = "" if name in BLANK_IS_EMPTY else None
             continue
         try:
-            checked.columns[name] = _column_value(name, text)
+            checked.columns[name] = column_value(name, text)
         except RowProblem as exc:
             checked.fail(name, str(exc))
     for key, raw in (given.get("custom") or {}).items():
