@@ -33,13 +33,6 @@ async def active_user(session: AsyncSession, tenant_id: int, user_id: int, role:
     return user
 
 
-async def user_names(session: AsyncSession, ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    rows = await session.execute(select(User.id, User.name).where(User.id.in_(ids)))
-    return {user_id: name for user_id, name in rows.all()}
-
-
 async def refuse_if_held(
     res: Resources, tenant_id: int, assignment_id: int, customer_id: int
 ) -> None:

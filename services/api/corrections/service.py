@@ -21,7 +21,6 @@ from services.api.corrections.common import (
     outcome_for,
     refuse_if_held,
     requeue_of,
-    user_names,
 )
 from services.api.corrections.schemas import (
     CorrectionOut,
@@ -33,6 +32,7 @@ from services.api.corrections.schemas import (
 )
 from services.api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from services.api.resources import Resources
+from services.api.users.names import user_names
 from services.api.work.cards import membership_out
 from shared.flows import FlowSpec
 from shared.models import (
@@ -45,6 +45,7 @@ from shared.models import (
 )
 from shared.moving import flow_of
 from shared.outcomes import clear_followup
+from shared.timeutil import iso_or_none
 
 
 async def send_to_correction(
@@ -93,7 +94,7 @@ async def send_to_correction(
             if membership.followup_kind:
                 data["dropped_followup"] = {
                     "followup_kind": membership.followup_kind,
-                    "followup_at": _iso(membership.followup_at),
+                    "followup_at": iso_or_none(membership.followup_at),
                     "followup_owner_id": membership.followup_owner_id,
                 }
             event = Event(
@@ -202,7 +203,8 @@ async def _result(
     flow: FlowSpec,
     event_id: int,
 ) -> CorrectionResult:
-    names = await user_names(session, {correction.owner_user_id, correction.requested_by_user_id})
+    ids = {correction.owner_user_id, correction.requested_by_user_id}
+    names = await user_names(session, correction.tenant_id, ids)
     return CorrectionResult(
         correction=correction_out(correction, flow, names),
         membership=membership_out(membership, flow),
@@ -234,7 +236,3 @@ def correction_out(correction: Correction, flow: FlowSpec, names: dict[int, str]
 
 def _ref(user_id: int, names: dict[int, str]) -> UserRef:
     return UserRef(id=user_id, name=names.get(user_id, f"user {user_id}"))
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None

@@ -8,9 +8,9 @@ from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.api.auth.cache import Principal
-from services.api.corrections.common import user_names
 from services.api.corrections.schemas import ToCorrectPage, ToCorrectRow, UserRef
 from services.api.corrections.service import outcome_refs
+from services.api.users.names import user_names
 from shared.flows import FlowSpec
 from shared.models import CORRECTION_STATE, Assignment, Correction, Customer, Membership
 from shared.moving import flow_of
@@ -54,7 +54,9 @@ async def to_correct_page(
         .limit(limit)
     )
     found = (await session.execute(query)).all()
-    names = await user_names(session, {c.requested_by_user_id for c, _, _ in found})
+    names = await user_names(
+        session, principal.tenant_id, {c.requested_by_user_id for c, _, _ in found}
+    )
     # A user has few open corrections, in few assignments: one flow read per assignment.
     flows: dict[int, FlowSpec] = {}
     for _, _, assignment in found:

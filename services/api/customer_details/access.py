@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.api.auth.cache import Principal
 from services.api.errors import NotFound
-from shared.models import Assignment, Customer, Membership, Permission, User
+from shared.models import Assignment, Customer, Membership, Permission
 from shared.visibility import visible_to
 
 
@@ -62,14 +62,3 @@ async def visible_customer(
     ):
         raise NotFound(f"customer {customer_id} not found")
     return Found(customer, membership, assignment)
-
-
-async def user_names(session: AsyncSession, tenant_id: int, ids: set[int | None]) -> dict[int, str]:
-    """The names of the tenant's users among `ids`, for showing who did what."""
-    wanted = [i for i in ids if i is not None]
-    if not wanted:
-        return {}
-    rows = await session.execute(
-        select(User.id, User.name).where(User.tenant_id == tenant_id, User.id.in_(wanted))
-    )
-    return {user_id: name for user_id, name in rows.all()}

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.api.auth.cache import Principal
-from services.api.customer_details.access import Found, user_names, visible_customer
+from services.api.customer_details.access import Found, visible_customer
 from services.api.customer_details.schemas import (
     CustomerDetails,
     CustomerFields,
@@ -21,6 +21,7 @@ from services.api.customer_details.schemas import (
     UserRef,
 )
 from services.api.privacy.service import privacy
+from services.api.users.names import user_names
 from services.queue import AssignmentQueue, Holder
 from shared.models import (
     CORRECTION_STATE,

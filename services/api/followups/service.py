@@ -14,7 +14,7 @@ from shared.broadcast import publish_eligible
 from shared.models import Assignment, Event, EventKind, FollowUpKind, Permission, User
 from shared.moving import flow_of
 from shared.placement import load_queue_facts
-from shared.timeutil import as_utc
+from shared.timeutil import as_utc, iso_or_none
 from shared.visibility import visible_to
 
 
@@ -40,7 +40,7 @@ async def change_follow_up(
             if someone_elses and not principal.has(Permission.extended_handling.value):
                 raise Forbidden("another user's follow-up needs the 'extended_handling' permission")
             before = {
-                "followup_at": _iso(membership.followup_at),
+                "followup_at": iso_or_none(membership.followup_at),
                 "followup_owner_id": membership.followup_owner_id,
             }
             if change.owner_id is not None:
@@ -63,7 +63,7 @@ async def change_follow_up(
                 data={
                     "before": before,
                     "after": {
-                        "followup_at": _iso(membership.followup_at),
+                        "followup_at": iso_or_none(membership.followup_at),
                         "followup_owner_id": membership.followup_owner_id,
                     },
                 },
@@ -84,7 +84,3 @@ async def change_follow_up(
     await AssignmentQueue(res.redis, membership.assignment_id).place_sources(facts)
     await publish_eligible(res.redis, membership.assignment_id)  # due now, or waiters re-time
     return result
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None

@@ -11,10 +11,11 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.api.auth.cache import Principal
-from services.api.customer_details.access import tenant_customer, user_names
+from services.api.customer_details.access import tenant_customer
 from services.api.errors import Conflict
 from services.api.privacy.schemas import AnonymisedOut, PrivacyIn, PrivacyOut
 from services.api.resources import Resources
+from services.api.users.names import user_names
 from services.queue import AssignmentQueue
 from shared.models import Customer, Event, EventKind, Meeting, Membership, Tenant
 

@@ -4,7 +4,6 @@ Needs the correction permission: changing what the reports count corrects the re
 the reporting permission is for reading reports, so it does not let anyone alter them.
 """
 
-from datetime import datetime
 from typing import Any
 
 from services.api.auth.cache import Principal
@@ -13,7 +12,7 @@ from services.api.errors import Unprocessable
 from services.api.report_flags.schemas import ReportFlagsChange, ReportFlagsOut
 from services.api.resources import Resources
 from shared.models import Event, EventKind
-from shared.timeutil import as_utc
+from shared.timeutil import as_utc, iso_or_none
 
 
 async def change_report_flags(
@@ -63,9 +62,5 @@ def _flags(event: Event) -> dict[str, Any]:
     return {
         "excluded_from_reports": event.excluded_from_reports,
         "report_user_id": event.report_user_id,
-        "report_at": _iso(event.report_at),
+        "report_at": iso_or_none(event.report_at),
     }
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return as_utc(moment).isoformat() if moment else None
