@@ -59,3 +59,39 @@ def enqueue(
             description=description,
         )
         return str(job.id)
+
+
+# The worker's jobs that the API queues and the worker's sweep of abandoned jobs queues again
+# (services/worker/jobs), by these names and ids.
+IMPORT_JOB = "services.worker.jobs.imports.run_import"
+
+
+def import_rq_id(import_id: int) -> str:
+    """One RQ job per import: queuing it twice keeps one."""
+    return f"import-{import_id}"
+
+
+BULK_JOBS: dict[str, str] = {
+    "move": "services.worker.jobs.moves.run_move",
+    "outcome": "services.worker.jobs.outcomes.run_bulk_outcome",
+}
+BULK_JOB_TIMEOUT_S = 3600
+
+
+def bulk_rq_id(bulk_job_id: int) -> str:
+    """One RQ job per bulk job: queuing it twice keeps one."""
+    return f"bulk-{bulk_job_id}"
+
+
+def enqueue_bulk(
+    settings: Settings, kind: str, bulk_job_id: int, *, process_name: str = "api"
+) -> str:
+    return enqueue(
+        settings,
+        BULK_JOBS[kind],
+        args=(bulk_job_id,),
+        job_id=bulk_rq_id(bulk_job_id),
+        timeout_s=BULK_JOB_TIMEOUT_S,
+        description=f"{kind} bulk_job_id={bulk_job_id}",
+        process_name=process_name,
+    )

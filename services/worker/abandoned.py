@@ -34,8 +34,16 @@ from rq.registry import FailedJobRegistry, StartedJobRegistry
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from shared.jobqueue import QueueName, enqueue, rq_connection
-from shared.models import BulkJob, BulkKind, BulkStatus, ImportJob, ImportStatus
+from shared.jobqueue import (
+    BULK_JOBS,
+    IMPORT_JOB,
+    QueueName,
+    bulk_rq_id,
+    enqueue,
+    import_rq_id,
+    rq_connection,
+)
+from shared.models import BulkJob, BulkStatus, ImportJob, ImportStatus
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -58,11 +66,6 @@ JOB_TIMEOUT_S = 3600
 _IMPORTS, _BULK = 1 << 48, 2 << 48
 # RQ states in which the job is still to be run by some worker.
 _WAITING = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED, JobStatus.CREATED}
-_BULK_JOBS = {
-    BulkKind.move: "services.worker.jobs.moves.run_move",
-    BulkKind.outcome: "services.worker.jobs.outcomes.run_bulk_outcome",
-}
-_IMPORT_JOB = "services.worker.jobs.imports.run_import"
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end"
 
 
@@ -120,7 +123,7 @@ async def _candidates(session: AsyncSession, before: datetime) -> list[_Row]:
             ImportJob.created_at < before,
         )
     )
-    rows = [_Row(ImportJob, i, import_lock(i), f"import-{i}", _IMPORT_JOB) for i in imports]
+    rows = [_Row(ImportJob, i, import_lock(i), import_rq_id(i), IMPORT_JOB) for i in imports]
     bulk = await session.execute(
         select(BulkJob.id, BulkJob.kind).where(
             BulkJob.status.in_((BulkStatus.queued, BulkStatus.running)),
@@ -128,9 +131,9 @@ async def _candidates(session: AsyncSession, before: datetime) -> list[_Row]:
         )
     )
     rows += [
-        _Row(BulkJob, i, bulk_lock(i), f"bulk-{i}", _BULK_JOBS[BulkKind(kind)])
+        _Row(BulkJob, i, bulk_lock(i), bulk_rq_id(i), BULK_JOBS[kind])
         for i, kind in bulk
-        if kind in _BULK_JOBS
+        if kind in BULK_JOBS
     ]
     return rows
 

@@ -1,9 +1,10 @@
 """Handing a large import to the worker through RQ, by the job's import path."""
 
-from shared.jobqueue import enqueue
+from shared.jobqueue import IMPORT_JOB, enqueue, import_rq_id
 from shared.settings import Settings
 
-IMPORT_JOB = "services.worker.jobs.imports.run_import"
+__all__ = ["IMPORT_JOB", "IMPORT_JOB_TIMEOUT_S", "enqueue_import"]
+
 # The job's time limit. 1M rows are meant to take about a minute (DESIGN 5); a slow database
 # may take many times that, and a job killed at the limit has to start over.
 IMPORT_JOB_TIMEOUT_S = 3600
@@ -18,7 +19,7 @@ def enqueue_import(settings: Settings, import_id: int) -> str:
         settings,
         IMPORT_JOB,
         args=(import_id,),
-        job_id=f"import-{import_id}",
+        job_id=import_rq_id(import_id),
         timeout_s=IMPORT_JOB_TIMEOUT_S,
         description=f"imports.run import_id={import_id}",
     )

@@ -12,7 +12,7 @@ from services.api.resources import Resources
 from services.api.work.cards import membership_out
 from services.queue import AssignmentQueue, transfer
 from shared.broadcast import publish_eligible
-from shared.jobqueue import enqueue
+from shared.jobqueue import enqueue_bulk
 from shared.models import (
     Assignment,
     BulkJob,
@@ -24,11 +24,7 @@ from shared.models import (
 )
 from shared.moving import flow_of, move_memberships
 from shared.placement import load_queue_facts
-from shared.settings import Settings
 from shared.streams import announce_moved_in
-
-MOVE_JOB = "services.worker.jobs.moves.run_move"
-MOVE_JOB_TIMEOUT_S = 3600
 
 
 async def target_of(
@@ -115,19 +111,8 @@ async def start_selection_move(
         await session.flush()
         out = bulk_job_out(job)
     # After the commit: the worker must find the job it is handed.
-    await asyncio.to_thread(_enqueue_move, res.settings, job.id)
+    await asyncio.to_thread(enqueue_bulk, res.settings, BulkKind.move, job.id)
     return out
-
-
-def _enqueue_move(settings: Settings, job_id: int) -> None:
-    enqueue(
-        settings,
-        MOVE_JOB,
-        args=(job_id,),
-        job_id=f"bulk-{job_id}",
-        timeout_s=MOVE_JOB_TIMEOUT_S,
-        description=f"moves.run bulk_job_id={job_id}",
-    )
 
 
 async def get_bulk_job(res: Resources, principal: Principal, job_id: int) -> BulkJobOut:

@@ -22,14 +22,10 @@ from services.queue import AssignmentQueue
 from shared import bulk_outcome
 from shared.broadcast import publish_eligible
 from shared.bulk_outcome import BulkOutcome, BulkRefused, NotAllowed
-from shared.jobqueue import enqueue
+from shared.jobqueue import enqueue_bulk
 from shared.models import BulkJob, BulkKind, BulkStatus
 from shared.moving import flow_of
-from shared.settings import Settings
 from shared.timeutil import as_utc
-
-OUTCOME_JOB = "services.worker.jobs.outcomes.run_bulk_outcome"
-OUTCOME_JOB_TIMEOUT_S = 3600
 
 
 def _api_error(exc: BulkRefused) -> ApiError:
@@ -73,7 +69,7 @@ async def apply(
         raise _api_error(exc) from exc
     if queued is not None:
         # After the commit: the worker must find the job it is handed.
-        await asyncio.to_thread(_enqueue, res.settings, queued.id)
+        await asyncio.to_thread(enqueue_bulk, res.settings, BulkKind.outcome, queued.id)
         return queued
     async with res.sessionmaker() as session:
         await bulk_outcome.replace(session, queue, assignment, flow, written)
@@ -95,14 +91,3 @@ async def _new_job(
     session.add(job)
     await session.flush()
     return bulk_job_out(job)
-
-
-def _enqueue(settings: Settings, job_id: int) -> None:
-    enqueue(
-        settings,
-        OUTCOME_JOB,
-        args=(job_id,),
-        job_id=f"bulk-{job_id}",
-        timeout_s=OUTCOME_JOB_TIMEOUT_S,
-        description=f"outcomes.run bulk_job_id={job_id}",
-    )
