@@ -29,7 +29,7 @@ class Settings(BaseSettings):
     db_pool_size: int = 30
     db_max_overflow: int = 20
     db_pool_recycle_s: int = 1800
-    # PostgreSQL only: plain psycopg connections per API process for the statements of
+    # PostgreSQL only: plain asyncpg connections per API process for the statements of
     # next and outcomes (shared/directdb.py); opened on demand up to this many.
     db_direct_pool_size: int = 20
 

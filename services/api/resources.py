@@ -28,7 +28,7 @@ class Resources:
     # Server-sent event streams: their own Redis client (reads block), and their bound.
     streams: StreamHub
     principals: PrincipalCache = field(default_factory=PrincipalCache)
-    # PostgreSQL: the hot path's statements on plain psycopg connections; None on SQLite.
+    # PostgreSQL: the hot path's statements on plain asyncpg connections; None on SQLite.
     direct: DirectPool | None = None
 
     @asynccontextmanager

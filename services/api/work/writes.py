@@ -18,7 +18,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from psycopg.types.json import Json
 from sqlalchemy import (
     Insert,
     Table,
@@ -173,8 +172,7 @@ async def write_versioned(
     params = _params(membership, version, event, phones)
     one_statement = engine.dialect.name == "postgresql"
     if direct is not None and not extras:
-        direct_params = params | {"e_data": Json(params["e_data"])}
-        found = await direct.fetchone(_ONE_DIRECT, direct_params)
+        found = await direct.fetchone(_ONE_DIRECT, params)
         return None if found is None else Written(found[0], found[1])
     if one_statement and not extras:
         async with engine.connect() as conn:
