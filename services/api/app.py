@@ -14,6 +14,7 @@ from services.api.live.waker import Waker
 from services.api.middleware import BodySizeLimit
 from services.api.resources import Resources
 from services.api.routers import api_router, hot_router, ops_router
+from services.api.work.hot import HotPaths
 from shared.db import create_engine, create_sessionmaker
 from shared.directdb import DirectPool
 from shared.redis import create_redis
@@ -81,6 +82,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"detail": "invalid request", "errors": errors}, status_code=422)
 
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    # Outermost: next and the holder's writes skip FastAPI's request handling (decision 017).
+    app.add_middleware(HotPaths, max_body_bytes=settings.max_body_bytes)
 
     app.include_router(hot_router, prefix="/v1", responses=ERROR_RESPONSES)
     app.include_router(ops_router)

@@ -34,10 +34,14 @@ async def get_principal(request: Request, credentials: Credentials) -> Principal
 async def authenticate(
     resources: Resources, credentials: HTTPAuthorizationCredentials | None
 ) -> Principal:
+    return await authenticate_token(resources, credentials.credentials if credentials else None)
+
+
+async def authenticate_token(resources: Resources, token: str | None) -> Principal:
     """Who is asking: from the principal cache, else from the token's row."""
-    if credentials is None or not credentials.credentials:
+    if not token:
         raise Unauthorized("missing bearer token")
-    token_hash = hash_token(credentials.credentials)
+    token_hash = hash_token(token)
     principal = resources.principals.get(token_hash)
     if principal is not None:
         return principal
@@ -67,12 +71,18 @@ def require(permission: Permission) -> object:
     """
 
     async def check(request: Request, credentials: Credentials) -> Principal:
-        principal = await authenticate(request.app.state.resources, credentials)
-        if not principal.has(permission.value):
-            raise Forbidden(f"this needs the '{permission.value}' permission")
-        return principal
+        token = credentials.credentials if credentials else None
+        return await authorize(request.app.state.resources, token, permission)
 
     return Depends(check)
+
+
+async def authorize(resources: Resources, token: str | None, permission: Permission) -> Principal:
+    """The caller of `token`, if it holds `permission` (or administrator)."""
+    principal = await authenticate_token(resources, token)
+    if not principal.has(permission.value):
+        raise Forbidden(f"this needs the '{permission.value}' permission")
+    return principal
 
 
 Agent = Annotated[Principal, require(Permission.customer_handling)]

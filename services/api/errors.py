@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from asyncpg.exceptions import DataError as AsyncpgDataError
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
@@ -77,28 +78,50 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 QUEUE_STORE_UNAVAILABLE = "queue store unavailable, retry"
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(ApiError)
-    async def _render(_request: Request, exc: ApiError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-        return JSONResponse(
-            {"detail": exc.message, **exc.extra}, status_code=exc.status_code, headers=headers
-        )
+# What the API answers for each kind of error it expects: status, body, extra headers.
+Answer = tuple[int, dict[str, Any], dict[str, str] | None]
 
-    @app.exception_handler(RedisConnectionError)
-    @app.exception_handler(RedisTimeoutError)
-    async def _queue_store_down(_request: Request, _exc: Exception) -> JSONResponse:
+
+def error_answer(exc: BaseException) -> Answer | None:
+    """The answer for an error the API expects; None for anything else (a bug: a 500).
+
+    One definition for FastAPI's exception handlers and the hot paths (services/api/work/hot.py).
+    """
+    if isinstance(exc, ApiError):
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        return exc.status_code, {"detail": exc.message, **exc.extra}, headers
+    if isinstance(exc, RedisConnectionError | RedisTimeoutError):
         # Redis away is an outage to wait out, not a bug: agents retry after a moment and the
         # worker rebuilds the queues once it is back (services/worker/recovery.py).
-        return JSONResponse(
-            {"detail": QUEUE_STORE_UNAVAILABLE}, status_code=503, headers={"Retry-After": "1"}
-        )
-
-    @app.exception_handler(DataError)
-    async def _does_not_fit(_request: Request, _exc: DataError) -> JSONResponse:
+        return 503, {"detail": QUEUE_STORE_UNAVAILABLE}, {"Retry-After": "1"}
+    if isinstance(exc, DataError | AsyncpgDataError):
         # A value the schemas let through but a column cannot hold (a number past its range):
         # the statement failed, so its transaction is rolled back and nothing changed. Bounded
         # fields (services/api/fields.py) answer this earlier and more precisely.
-        return JSONResponse(
-            {"detail": "a value does not fit what it is stored or compared as"}, status_code=422
-        )
+        return 422, {"detail": "a value does not fit what it is stored or compared as"}, None
+    return None
+
+
+def error_response(exc: BaseException) -> JSONResponse | None:
+    answer = error_answer(exc)
+    if answer is None:
+        return None
+    status, body, headers = answer
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    async def _render(_request: Request, exc: Exception) -> JSONResponse:
+        response = error_response(exc)
+        if response is None:
+            raise exc
+        return response
+
+    for kind in (
+        ApiError,
+        RedisConnectionError,
+        RedisTimeoutError,
+        DataError,
+        AsyncpgDataError,
+    ):
+        app.add_exception_handler(kind, _render)

@@ -1,0 +1,159 @@
+"""The hot paths, `next` and the holder's writes, served as plain ASGI in front of FastAPI.
+
+An agent's cycle is two requests, `next` then an outcome or attempt, and at the benchmark's
+saturation FastAPI's own request handling (routing through the included routers, solving the
+dependencies, parsing the body, the middleware layers) cost as much CPU as the work itself:
+a do-nothing FastAPI POST costs about 3 times a do-nothing ASGI answer on the same server
+(decision 017). So these three operations skip it, and only when the request is ordinary:
+
+- POST, a path id in range, a bearer token, a JSON body (`Content-Type: application/json`;
+  none at all for a plain `next`) within the body limit that the request model accepts;
+- `next` without `wait_seconds` (a long poll watches its client: FastAPI's route does that).
+
+They run the same code as the FastAPI routes: `authorize` for the token and permission, the
+service functions of services/api/work/service.py, `error_answer` for every expected error.
+Any other request, including every malformed one, is passed on to FastAPI with its body
+replayed, so the answers to bad input, and the OpenAPI document, are FastAPI's.
+"""
+
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from services.api.auth.cache import Principal
+from services.api.deps import authorize
+from services.api.errors import error_response
+from services.api.fields import MAX_ID
+from services.api.resources import Resources
+from services.api.work import service
+from services.api.work.schemas import AttemptRequest, NextRequest, OutcomeRequest
+from shared.models import Permission
+
+# The body as the endpoint's request: None when it is not one to serve here; a pydantic
+# ValidationError when malformed (FastAPI answers it).
+Parse = Callable[[bytes], BaseModel | None]
+# The operation, for the caller, the id in the path and the parsed request.
+Run = Callable[[Resources, Principal, int, Any], Awaitable[BaseModel]]
+
+
+def _parse_next(body: bytes) -> NextRequest | None:
+    asked = NextRequest.model_validate_json(body) if body else NextRequest()
+    return None if asked.wait_seconds else asked
+
+
+async def _next(
+    res: Resources, agent: Principal, assignment_id: int, asked: NextRequest
+) -> BaseModel:
+    return await service.next_customer(res, agent, assignment_id, segment_id=asked.segment_id)
+
+
+_ID = r"/([1-9][0-9]{0,18})/"
+ROUTES: tuple[tuple[re.Pattern[str], Parse, Run], ...] = (
+    (re.compile(rf"/v1/assignments{_ID}next"), _parse_next, _next),
+    (
+        re.compile(rf"/v1/customers{_ID}outcomes"),
+        OutcomeRequest.model_validate_json,
+        service.register_outcome,
+    ),
+    (
+        re.compile(rf"/v1/customers{_ID}attempts"),
+        AttemptRequest.model_validate_json,
+        service.register_attempt,
+    ),
+)
+_JSON = (b"content-type", b"application/json")
+
+
+class HotPaths:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            path = scope["path"]
+            for pattern, parse, run in ROUTES:
+                found = pattern.fullmatch(path)
+                if found is not None and int(found[1]) <= MAX_ID:
+                    await self._serve(parse, run, int(found[1]), scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
+
+    async def _serve(
+        self, parse: Parse, run: Run, path_id: int, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        token, content_type = _token_and_content_type(scope["headers"])
+        if token is None or content_type not in (b"application/json", None):
+            await self.app(scope, receive, send)
+            return
+        body, complete = await self._read_body(receive)
+        try:
+            # No Content-Type is fine without a body (a plain `next`), not with one.
+            ordinary = complete and (content_type is not None or not body)
+            request = parse(body) if ordinary else None
+        except ValidationError:
+            request = None
+        if request is None:
+            await self.app(scope, _replay(body, receive, more=not complete), send)
+            return
+        resources: Resources = scope["app"].state.resources
+        try:
+            agent = await authorize(resources, token, Permission.customer_handling)
+            answer = await run(resources, agent, path_id, request)
+        except Exception as exc:
+            response = error_response(exc)
+            if response is None:
+                raise
+            await response(scope, receive, send)
+            return
+        content = answer.model_dump_json().encode()
+        length = (b"content-length", str(len(content)).encode())
+        await send({"type": "http.response.start", "status": 200, "headers": [length, _JSON]})
+        await send({"type": "http.response.body", "body": content})
+
+    async def _read_body(self, receive: Receive) -> tuple[bytes, bool]:
+        """The whole body and True; or what was read and False once past the limit."""
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return b"".join(chunks), False
+            chunk = message.get("body", b"")
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                return b"".join(chunks), False
+            if not message.get("more_body", False):
+                return b"".join(chunks), True
+
+
+def _token_and_content_type(headers: list[tuple[bytes, bytes]]) -> tuple[str | None, bytes | None]:
+    """The bearer token and the body's media type, each None when not given."""
+    token: str | None = None
+    content_type: bytes | None = None
+    for name, value in headers:
+        if name == b"authorization":
+            scheme, _, credentials = value.decode("latin-1").partition(" ")
+            if scheme.lower() == "bearer" and credentials:
+                token = credentials
+        elif name == b"content-type":
+            content_type = value.split(b";", 1)[0].strip().lower()
+    return token, content_type
+
+
+def _replay(body: bytes, receive: Receive, *, more: bool) -> Receive:
+    """A receive that gives `body` first (what was read), then the rest of the request."""
+    replayed = False
+
+    async def again() -> Message:
+        nonlocal replayed
+        if replayed:
+            return await receive()
+        replayed = True
+        return {"type": "http.request", "body": body, "more_body": more}
+
+    return again
