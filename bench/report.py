@@ -318,8 +318,12 @@ def render(res: Fig, *, results_path: Path) -> str:
             "script); nextcall: the real `next` (auth, checks, card, lease) then the outcome "
             "*no answer* with the lease id and version; peer: `SELECT … FOR UPDATE SKIP LOCKED "
             "LIMIT 1` + `UPDATE` in PostgreSQL, then an outcome-like `UPDATE` and an event "
-            "`INSERT`. All behind FastAPI on uvicorn with the same settings; no scenario "
-            "drains its customers (the outcome leaves them free). A figure marked "
+            "`INSERT`. All are FastAPI apps on uvicorn with the same settings; floor, ideal "
+            "and peer answer through FastAPI routes, while nextcall serves `next` and "
+            "outcomes in a plain ASGI layer in front of FastAPI's routing (decision 017: "
+            "on this machine a do-nothing FastAPI POST costs about three times a do-nothing "
+            "ASGI answer). No scenario drains its customers (the outcome leaves them free). "
+            "A figure marked "
             "client-bound had a load client process near a full core: it measures the client "
             "as much as the server.",
             *_compare(res),
