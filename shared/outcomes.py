@@ -2,14 +2,26 @@
 correction, a self-correction and a bulk outcome (rules 7, 21, 26, 28)."""
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from shared.flows import FlowOutcome, FollowUpRule
-from shared.models import FollowUpKind, Membership
+from shared.models import FollowUpKind
+
+
+class Changeable(Protocol):
+    """What an outcome changes: a Membership, or the hot path's plain copy of one."""
+
+    state: str
+    state_set_by: str
+    state_set_by_user_id: int | None
+    state_set_at: datetime | None
+    followup_at: datetime | None
+    followup_kind: str | None
+    followup_owner_id: int | None
 
 
 def apply_outcome(
-    membership: Membership,
+    membership: Changeable,
     outcome: FlowOutcome,
     *,
     user_id: int | None,
@@ -45,14 +57,14 @@ def apply_outcome(
 
 
 def set_followup(
-    membership: Membership, kind: FollowUpKind, at: datetime | None, *, owner: int | None
+    membership: Changeable, kind: FollowUpKind, at: datetime | None, *, owner: int | None
 ) -> None:
     membership.followup_kind = kind.value
     membership.followup_at = at
     membership.followup_owner_id = owner
 
 
-def clear_followup(membership: Membership) -> None:
+def clear_followup(membership: Changeable) -> None:
     membership.followup_kind = None
     membership.followup_at = None
     membership.followup_owner_id = None

@@ -1,6 +1,7 @@
 """Reading a customer's card: one primary-key query for the customer and its membership."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
@@ -22,6 +23,29 @@ from shared.models import Customer, Membership
 
 class MembershipView(NamedTuple):
     """A membership read as plain columns: what /next needs, without an ORM object."""
+
+    id: int
+    tenant_id: int
+    customer_id: int
+    assignment_id: int
+    segment_id: int | None
+    state: str
+    state_set_by: str
+    state_set_by_user_id: int | None
+    state_set_at: datetime | None
+    attempts: int
+    last_attempt_at: datetime | None
+    followup_at: datetime | None
+    followup_kind: str | None
+    followup_owner_id: int | None
+    version: int
+
+
+@dataclass(slots=True)
+class MembershipDraft:
+    """A membership's columns as a plain, changeable copy: what the holder's write changes
+    in memory before one statement stores it (writes.py). An ORM object would cost its
+    instrumentation on every outcome for nothing: it is never added to a session."""
 
     id: int
     tenant_id: int
@@ -124,7 +148,9 @@ def customer_out(customer: Customer | CustomerView) -> CustomerOut:
     )
 
 
-def membership_out(membership: Membership | MembershipView, flow: FlowSpec) -> MembershipOut:
+def membership_out(
+    membership: Membership | MembershipView | MembershipDraft, flow: FlowSpec
+) -> MembershipOut:
     return MembershipOut(
         assignment_id=membership.assignment_id,
         segment_id=membership.segment_id,

@@ -19,6 +19,7 @@ from services.api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from services.api.resources import Resources
 from services.api.work.cards import (
     CustomerView,
+    MembershipDraft,
     MembershipView,
     card_out,
     membership_out,
@@ -35,7 +36,7 @@ from services.api.work.schemas import (
     ReleaseResult,
     WriteResult,
 )
-from services.api.work.writes import NO_EXTRAS, Extras, write_versioned
+from services.api.work.writes import NO_EXTRAS, EventDraft, Extras, write_versioned
 from services.queue import (
     AssignmentQueue,
     Claimed,
@@ -55,7 +56,6 @@ from shared.models import (
     Event,
     EventKind,
     FollowUpKind,
-    Membership,
     PresentationMode,
     User,
 )
@@ -65,7 +65,7 @@ from shared.streams import Activity, count_activity
 from shared.timeutil import as_utc
 
 # Applies an attempt or outcome to the membership and returns the event that records it.
-Apply = Callable[[Membership, AssignmentConfig, datetime], Event]
+Apply = Callable[[MembershipDraft, AssignmentConfig, datetime], EventDraft]
 
 # A claim the database disagrees with is re-placed and claimed again, at most this often.
 MAX_REPAIRS = 3
@@ -390,7 +390,7 @@ async def register_attempt(
 ) -> WriteResult:
     """No answer or call back later (rules 19-20)."""
 
-    def apply(membership: Membership, config: AssignmentConfig, now: datetime) -> Event:
+    def apply(membership: MembershipDraft, config: AssignmentConfig, now: datetime) -> EventDraft:
         if membership.state == CORRECTION_STATE:
             raise Conflict("customer is waiting for a correction: no attempts")
         kind = config.flow.kind_of(membership.state)
@@ -420,7 +420,7 @@ async def register_attempt(
             if membership.followup_owner_id is not None:
                 data["followup_owner_id"] = membership.followup_owner_id
         metrics.ATTEMPTS.labels(body.kind.value).inc()
-        return Event(
+        return EventDraft(
             kind=EventKind.attempt,
             code=body.kind.value,
             from_state=membership.state,
@@ -447,7 +447,7 @@ async def register_outcome(
 ) -> WriteResult:
     """An outcome the flow allows from the current state (rules 7, 21)."""
 
-    def apply(membership: Membership, config: AssignmentConfig, now: datetime) -> Event:
+    def apply(membership: MembershipDraft, config: AssignmentConfig, now: datetime) -> EventDraft:
         flow = config.flow
         outcome = flow.outcome(body.code, membership.state)
         if outcome is None:
@@ -470,7 +470,7 @@ async def register_outcome(
             follow_up_owner_id=body.follow_up_owner_id,
         )
         metrics.OUTCOMES.labels(body.code).inc()
-        return Event(
+        return EventDraft(
             kind=EventKind.outcome,
             code=body.code,
             from_state=from_state,
@@ -558,11 +558,11 @@ async def _write(
     if owner_id is not None:
         async with res.sessionmaker() as session:
             await _check_owner(session, principal.tenant_id, owner_id)
-    # A detached copy: apply() changes it in memory, write_versioned() stores the change.
-    membership = Membership(**current._asdict())
+    # A plain copy: apply() changes it in memory, write_versioned() stores the change.
+    membership = MembershipDraft(*current)
     handled = followup_handled(current, now)
     event = apply(membership, config, now)
-    data = dict(event.data or {})
+    data = dict(event.data)
     if handled is not None:
         data["followup_handled"] = handled
     written = await write_versioned(

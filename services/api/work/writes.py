@@ -30,6 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from services.api.work.cards import MembershipDraft
 from shared.directdb import DirectPool, DirectStatement
 from shared.models import BlockedPhone, Event, Meeting, Membership, Product
 
@@ -130,6 +131,18 @@ class Written:
 
 
 @dataclass(frozen=True, slots=True)
+class EventDraft:
+    """What an attempt or outcome records; stored with the membership by one statement."""
+
+    kind: str
+    code: str
+    from_state: str
+    to_state: str
+    comment: str
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class Extras:
     """Rows that belong to the event: products offered or sold, a meeting booked."""
 
@@ -144,7 +157,7 @@ NO_EXTRAS = Extras()
 
 
 def _params(
-    membership: Membership, version: int, event: Mapping[str, Any], phones: Sequence[str]
+    membership: MembershipDraft, version: int, event: Mapping[str, Any], phones: Sequence[str]
 ) -> dict[str, Any]:
     params: dict[str, Any] = {"m_id": membership.id, "m_version": version}
     for name in CHANGED:
@@ -161,7 +174,7 @@ def _params(
 async def write_versioned(
     engine: AsyncEngine,
     direct: DirectPool | None,
-    membership: Membership,
+    membership: MembershipDraft,
     *,
     version: int,
     event: Mapping[str, Any],
