@@ -1,7 +1,7 @@
 """Reading a customer's card: one primary-key query for the customer and its membership."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
@@ -21,31 +21,13 @@ from shared.flows import FlowSpec
 from shared.models import Customer, Membership
 
 
-class MembershipView(NamedTuple):
-    """A membership read as plain columns: what /next needs, without an ORM object."""
-
-    id: int
-    tenant_id: int
-    customer_id: int
-    assignment_id: int
-    segment_id: int | None
-    state: str
-    state_set_by: str
-    state_set_by_user_id: int | None
-    state_set_at: datetime | None
-    attempts: int
-    last_attempt_at: datetime | None
-    followup_at: datetime | None
-    followup_kind: str | None
-    followup_owner_id: int | None
-    version: int
-
-
 @dataclass(slots=True)
-class MembershipDraft:
-    """A membership's columns as a plain, changeable copy: what the holder's write changes
-    in memory before one statement stores it (writes.py). An ORM object would cost its
-    instrumentation on every outcome for nothing: it is never added to a session."""
+class MembershipView:
+    """A membership read as plain columns: what /next needs, without an ORM object.
+
+    The holder's write changes a copy of it in memory before one statement stores the change
+    (writes.py): an ORM object would cost its instrumentation on every outcome for nothing.
+    """
 
     id: int
     tenant_id: int
@@ -83,10 +65,10 @@ class CustomerView(NamedTuple):
 
 
 _CARD_COLUMNS = (
-    *(getattr(Membership, name) for name in MembershipView._fields),
+    *(getattr(Membership, f.name) for f in fields(MembershipView)),
     *(getattr(Customer, name) for name in CustomerView._fields),
 )
-_SPLIT = len(MembershipView._fields)
+_SPLIT = len(fields(MembershipView))
 # Built once: constructing a statement per request costs more than running it.
 _CARD_QUERY = (
     select(*_CARD_COLUMNS)
@@ -148,9 +130,7 @@ def customer_out(customer: Customer | CustomerView) -> CustomerOut:
     )
 
 
-def membership_out(
-    membership: Membership | MembershipView | MembershipDraft, flow: FlowSpec
-) -> MembershipOut:
+def membership_out(membership: Membership | MembershipView, flow: FlowSpec) -> MembershipOut:
     return MembershipOut(
         assignment_id=membership.assignment_id,
         segment_id=membership.segment_id,

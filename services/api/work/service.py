@@ -8,6 +8,7 @@ the customer's new place.
 import asyncio
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,7 +20,6 @@ from services.api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from services.api.resources import Resources
 from services.api.work.cards import (
     CustomerView,
-    MembershipDraft,
     MembershipView,
     card_out,
     membership_out,
@@ -65,7 +65,7 @@ from shared.streams import Activity, count_activity
 from shared.timeutil import as_utc
 
 # Applies an attempt or outcome to the membership and returns the event that records it.
-Apply = Callable[[MembershipDraft, AssignmentConfig, datetime], EventDraft]
+Apply = Callable[[MembershipView, AssignmentConfig, datetime], EventDraft]
 
 # A claim the database disagrees with is re-placed and claimed again, at most this often.
 MAX_REPAIRS = 3
@@ -390,7 +390,7 @@ async def register_attempt(
 ) -> WriteResult:
     """No answer or call back later (rules 19-20)."""
 
-    def apply(membership: MembershipDraft, config: AssignmentConfig, now: datetime) -> EventDraft:
+    def apply(membership: MembershipView, config: AssignmentConfig, now: datetime) -> EventDraft:
         if membership.state == CORRECTION_STATE:
             raise Conflict("customer is waiting for a correction: no attempts")
         kind = config.flow.kind_of(membership.state)
@@ -447,7 +447,7 @@ async def register_outcome(
 ) -> WriteResult:
     """An outcome the flow allows from the current state (rules 7, 21)."""
 
-    def apply(membership: MembershipDraft, config: AssignmentConfig, now: datetime) -> EventDraft:
+    def apply(membership: MembershipView, config: AssignmentConfig, now: datetime) -> EventDraft:
         flow = config.flow
         outcome = flow.outcome(body.code, membership.state)
         if outcome is None:
@@ -559,7 +559,7 @@ async def _write(
         async with res.sessionmaker() as session:
             await _check_owner(session, principal.tenant_id, owner_id)
     # A plain copy: apply() changes it in memory, write_versioned() stores the change.
-    membership = MembershipDraft(*current)
+    membership = replace(current)
     handled = followup_handled(current, now)
     event = apply(membership, config, now)
     data = dict(event.data)

@@ -30,7 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from services.api.work.cards import MembershipDraft
+from services.api.work.cards import MembershipView
 from shared.directdb import DirectPool, DirectStatement
 from shared.models import BlockedPhone, Event, Meeting, Membership, Product
 
@@ -157,7 +157,7 @@ NO_EXTRAS = Extras()
 
 
 def _params(
-    membership: MembershipDraft, version: int, event: Mapping[str, Any], phones: Sequence[str]
+    membership: MembershipView, version: int, event: Mapping[str, Any], phones: Sequence[str]
 ) -> dict[str, Any]:
     params: dict[str, Any] = {"m_id": membership.id, "m_version": version}
     for name in CHANGED:
@@ -174,7 +174,7 @@ def _params(
 async def write_versioned(
     engine: AsyncEngine,
     direct: DirectPool | None,
-    membership: MembershipDraft,
+    membership: MembershipView,
     *,
     version: int,
     event: Mapping[str, Any],
