@@ -157,7 +157,10 @@ NO_EXTRAS = Extras()
 
 
 def _params(
-    membership: MembershipView, version: int, event: Mapping[str, Any], phones: Sequence[str]
+    membership: Membership | MembershipView,
+    version: int,
+    event: Mapping[str, Any],
+    phones: Sequence[str],
 ) -> dict[str, Any]:
     params: dict[str, Any] = {"m_id": membership.id, "m_version": version}
     for name in CHANGED:
@@ -174,7 +177,7 @@ def _params(
 async def write_versioned(
     engine: AsyncEngine,
     direct: DirectPool | None,
-    membership: MembershipView,
+    membership: Membership | MembershipView,
     *,
     version: int,
     event: Mapping[str, Any],
