@@ -5,6 +5,8 @@ from collections.abc import Sequence
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+# Kept to 4 decimals: a ratio rounded to 3 could pass its target by rounding alone (0.9496).
+DIGITS = 4
 
 
 def spread(values: Sequence[float | None]) -> dict[str, Any]:
@@ -13,15 +15,15 @@ def spread(values: Sequence[float | None]) -> dict[str, Any]:
     if not got:
         return {"median": None, "min": None, "max": None, "runs": []}
     return {
-        "median": round(statistics.median(got), 3),
-        "min": round(min(got), 3),
-        "max": round(max(got), 3),
-        "runs": [None if v is None else round(v, 3) for v in values],
+        "median": round(statistics.median(got), DIGITS),
+        "min": round(min(got), DIGITS),
+        "max": round(max(got), DIGITS),
+        "runs": [None if v is None else round(v, DIGITS) for v in values],
     }
 
 
 def ratio(a: float | None, b: float | None) -> float | None:
-    return round(a / b, 3) if a is not None and b else None
+    return round(a / b, DIGITS) if a is not None and b else None
 
 
 def rotated(items: list[T], by: int) -> list[T]:

@@ -150,10 +150,12 @@ def _targets(res: Fig) -> list[str]:
     ]
     for t in res.get("targets", []):
         lo, hi = t["spread"]
-        spread = f" ({_n(lo)}-{_n(hi)})" if lo is not None and lo != hi else ""
+        # Ratios with the digits their verdict was taken on, so none passes by rounding.
+        digits = 4 if "÷" in t["name"] else 2
+        spread = f" ({_n(lo, digits)}-{_n(hi, digits)})" if lo is not None and lo != hi else ""
         size = "" if t["full_size"] else " (smaller than the issue's size)"
         lines.append(
-            f"| {t['name']} | {_n(t['measured'])}{spread} | {t['wanted']} "
+            f"| {t['name']} | {_n(t['measured'], digits)}{spread} | {t['wanted']} "
             f"| **{t['verdict']}**{size} |"
         )
     return lines

@@ -59,6 +59,15 @@ async def _configure(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
+class PoolClosed(Exception):
+    """The API is shutting down: no more statements."""
+
+
+# Errors after which a connection is not given back: the server ended it or is ending it
+# (a FATAL message can arrive before the connection is seen closed).
+_BROKEN = (asyncpg.PostgresConnectionError, asyncpg.exceptions.OperatorInterventionError)
+
+
 class DirectPool:
     """Up to `size` autocommit asyncpg connections for single-statement round trips.
 
@@ -73,6 +82,7 @@ class DirectPool:
         self._idle: list[asyncpg.Connection] = []
         self._waiting: deque[asyncio.Future[asyncpg.Connection | None]] = deque()
         self._slots = size  # connections that may still be opened
+        self._closed = False
         # Statements run so far: what a test counts to hold the hot path to its budget.
         self.executed = 0
 
@@ -88,26 +98,45 @@ class DirectPool:
     async def _connect(self) -> asyncpg.Connection:
         """Open a connection in a slot the caller holds; the slot is passed on on failure."""
         try:
+            if self._closed:
+                raise PoolClosed("the database pool is closed")
             conn = await asyncpg.connect(
                 self.dsn, timeout=CONNECT_TIMEOUT_S, server_settings={"TimeZone": "UTC"}
             )
+        except BaseException:
+            self._free_slot()
+            raise
+        try:
             await _configure(conn)
         except BaseException:
+            conn.terminate()
             self._free_slot()
             raise
         return conn
 
     async def open(self) -> None:
-        for _ in range(min(MIN_OPEN, self.size)):
-            self._slots -= 1
-            self._idle.append(await self._connect())
+        try:
+            for _ in range(min(MIN_OPEN, self.size)):
+                self._slots -= 1
+                self._idle.append(await self._connect())
+        except BaseException:
+            await self.close()
+            raise
 
     async def close(self) -> None:
+        """Close the idle connections; those in use are closed when given back."""
+        self._closed = True
         idle, self._idle = self._idle, []
         for conn in idle:
-            await conn.close()
+            conn.terminate()
+        while self._waiting:
+            waiter = self._waiting.popleft()
+            if not waiter.done():
+                waiter.set_exception(PoolClosed("the database pool is closed"))
 
     async def _take(self) -> asyncpg.Connection:
+        if self._closed:
+            raise PoolClosed("the database pool is closed")
         if self._idle and not self._waiting:
             conn = self._idle.pop()
             # A connection the server closed while idle is opened again in its slot.
@@ -122,15 +151,18 @@ class DirectPool:
         try:
             handed = await waiter
         except BaseException:
-            if waiter.done() and not waiter.cancelled():
+            if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
                 self._give_back(waiter.result())
-            else:
+            elif waiter in self._waiting:  # a give-back may have dropped it already
                 self._waiting.remove(waiter)
             raise
         # None: a connection broke and left its slot to this request.
         return handed if handed is not None else await self._connect()
 
     def _give_back(self, conn: asyncpg.Connection | None) -> None:
+        if self._closed and conn is not None:
+            conn.terminate()
+            conn = None
         while self._waiting:
             waiter = self._waiting.popleft()
             if not waiter.done():
@@ -149,12 +181,17 @@ class DirectPool:
     ) -> tuple[Any, ...] | None:
         """Run one statement (prepared once per connection by asyncpg); its first row."""
         self.executed += 1
+        args = statement.args(params)
         conn = await self._take()
         try:
-            row = await conn.fetchrow(statement.sql, *statement.args(params))
-        except asyncpg.PostgresError:
-            # The server refused the statement; the connection is fine unless it closed.
-            self._give_back(None if conn.is_closed() else conn)
+            row = await conn.fetchrow(statement.sql, *args)
+        except asyncpg.PostgresError as exc:
+            # The server refused the statement; the connection is fine unless it is ending.
+            if isinstance(exc, _BROKEN) or conn.is_closed():
+                conn.terminate()
+                self._free_slot()
+            else:
+                self._give_back(conn)
             raise
         except BaseException:
             # Cancelled mid-statement or the connection broke: its state is unknown.

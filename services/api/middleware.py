@@ -7,6 +7,7 @@ Starlette's BaseHTTPMiddleware wraps every request in extra tasks and streams; m
 
 import json
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
@@ -22,7 +23,7 @@ class BodySizeLimit:
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
                 if value.isdigit() and int(value) > self.max_bytes:
-                    await self._too_large(send)
+                    await send_too_large(send, self.max_bytes)
                     return
                 break
         seen = 0
@@ -33,28 +34,40 @@ class BodySizeLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise BodyTooLarge
+                    raise BodyTooLarge(self.max_bytes)
             return message
 
         try:
             await self.app(scope, counting_receive, send)
         except BodyTooLarge:
-            await self._too_large(send)
-
-    async def _too_large(self, send: Send) -> None:
-        body = json.dumps({"detail": f"request body over {self.max_bytes} bytes"}).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+            await send_too_large(send, self.max_bytes)
 
 
-class BodyTooLarge(Exception):
-    """A streamed body passed the limit."""
+async def send_too_large(send: Send, max_bytes: int) -> None:
+    body = json.dumps({"detail": too_large_message(max_bytes)}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def too_large_message(max_bytes: int) -> str:
+    return f"request body over {max_bytes} bytes"
+
+
+class BodyTooLarge(HTTPException):
+    """A streamed body passed the limit.
+
+    An HTTPException, so that FastAPI passes it on while parsing a body (any other error
+    there becomes a 400) and answers 413; elsewhere BodySizeLimit answers it.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(413, too_large_message(max_bytes))

@@ -17,6 +17,24 @@ class TestBodySizeLimit:
         assert r.status_code == 413
         assert "over" in r.json()["detail"]
 
+    async def test_a_streamed_body_over_the_limit_is_413_on_a_fastapi_route(
+        self, world: World, app: FastAPI
+    ) -> None:
+        limit = app.state.resources.settings.max_body_bytes
+        content = b'{"first_name": "' + b"x" * limit + b'"}'
+
+        async def chunks():  # type: ignore[no-untyped-def]
+            for start in range(0, len(content), 65536):
+                yield content[start : start + 65536]
+
+        r = await world.client.post(
+            "/v1/customers",
+            content=chunks(),
+            headers={**world.auth(world.supervisor[1]), "Content-Type": "application/json"},
+        )
+        assert r.status_code == 413
+        assert "over" in r.json()["detail"]
+
     async def test_a_body_under_the_limit_passes(self, world: World) -> None:
         r = await world.next()
         assert r.status_code == 200

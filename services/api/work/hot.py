@@ -27,6 +27,7 @@ from services.api.auth.cache import Principal
 from services.api.deps import authorize
 from services.api.errors import error_response
 from services.api.fields import MAX_ID
+from services.api.middleware import send_too_large
 from services.api.resources import Resources
 from services.api.work import service
 from services.api.work.schemas import AttemptRequest, NextRequest, OutcomeRequest
@@ -85,11 +86,15 @@ class HotPaths:
     async def _serve(
         self, parse: Parse, run: Run, path_id: int, scope: Scope, receive: Receive, send: Send
     ) -> None:
-        token, content_type = _token_and_content_type(scope["headers"])
-        if token is None or content_type not in (b"application/json", None):
+        token, content_type, length = _headers(scope["headers"])
+        declared_too_long = length is not None and length > self.max_body_bytes
+        if token is None or content_type not in (b"application/json", None) or declared_too_long:
             await self.app(scope, receive, send)
             return
         body, complete = await self._read_body(receive)
+        if len(body) > self.max_body_bytes:
+            await send_too_large(send, self.max_body_bytes)
+            return
         try:
             # No Content-Type is fine without a body (a plain `next`), not with one.
             ordinary = complete and (content_type is not None or not body)
@@ -110,12 +115,13 @@ class HotPaths:
             await response(scope, receive, send)
             return
         content = answer.model_dump_json().encode()
-        length = (b"content-length", str(len(content)).encode())
-        await send({"type": "http.response.start", "status": 200, "headers": [length, _JSON]})
+        size = (b"content-length", str(len(content)).encode())
+        await send({"type": "http.response.start", "status": 200, "headers": [size, _JSON]})
         await send({"type": "http.response.body", "body": content})
 
     async def _read_body(self, receive: Receive) -> tuple[bytes, bool]:
-        """The whole body and True; or what was read and False once past the limit."""
+        """The whole body and True; or what was read and False (past the limit, or the client
+        left)."""
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -131,18 +137,28 @@ class HotPaths:
                 return b"".join(chunks), True
 
 
-def _token_and_content_type(headers: list[tuple[bytes, bytes]]) -> tuple[str | None, bytes | None]:
-    """The bearer token and the body's media type, each None when not given."""
+def _headers(headers: list[tuple[bytes, bytes]]) -> tuple[str | None, bytes | None, int | None]:
+    """The bearer token, the body's media type and its declared length, each None when not
+    given; the first of repeated headers counts, as in Starlette."""
     token: str | None = None
     content_type: bytes | None = None
+    length: int | None = None
+    seen: set[bytes] = set()
     for name, value in headers:
+        if name in seen:
+            continue
+        seen.add(name)
         if name == b"authorization":
+            # As FastAPI's HTTPBearer reads it: scheme, one space, the token stripped.
             scheme, _, credentials = value.decode("latin-1").partition(" ")
+            credentials = credentials.strip()
             if scheme.lower() == "bearer" and credentials:
                 token = credentials
         elif name == b"content-type":
             content_type = value.split(b";", 1)[0].strip().lower()
-    return token, content_type
+        elif name == b"content-length" and value.isdigit():
+            length = int(value)
+    return token, content_type, length
 
 
 def _replay(body: bytes, receive: Receive, *, more: bool) -> Receive:

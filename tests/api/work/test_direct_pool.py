@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import JSON, bindparam, literal, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from shared.directdb import DirectPool, DirectStatement
+from shared.directdb import DirectPool, DirectStatement, PoolClosed
 from shared.settings import Settings
 
 _ECHO = DirectStatement(
@@ -78,3 +78,29 @@ class TestDirectPool:
         # At most each killed connection fails one request; then new ones serve.
         assert failures <= 2
         assert pids and not pids & killed
+
+    async def test_a_waiter_cancelled_as_a_connection_comes_back(self, pool: DirectPool) -> None:
+        held = [await pool._take(), await pool._take()]  # both connections of the pool
+        waiting = asyncio.create_task(pool.fetchone(_ECHO, {"n": 1}))
+        await asyncio.sleep(0.01)  # in line now
+        waiting.cancel()
+        pool._give_back(held[0])  # in the same pass: the cancelled waiter is passed over
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        pool._give_back(held[1])
+        assert (await pool.fetchone(_ECHO, {"n": 2}) or ())[0] == 2
+
+    async def test_after_close_nothing_runs_and_no_connection_stays_open(
+        self, pool: DirectPool
+    ) -> None:
+        held = [await pool._take(), await pool._take()]
+        waiting = asyncio.create_task(pool.fetchone(_ECHO, {"n": 1}))
+        await asyncio.sleep(0.01)
+        await pool.close()
+        with pytest.raises(PoolClosed):
+            await waiting
+        with pytest.raises(PoolClosed):
+            await pool.fetchone(_ECHO, {"n": 2})
+        for conn in held:
+            pool._give_back(conn)  # given back after the close: closed, not kept
+        assert all(conn.is_closed() for conn in held)

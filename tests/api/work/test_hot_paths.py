@@ -142,9 +142,7 @@ class TestPassedOn:
             assert r.status_code == PASSED_ON, (path, content, r.text)
         assert harness.passed_on == [(path, content) for path, content, _ in cases]
 
-    async def test_a_body_over_the_limit_is_passed_on_whole(
-        self, world: World, app: FastAPI
-    ) -> None:
+    async def test_a_streamed_body_over_the_limit_is_413(self, world: World, app: FastAPI) -> None:
         harness = Harness(app)
         limit = app.state.resources.settings.max_body_bytes
         content = json.dumps({"pad": "x" * limit}).encode()
@@ -158,8 +156,21 @@ class TestPassedOn:
             content=chunks(),
             headers={**world.auth(world.agents[0][1]), "content-type": "application/json"},
         )
-        assert r.status_code == PASSED_ON
-        assert harness.passed_on == [(f"/v1/assignments/{world.assignment.id}/next", content)]
+        assert r.status_code == 413
+        assert "over" in r.json()["detail"]
+        assert harness.passed_on == []
+
+    async def test_a_token_with_spaces_around_it_is_read_as_fastapi_reads_it(
+        self, world: World, app: FastAPI
+    ) -> None:
+        await world.customers([{}])
+        harness = Harness(app)
+        r = await harness.client.post(
+            f"/v1/assignments/{world.assignment.id}/next",
+            headers={"Authorization": f"Bearer  {world.agents[0][1]} "},
+        )
+        assert r.status_code == 200, r.text
+        assert harness.passed_on == []
 
     async def test_other_routes_and_methods_are_not_touched(
         self, world: World, app: FastAPI
