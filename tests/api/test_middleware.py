@@ -3,7 +3,7 @@
 import httpx
 from fastapi import FastAPI
 
-from tests.api.world import World
+from tests.api.world import World, streamed
 
 
 class TestBodySizeLimit:
@@ -23,13 +23,9 @@ class TestBodySizeLimit:
         limit = app.state.resources.settings.max_body_bytes
         content = b'{"first_name": "' + b"x" * limit + b'"}'
 
-        async def chunks():  # type: ignore[no-untyped-def]
-            for start in range(0, len(content), 65536):
-                yield content[start : start + 65536]
-
         r = await world.client.post(
             "/v1/customers",
-            content=chunks(),
+            content=streamed(content),
             headers={**world.auth(world.supervisor[1]), "Content-Type": "application/json"},
         )
         assert r.status_code == 413

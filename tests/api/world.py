@@ -1,5 +1,6 @@
 """A tenant with the seeds' flow, one assignment and three agents, for the work endpoints."""
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,3 +60,9 @@ async def world(client: httpx.AsyncClient, session: AsyncSession, redis: Redis) 
         permissions=[Permission.customer_handling.value, Permission.extended_handling.value],
     )
     return World(client, session, redis, tenant, flow, assignment, agents, supervisor)
+
+
+async def streamed(content: bytes, chunk: int = 65536) -> AsyncIterator[bytes]:
+    """A request body sent in chunks, without a Content-Length."""
+    for start in range(0, len(content), chunk):
+        yield content[start : start + chunk]

@@ -20,6 +20,7 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from fastapi.security.utils import get_authorization_scheme_param
 from pydantic import BaseModel, ValidationError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -149,9 +150,8 @@ def _headers(headers: list[tuple[bytes, bytes]]) -> tuple[str | None, bytes | No
             continue
         seen.add(name)
         if name == b"authorization":
-            # As FastAPI's HTTPBearer reads it: scheme, one space, the token stripped.
-            scheme, _, credentials = value.decode("latin-1").partition(" ")
-            credentials = credentials.strip()
+            # Read as FastAPI's HTTPBearer reads it.
+            scheme, credentials = get_authorization_scheme_param(value.decode("latin-1"))
             if scheme.lower() == "bearer" and credentials:
                 token = credentials
         elif name == b"content-type":

@@ -14,7 +14,7 @@ from starlette.types import Receive, Scope, Send
 
 from services.api.work.hot import HotPaths
 from shared.models import Permission
-from tests.api.world import World
+from tests.api.world import World, streamed
 from tests.factories import create_user
 
 PASSED_ON = 418
@@ -147,13 +147,9 @@ class TestPassedOn:
         limit = app.state.resources.settings.max_body_bytes
         content = json.dumps({"pad": "x" * limit}).encode()
 
-        async def chunks():  # type: ignore[no-untyped-def]
-            for start in range(0, len(content), 65536):
-                yield content[start : start + 65536]
-
         r = await harness.client.post(
             f"/v1/assignments/{world.assignment.id}/next",
-            content=chunks(),
+            content=streamed(content),
             headers={**world.auth(world.agents[0][1]), "content-type": "application/json"},
         )
         assert r.status_code == 413
