@@ -8,7 +8,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from services.api.assignments.cache import AssignmentCache
-from services.api.errors import ERROR_RESPONSES, install_error_handlers
+from services.api.errors import ERROR_RESPONSES, Unprocessable, install_error_handlers
 from services.api.live.events import StreamHub
 from services.api.live.waker import Waker
 from services.api.middleware import BodySizeLimit
@@ -79,7 +79,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
             for e in exc.errors()
         ]
-        return JSONResponse({"detail": "invalid request", "errors": errors}, status_code=422)
+        body = {"detail": "invalid request", "code": Unprocessable.default_code, "errors": errors}
+        return JSONResponse(body, status_code=422)
 
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     # Outermost: next and the holder's writes skip FastAPI's request handling (decision 017).

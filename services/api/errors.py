@@ -1,61 +1,52 @@
-"""Domain errors carry their HTTP status; one handler renders them all as {"detail": ...}."""
+"""Domain errors carry their HTTP status and code; one handler renders them: {"detail", "code"}."""
 
 from typing import Any
 
 from asyncpg.exceptions import DataError as AsyncpgDataError
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from shared.errors import (
+    BadRequest,
+    Conflict,
+    DomainError,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    Unauthorized,
+    Unprocessable,
+)
+
+__all__ = [
+    "ApiError",
+    "BadRequest",
+    "Conflict",
+    "DomainError",
+    "Forbidden",
+    "NotFound",
+    "PayloadTooLarge",
+    "Unauthorized",
+    "Unprocessable",
+]
 
 
-class ApiError(Exception):
-    status_code = 400
-
-    def __init__(self, message: str, **extra: Any) -> None:
-        super().__init__(message)
-        self.message = message
-        self.extra = extra
-
-
-class BadRequest(ApiError):
-    status_code = 400
-
-
-class Unauthorized(ApiError):
-    status_code = 401
-
-
-class Forbidden(ApiError):
-    status_code = 403
-
-
-class NotFound(ApiError):
-    """Also the answer for another tenant's ids (rule 1)."""
-
-    status_code = 404
-
-
-class Conflict(ApiError):
-    status_code = 409
-
-
-class Unprocessable(ApiError):
-    status_code = 422
-
-
-class PayloadTooLarge(ApiError):
-    status_code = 413
+# The API's names for the domain's errors: one base (shared/errors.py), rendered here once.
+ApiError = DomainError
 
 
 class ErrorBody(BaseModel):
-    """Every 4xx/5xx answer: a message, sometimes with details (`errors` for invalid input)."""
+    """Every 4xx/5xx answer: a message and a stable machine code, sometimes with details
+    (`errors` for invalid input, `holder` for a customer someone else holds)."""
 
     model_config = ConfigDict(extra="allow")
 
     detail: str
+    code: str
 
 
 # Documented on every /v1 operation, so that clients (and the schema fuzzer) know the shape of
@@ -87,18 +78,24 @@ def error_answer(exc: BaseException) -> Answer | None:
 
     One definition for FastAPI's exception handlers and the hot paths (services/api/work/hot.py).
     """
-    if isinstance(exc, ApiError):
+    if isinstance(exc, DomainError):
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-        return exc.status_code, {"detail": exc.message, **exc.extra}, headers
+        return exc.status_code, {"detail": exc.message, "code": exc.code, **exc.extra}, headers
     if isinstance(exc, RedisConnectionError | RedisTimeoutError):
         # Redis away is an outage to wait out, not a bug: agents retry after a moment and the
         # worker rebuilds the queues once it is back (services/worker/recovery.py).
-        return 503, {"detail": QUEUE_STORE_UNAVAILABLE}, {"Retry-After": "1"}
+        return (
+            503,
+            {"detail": QUEUE_STORE_UNAVAILABLE, "code": "queue_store_unavailable"},
+            {"Retry-After": "1"},
+        )
     if isinstance(exc, DataError | AsyncpgDataError):
         # A value the schemas let through but a column cannot hold (a number past its range):
         # the statement failed, so its transaction is rolled back and nothing changed. Bounded
         # fields (services/api/fields.py) answer this earlier and more precisely.
-        return 422, {"detail": "a value does not fit what it is stored or compared as"}, None
+        message = "a value does not fit what it is stored or compared as"
+        body = {"detail": message, "code": "invalid"}
+        return 422, body, None
     return None
 
 
@@ -110,6 +107,19 @@ def error_response(exc: BaseException) -> JSONResponse | None:
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+# Codes for the answers the framework gives itself (unknown path, wrong method, ...).
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "invalid",
+}
+
+
 def install_error_handlers(app: FastAPI) -> None:
     async def _render(_request: Request, exc: Exception) -> JSONResponse:
         response = error_response(exc)
@@ -117,8 +127,17 @@ def install_error_handlers(app: FastAPI) -> None:
             raise exc
         return response
 
+    async def _framework(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code < 400:
+            return Response(status_code=exc.status_code, headers=exc.headers)
+        code = _HTTP_CODES.get(exc.status_code, "http_error")
+        body = {"detail": exc.detail, "code": code}
+        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+
+    app.add_exception_handler(StarletteHTTPException, _framework)
     for kind in (
-        ApiError,
+        DomainError,
         RedisConnectionError,
         RedisTimeoutError,
         DataError,

@@ -10,6 +10,8 @@ import json
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.errors import PayloadTooLarge
+
 
 class BodySizeLimit:
     def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
@@ -44,7 +46,9 @@ class BodySizeLimit:
 
 
 async def send_too_large(send: Send, max_bytes: int) -> None:
-    body = json.dumps({"detail": too_large_message(max_bytes)}).encode()
+    body = json.dumps(
+        {"detail": too_large_message(max_bytes), "code": PayloadTooLarge.default_code}
+    ).encode()
     await send(
         {
             "type": "http.response.start",
