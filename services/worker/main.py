@@ -1,21 +1,38 @@
-"""The worker process: an RQ worker in the main thread, the scheduler tick in a thread.
+"""The worker: RQ in a process of no other threads, the scheduler tick in a process of its own.
+
+RQ forks a work horse for every job. A fork copies the whole memory but only the forking
+thread, so a lock that another thread held at that moment stays held in the horse forever
+(SQLAlchemy's mapper-configuration mutex, logging's, a connection pool's). The worker's
+process therefore runs no thread besides RQ's: the scheduler tick and the metrics port live in
+a second process, started with the "spawn" method (a fresh interpreter, no inherited state),
+docs/decisions/022-worker-processes.md.
+
+Nothing outlives the worker: every process it forks (RQ's horses and RQ's own scheduler) is
+killed by the kernel when the worker dies (Linux's parent-death signal), and the scheduler
+process stops when its pipe to the worker closes, which the kernel does when the worker dies.
 
 Start it through `nextcall worker`, which sets up prometheus_client's multiprocess mode before
-any metric exists: RQ forks a work-horse for every job, and all of them record into one
-directory that /metrics (or the worker's own metrics port) aggregates.
+any metric exists, so that all of these processes record into one directory that /metrics (or
+the worker's own metrics port) aggregates.
 """
 
 import asyncio
+import contextlib
 import logging
+import multiprocessing
 import os
+import signal
 import threading
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 
 from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.multiprocess import MultiProcessCollector
 from rq import Queue, Worker
 
 from services.worker.abandoned import AbandonedJobs
-from services.worker.scheduler import FORK_GUARD, Scheduler
+from services.worker.lifetime import die_with_parent, forked_children_die_with_parent
+from services.worker.scheduler import Scheduler
 from shared.db import create_engine, create_sessionmaker
 from shared.jobqueue import QueueName, rq_connection
 from shared.redis import create_redis
@@ -23,10 +40,9 @@ from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# How long a stopping worker waits for the scheduler thread to finish its tick.
-SCHEDULER_JOIN_S = 10.0
-
-_fork_guard_installed = False
+# How long a stopping worker waits for the scheduler process to finish its tick.
+SCHEDULER_STOP_S = 10.0
+SCHEDULER_PROCESS_NAME = "nextcall-scheduler"
 
 
 def run_worker(settings: Settings, *, burst: bool = False, metrics_port: int | None = None) -> bool:
@@ -34,16 +50,9 @@ def run_worker(settings: Settings, *, burst: bool = False, metrics_port: int | N
 
     Returns whether any job ran.
     """
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    _install_fork_guard()
-    if metrics_port:
-        _serve_metrics(metrics_port)
-    stop = threading.Event()
-    thread = threading.Thread(
-        target=_scheduler_thread, args=(settings, stop), name="nextcall-scheduler", daemon=True
-    )
-    thread.start()
+    _configure_logging()
+    forked_children_die_with_parent()
+    scheduler = _SchedulerProcess.start(settings, metrics_port)
     connection = rq_connection(settings, process_name="worker")
     try:
         queue = Queue(QueueName.default, connection=connection)
@@ -51,17 +60,70 @@ def run_worker(settings: Settings, *, burst: bool = False, metrics_port: int | N
         # RQ's own scheduler runs delayed jobs and retries with intervals.
         return worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
     finally:
-        stop.set()
-        thread.join(timeout=SCHEDULER_JOIN_S)
+        scheduler.stop()
         connection.close()
 
 
-def _scheduler_thread(settings: Settings, stop: threading.Event) -> None:
-    """Its own event loop, engine and Redis client: nothing is shared with RQ's thread."""
+class _SchedulerProcess:
+    """The scheduler tick in a spawned process, told to stop through a pipe."""
+
+    def __init__(self, process: BaseProcess, stop_pipe: Connection) -> None:
+        self.process = process
+        self.stop_pipe = stop_pipe
+
+    @classmethod
+    def start(cls, settings: Settings, metrics_port: int | None) -> "_SchedulerProcess":
+        context = multiprocessing.get_context("spawn")
+        theirs, ours = context.Pipe(duplex=False)
+        process = context.Process(
+            target=_scheduler_main,
+            args=(settings, theirs, metrics_port, os.getpid()),
+            name=SCHEDULER_PROCESS_NAME,
+            daemon=True,
+        )
+        process.start()
+        # Only the child may hold the reading end: when the worker dies, the kernel closes the
+        # writing end and the child reads end-of-file.
+        theirs.close()
+        return cls(process, ours)
+
+    def stop(self) -> None:
+        self.stop_pipe.close()
+        self.process.join(timeout=SCHEDULER_STOP_S)
+        if self.process.is_alive():
+            log.warning("scheduler.stop_timeout seconds=%s", SCHEDULER_STOP_S)
+            self.process.kill()
+            self.process.join()
+
+
+def _scheduler_main(
+    settings: Settings, stop_pipe: Connection, metrics_port: int | None, worker_pid: int
+) -> None:
+    """The scheduler process: ticks until the worker closes the pipe, or dies."""
+    die_with_parent(worker_pid)
+    _configure_logging()
+    stop = threading.Event()
+    # Ctrl-C reaches the whole process group: the worker decides when the scheduler stops.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A service manager may signal every process of the worker: finish the tick, then stop.
+    signal.signal(signal.SIGTERM, lambda _sig, _frame: stop.set())
+    threading.Thread(
+        target=_stop_on_close, args=(stop_pipe, stop), name="stop-pipe", daemon=True
+    ).start()
+    if metrics_port:
+        _serve_metrics(metrics_port)
     try:
         asyncio.run(_run_scheduler(settings, stop))
     except Exception:
         log.exception("scheduler.crashed")
+        raise
+
+
+def _stop_on_close(stop_pipe: Connection, stop: threading.Event) -> None:
+    with contextlib.suppress(EOFError, OSError):
+        while True:
+            stop_pipe.recv()
+    stop.set()
 
 
 async def _run_scheduler(settings: Settings, stop: threading.Event) -> None:
@@ -85,16 +147,9 @@ async def _run_scheduler(settings: Settings, stop: threading.Event) -> None:
         await engine.dispose()
 
 
-def _install_fork_guard() -> None:
-    """Hold the scheduler's metric guard across fork(), so no child inherits it held."""
-    global _fork_guard_installed
-    if not _fork_guard_installed:
-        os.register_at_fork(
-            before=FORK_GUARD.acquire,
-            after_in_parent=FORK_GUARD.release,
-            after_in_child=FORK_GUARD.release,
-        )
-        _fork_guard_installed = True
+def _configure_logging() -> None:
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
 
 
 def _serve_metrics(port: int) -> None:

@@ -53,12 +53,6 @@ ANNOUNCE_BATCH = 100
 # can disagree about which tick an event falls in.
 ONCE_TTL_MS = 10 * 60 * 1000
 
-# RQ forks a work-horse while this thread may be recording a metric. prometheus_client's
-# multiprocess values share one lock, and a child forked while it is held would hang at its
-# first metric; services/worker/main.py holds this guard across every fork().
-FORK_GUARD = threading.Lock()
-
-
 # Personal follow-ups passed by more than an assignment's limit fall back to shared at most
 # this long after they qualify: the limit itself is counted in minutes.
 FALLBACK_INTERVAL_S = 30
@@ -165,8 +159,7 @@ class Scheduler:
         self._stats_slot = slot
         returned = sum(s.leases_returned for s in swept)
         if returned:
-            with FORK_GUARD:
-                metrics.LEASES_EXPIRED.inc(returned)
+            metrics.LEASES_EXPIRED.inc(returned)
         return TickResult(
             assignments=len(ids),
             leases_returned=returned,
