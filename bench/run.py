@@ -158,8 +158,8 @@ async def release_all(ctx: Ctx, assignment_ids: list[int]) -> None:
     await seed.reset_pg_copy(ctx.engine)
     for a in assignment_ids:
         queue = AssignmentQueue(ctx.redis, a)
-        for cid in await ctx.redis.zrange(queue.key("lease"), 0, -1):
-            await queue.release(int(str(cid)), user_id=0, force=True)
+        for cid in await queue.holders():
+            await queue.release(cid, user_id=0, force=True)
 
 
 async def bench(args: argparse.Namespace, infra: Infra, results: dict[str, Any]) -> None:

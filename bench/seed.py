@@ -212,11 +212,7 @@ async def place(
 
 async def copy_queue(redis: Redis, source_id: int, target_id: int) -> None:
     """Copy every key of one queue to another id, inside Redis (COPY), replacing the target."""
-    source, target = AssignmentQueue(redis, source_id), AssignmentQueue(redis, target_id)
-    await target.clear(keep_leases=False)
-    async for key in redis.scan_iter(match=source.prefix.replace("{", "\\{") + "*"):
-        name = str(key)[len(source.prefix) :]
-        await redis.copy(str(key), target.key(name), replace=True)
+    await AssignmentQueue(redis, source_id).copy_to(AssignmentQueue(redis, target_id))
 
 
 async def create_pg_copy(engine: AsyncEngine, assignment_id: int) -> None:

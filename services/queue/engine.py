@@ -1,35 +1,27 @@
-"""One assignment's queue in Redis: claim, select, renew, release, settle, sweep, rebuild."""
+"""One assignment's queue in Redis: claim, select, renew, release, settle, sweep, look ahead."""
 
-import asyncio
 import secrets
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import ConnectionError, NoScriptError, ResponseError, TimeoutError
+from redis.exceptions import NoScriptError
 
+from services.queue import keys
 from services.queue.errors import HeldByOther, NotHolder, NotInQueue
-from services.queue.placement import (
-    Entry,
-    FreeByBucket,
-    Placement,
-    PlacementSource,
-    compute_placement,
-)
+from services.queue.placement import Placement, PlacementSource, compute_placement
 from services.queue.scripts import Scripts
 
-DEFAULT_PREFIX = "nc"
-_T = TypeVar("_T")
 # How many expired leases and ended cooldowns one claim or tick handles per bucket: bounds the
 # work of a single script call, while the worker's tick keeps the backlog at zero.
 SWEEP_BATCH = 100
 # Customers placed per script call when placing in bulk (imports, rebuilds).
 PLACE_CHUNK = 1000
 _REGISTRIES = frozenset({"buckets", "segs", "owners"})
-# Who asked for work here lately (user -> last claim, ms); not part of the queue itself. The
-# API's live notifications read it (shared/streams.py names the same key).
+# Who asked for work here lately (user -> last claim, ms); not part of the queue itself: the
+# live streams read it (services.queue.streams.recent_workers).
 WORKERS = "workers"
 # Entries older than this leave the workers set at the next claim.
 WORKERS_KEEP_MS = 3600 * 1000
@@ -67,9 +59,28 @@ class Holder:
     lease_expires_ms: int
 
 
-def agent_key(app_prefix: str, user_id: int) -> str:
-    """The assignment an agent last asked for work in (its own slot: one key per agent)."""
-    return f"{app_prefix}:agent:{{u:{user_id}}}"
+@dataclass(frozen=True, slots=True)
+class DueFollowUp:
+    customer_id: int
+    owner_id: int
+    due_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class ExpiringLease:
+    customer_id: int
+    user_id: int
+    lease_token: str
+    expires_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class ComingDue:
+    """What changed in one assignment in an interval (AssignmentQueue.coming_due)."""
+
+    shared_due: bool  # a shared follow-up came due: waiting agents may be served
+    personal: tuple[DueFollowUp, ...]
+    expiring: tuple[ExpiringLease, ...]
 
 
 def _claim_result(r: list[str]) -> Claimed | Empty:
@@ -89,19 +100,24 @@ def _claim_result(r: list[str]) -> Claimed | Empty:
 class AssignmentQueue:
     """The keys of one assignment share the hash tag {a:<id>}: one Redis Cluster slot."""
 
-    def __init__(self, redis: Redis, assignment_id: int, *, prefix: str = DEFAULT_PREFIX) -> None:
+    def __init__(self, redis: Redis, assignment_id: int) -> None:
         self.redis = redis
-        self.app_prefix = prefix
         self.assignment_id = assignment_id
-        self.prefix = f"{prefix}:{{a:{assignment_id}}}:"
+        self.prefix = keys.assignment_prefix(assignment_id)
         self._scripts = Scripts(redis)
 
-    def key(self, name: str) -> str:
+    def _key(self, name: str) -> str:
+        """One of the queue's keys: for this package only, callers use the methods."""
         return self.prefix + name
+
+    def _scan(self, start: str = "") -> AsyncIterator[Any]:
+        """The queue's keys whose names begin with `start`, by SCAN (never blocks Redis)."""
+        pattern = self.prefix.replace("{", "\\{") + start + "*"
+        return self.redis.scan_iter(match=pattern, count=1000)
 
     @property
     def home_key(self) -> str:
-        return self.key("home")
+        return self._key("home")
 
     async def _run(self, script: str, *args: object) -> list[str]:
         result: list[str] = await self._scripts.run(script, self.home_key, list(args))
@@ -208,9 +224,9 @@ class AssignmentQueue:
         )
         async with self.redis.pipeline(transaction=False) as pipe:
             self._scripts.queue_in(pipe, "claim", self.home_key, args)
-            pipe.getset(agent_key(self.app_prefix, user_id), str(self.assignment_id))
-            pipe.zadd(self.key(WORKERS), {str(user_id): at})
-            pipe.zremrangebyscore(self.key(WORKERS), "-inf", f"({at - WORKERS_KEEP_MS}")
+            pipe.getset(keys.agent(user_id), str(self.assignment_id))
+            pipe.zadd(self._key(WORKERS), {str(user_id): at})
+            pipe.zremrangebyscore(self._key(WORKERS), "-inf", f"({at - WORKERS_KEEP_MS}")
             raw, previous, _, _ = await pipe.execute(raise_on_error=False)
         if isinstance(raw, NoScriptError):
             # A restarted Redis forgot the scripts: the claim did not run, the rest did.
@@ -223,7 +239,7 @@ class AssignmentQueue:
 
     async def release_agent(self, user_id: int) -> int | None:
         """Release whatever this agent holds here; returns the customer id, if any."""
-        current = await self.redis.hget(self.key("agent"), str(user_id))
+        current = await self.redis.hget(self._key("agent"), str(user_id))
         if current is None:
             return None
         holder = await self.holder(int(current))
@@ -319,18 +335,90 @@ class AssignmentQueue:
         r = await self._run("sweep", now_ms() if now is None else now, batch)
         return int(r[0]), int(r[1])
 
+    async def sweep_backlog(
+        self, *, now: int | None = None, rounds: int, batch: int = SWEEP_BATCH
+    ) -> tuple[int, int]:
+        """sweep() again at once while a batch came back full (a backlog), `rounds` times at
+        most; the totals."""
+        at = now_ms() if now is None else now
+        returned = ended = 0
+        for _ in range(rounds):
+            leases, cooldowns = await self.sweep(now=at, batch=batch)
+            returned += leases
+            ended += cooldowns
+            if leases < batch and cooldowns < batch:
+                break
+        return returned, ended
+
+    async def coming_due(
+        self, *, since: int, now: int, lease_warning_ms: int, personal_limit: int
+    ) -> ComingDue:
+        """Follow-ups that came due in (since, now], and leases that came within
+        `lease_warning_ms` of their end in that interval: two round trips, O(log n) ranges
+        each. At most `personal_limit` personal follow-ups per owner."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.smembers(self._key("segs"))
+            pipe.smembers(self._key("owners"))
+            pipe.zrangebyscore(
+                self._key("lease"),
+                f"({since + lease_warning_ms}",
+                now + lease_warning_ms,
+                withscores=True,
+            )
+            segs, owners_raw, expiring_raw = await pipe.execute()
+        segments = sorted(map(str, segs))
+        owners = sorted(map(str, owners_raw))
+        expiring: list[tuple[str, float]] = [(str(c), float(e)) for c, e in expiring_raw]
+        if not (segments or owners or expiring):
+            return ComingDue(shared_due=False, personal=(), expiring=())
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for segment in segments:
+                pipe.zrangebyscore(self._key(f"sfu:{segment}"), f"({since}", now, start=0, num=1)
+            for owner in owners:
+                pipe.zrangebyscore(
+                    self._key(f"pfu:{owner}"),
+                    f"({since}",
+                    now,
+                    start=0,
+                    num=personal_limit,
+                    withscores=True,
+                )
+            if expiring:
+                pipe.hmget(self._key("holder"), [cid for cid, _ in expiring])
+            found: list[Any] = await pipe.execute()
+        shared = found[: len(segments)]
+        by_owner = found[len(segments) : len(segments) + len(owners)]
+        personal = tuple(
+            DueFollowUp(int(cid), int(owner), int(due_ms))
+            for owner, due in zip(owners, by_owner, strict=True)
+            for cid, due_ms in due
+        )
+        holders = found[-1] if expiring else []
+        leases = tuple(
+            ExpiringLease(int(cid), int(user_id), token, int(expiry))
+            for (cid, expiry), holder in zip(expiring, holders, strict=True)
+            if holder is not None  # returned meanwhile
+            for user_id, token in [str(holder).split("|", 1)]
+        )
+        return ComingDue(shared_due=any(shared), personal=personal, expiring=leases)
+
+    async def time_zones(self) -> tuple[str, ...]:
+        """The time zones customers wait in here: free and cooling buckets are "segment|tz"."""
+        buckets = await self.redis.smembers(self._key("buckets"))
+        return tuple(sorted({str(b).split("|", 1)[1] for b in buckets}))
+
     async def holder(self, customer_id: int) -> Holder | None:
-        raw = await self.redis.hget(self.key("holder"), str(customer_id))
+        raw = await self.redis.hget(self._key("holder"), str(customer_id))
         if raw is None:
             return None
         user_id, token = str(raw).split("|")
-        expiry = await self.redis.zscore(self.key("lease"), str(customer_id))
+        expiry = await self.redis.zscore(self._key("lease"), str(customer_id))
         return Holder(int(user_id), token, int(expiry or 0))
 
     async def holders(self) -> dict[int, int]:
         """Every customer held in this assignment now, with its holder: one read, as large as
         the number of agents at work, whatever the size of the assignment."""
-        raw = await self.redis.hgetall(self.key("holder"))
+        raw = await self.redis.hgetall(self._key("holder"))
         return {int(cid): int(str(value).split("|")[0]) for cid, value in raw.items()}
 
     async def placement_of(self, customer_id: int) -> Placement | None:
@@ -341,23 +429,23 @@ class AssignmentQueue:
         """How many customers wait where: for metrics and the supervisor's view."""
         counts = {"free": 0, "cool": 0, "sfu": 0, "pfu": 0, "limit": 0, "blocked": 0}
         async with self.redis.pipeline(transaction=False) as pipe:
-            buckets = await self.redis.smembers(self.key("buckets"))
-            segs = await self.redis.smembers(self.key("segs"))
-            owners = await self.redis.smembers(self.key("owners"))
+            buckets = await self.redis.smembers(self._key("buckets"))
+            segs = await self.redis.smembers(self._key("segs"))
+            owners = await self.redis.smembers(self._key("owners"))
             names: list[str] = []
             for b in map(str, buckets):
-                pipe.zcard(self.key(f"free:{b}"))
-                pipe.zcard(self.key(f"cool:{b}"))
+                pipe.zcard(self._key(f"free:{b}"))
+                pipe.zcard(self._key(f"cool:{b}"))
                 names += ["free", "cool"]
             for s in map(str, segs):
-                pipe.zcard(self.key(f"sfu:{s}"))
-                pipe.scard(self.key(f"limit:{s}"))
-                pipe.scard(self.key(f"blocked:{s}"))
+                pipe.zcard(self._key(f"sfu:{s}"))
+                pipe.scard(self._key(f"limit:{s}"))
+                pipe.scard(self._key(f"blocked:{s}"))
                 names += ["sfu", "limit", "blocked"]
             for o in map(str, owners):
-                pipe.zcard(self.key(f"pfu:{o}"))
+                pipe.zcard(self._key(f"pfu:{o}"))
                 names.append("pfu")
-            pipe.zcard(self.key("lease"))
+            pipe.zcard(self._key("lease"))
             names.append("held")
             results = await pipe.execute()
         counts["held"] = 0
@@ -368,7 +456,7 @@ class AssignmentQueue:
     async def snapshot(self) -> dict[str, object]:
         """Every key of this assignment with its content: proves a rebuild equals the queue."""
         out: dict[str, object] = {}
-        async for key in self.redis.scan_iter(match=self.prefix.replace("{", "\\{") + "*"):
+        async for key in self._scan():
             name = str(key)[len(self.prefix) :]
             if name in _REGISTRIES or name == WORKERS:
                 continue  # derived indexes of non-empty structures; may keep stale names
@@ -381,170 +469,26 @@ class AssignmentQueue:
                 out[name] = sorted(await self.redis.smembers(key))
         return out
 
+    async def copy_to(self, target: "AssignmentQueue") -> None:
+        """Make `target` a copy of this queue, leases included, inside Redis (COPY): a
+        benchmark places a large queue once and copies it for every run."""
+        await target.clear(keep_leases=False)
+        async for key in self._scan():
+            name = str(key)[len(self.prefix) :]
+            await self.redis.copy(str(key), target._key(name), replace=True)
+
     async def clear(self, *, keep_leases: bool = True) -> None:
         """Drop every key of the queue before a rebuild; leases survive unless told not to."""
-        lease_keys = {self.key("lease"), self.key("holder"), self.key("agent"), self.key(WORKERS)}
-        async for key in self.redis.scan_iter(match=self.prefix.replace("{", "\\{") + "*"):
+        lease_keys = {
+            self._key("lease"),
+            self._key("holder"),
+            self._key("agent"),
+            self._key(WORKERS),
+        }
+        async for key in self._scan():
             if keep_leases and str(key) in lease_keys:
                 continue
             await self.redis.delete(key)
-
-
-# Where a rebuild writes the queue before swapping it in (services/queue/lua/swap.lua).
-BUILD = "build:"
-# Fields or members per command when a build writes in bulk.
-BUILD_CHUNK = 10_000
-
-
-class QueueBuild:
-    """An assignment's queue written from scratch under fresh keys, then swapped in whole.
-
-    Agents keep claiming from the current queue while the build runs and never see a half
-    built one. Writing is plain HSET/ZADD/SADD, thousands of members per command: the fresh
-    keys hold nobody else's changes, so nothing needs a script until the swap.
-    """
-
-    def __init__(self, queue: AssignmentQueue) -> None:
-        self.queue = queue
-        self.names: set[str] = set()
-        self.placed = 0
-
-    def _key(self, name: str) -> str:
-        return self.queue.key(BUILD + name)
-
-    async def start(self) -> None:
-        """Drop what an interrupted build left behind."""
-        redis = self.queue.redis
-        pattern = self.queue.prefix.replace("{", "\\{") + BUILD + "*"
-        async for key in redis.scan_iter(match=pattern, count=1000):
-            await redis.unlink(key)
-
-    async def add(self, sources: Iterable[PlacementSource], *, now: int) -> int:
-        """Place these customers in the build; returns how many."""
-        return await self.add_entries(
-            [compute_placement(src, now_ms=now).entry(src.customer_id) for src in sources]
-        )
-
-    async def add_entries(self, entries: Sequence[Entry], free: FreeByBucket | None = None) -> int:
-        """Place customers given as entries (services.queue.placement.Entry) and free ones
-        by bucket (plain_places); returns how many. Each customer once per build: a second
-        entry would leave the first behind."""
-        free = free or {}
-        count = len(entries) + sum(len(members) for members in free.values())
-        if not count:
-            return 0
-        commands, names = _build_commands(self._key, entries, free)
-        text = "".join(commands)
-        if not text.isascii():
-            commands, names = _build_commands(self._key, entries, free, _utf8_len)
-            text = "".join(commands)
-        await _send(self.queue.redis, text.encode(), len(commands))
-        self.names.update(names)
-        self.placed += count
-        return count
-
-    async def swap(self) -> int:
-        """Replace the queue by the build (leases stay); returns how many were placed."""
-        await self.queue._scripts.run("swap", self.queue.home_key, sorted(self.names))
-        return self.placed
-
-
-def _build_commands(
-    key: Callable[[str], str],
-    entries: Sequence[Entry],
-    free: FreeByBucket,
-    size: Callable[[str], int] = len,
-) -> tuple[list[str], set[str]]:
-    """HSET, ZADD and SADD commands that write these entries, each already in the Redis
-    protocol (RESP), and the names of the keys they write.
-
-    redis-py encodes every argument on its own (~10 µs each in a rebuild's profile); here
-    each customer's arguments are one f-string. `size` is the byte length of a text: `len`
-    for ASCII, which is what a build writes unless a time zone says otherwise.
-    """
-    commands: list[str] = []
-
-    def command(name: str, target: str, args: int, body: list[str]) -> None:
-        head = f"*{args + 2}\r\n${len(name)}\r\n{name}\r\n${size(target)}\r\n{target}\r\n"
-        commands.append(head + "".join(body))
-
-    for part in _chunks(entries):
-        body = [f"${size(c)}\r\n{c}\r\n${size(h)}\r\n{h}\r\n" for c, h, _, _, _, _ in part]
-        command("HSET", key("home"), 2 * len(part), body)
-    by_structure: dict[str, list[Entry]] = {}
-    for e in entries:
-        if e[3]:
-            by_structure.setdefault(e[3], []).append(e)
-    registries: dict[str, set[str]] = {"segs": {e[2] for e in entries}}
-    for bucket, pairs in free.items():
-        registries["segs"].add(bucket.partition("|")[0])
-        # Named with the rest; its members are written here, from their ranks alone.
-        by_structure.setdefault("free:" + bucket, [])
-        # Every home here is "free|<bucket>|<rank>||": its length is the prefix's plus the
-        # rank's, which is plain hex.
-        prefix = f"free|{bucket}|"
-        length = size(prefix) + 2
-        for ranked in _chunks(pairs):
-            body = [
-                f"${len(c)}\r\n{c}\r\n${length + len(r)}\r\n{prefix}{r}||\r\n" for c, r in ranked
-            ]
-            command("HSET", key("home"), 2 * len(ranked), body)
-            body = [f"$1\r\n0\r\n${len(r)}\r\n{r}\r\n" for _, r in ranked]
-            command("ZADD", key("free:" + bucket), 2 * len(ranked), body)
-    for name, members in by_structure.items():
-        kind, _, rest = name.partition(":")
-        if kind in ("free", "cool"):
-            registries.setdefault("buckets", set()).add(rest)
-        elif kind == "pfu":
-            registries.setdefault("owners", set()).add(rest)
-        for part in _chunks(members):
-            if part[0][5] is None:
-                body = [f"${size(m)}\r\n{m}\r\n" for _, _, _, _, m, _ in part]
-                command("SADD", key(name), len(part), body)
-            else:
-                body = [
-                    f"${len(str(score))}\r\n{score}\r\n${size(m)}\r\n{m}\r\n"
-                    for _, _, _, _, m, score in part
-                ]
-                command("ZADD", key(name), 2 * len(part), body)
-    for registry, values in registries.items():
-        for chunk in _chunks(sorted(values)):
-            command("SADD", key(registry), len(chunk), [f"${size(v)}\r\n{v}\r\n" for v in chunk])
-    return commands, {"home", *by_structure, *registries}
-
-
-def _utf8_len(text: str) -> int:
-    return len(text.encode())
-
-
-async def _send(redis: Redis, payload: bytes, replies: int) -> None:
-    """Send packed commands in one write, then read every reply: no transaction, no script.
-
-    An error reply raises after every reply was read, so the connection stays usable.
-    """
-    pool = redis.connection_pool
-    connection = await pool.get_connection()
-    try:
-        await connection.send_packed_command(payload)
-        failure: Exception | None = None
-        for _ in range(replies):
-            try:
-                await connection.read_response()
-            except ResponseError as error:
-                failure = failure or error
-        if failure is not None:
-            raise failure
-    except (ConnectionError, TimeoutError, asyncio.CancelledError):
-        # Replies may still be on their way: this connection cannot be trusted again.
-        await connection.disconnect()
-        raise
-    finally:
-        await pool.release(connection)
-
-
-def _chunks(items: Sequence[_T]) -> Iterator[Sequence[_T]]:
-    for start in range(0, len(items), BUILD_CHUNK):
-        yield items[start : start + BUILD_CHUNK]
 
 
 async def transfer(
@@ -561,5 +505,5 @@ async def transfer(
         if source != target.assignment_id:
             by_source.setdefault(source, []).append(customer_id)
     for source, customer_ids in by_source.items():
-        await AssignmentQueue(target.redis, source, prefix=target.app_prefix).remove(customer_ids)
+        await AssignmentQueue(target.redis, source).remove(customer_ids)
     return await target.place_sources(sources, now=now)

@@ -34,6 +34,7 @@ from rq.registry import FailedJobRegistry, StartedJobRegistry
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
+from services.queue import keys
 from shared.jobqueue import (
     BULK_JOBS,
     IMPORT_JOB,
@@ -49,7 +50,7 @@ from shared.settings import Settings
 log = logging.getLogger(__name__)
 
 # One replica sweeps; a killed one blocks the others for this long at most.
-LOCK_KEY = "nc:lock:jobs:abandoned"
+LOCK_KEY = keys.ABANDONED_JOBS_LOCK
 LOCK_TTL_MS = 60_000
 # How often the rows are looked at: a killed job is run again within about this much.
 CHECK_INTERVAL_S = 2.0
@@ -242,7 +243,7 @@ async def _sweep_row(
         job = await asyncio.to_thread(_fetch, connection, row.rq_id)
         if not _abandoned_in_rq(job, now):
             return None
-        key = f"nc:jobs:reruns:{row.rq_id}"
+        key = keys.job_reruns(row.rq_id)
         reruns = int(await redis.incr(key))
         await redis.expire(key, RERUNS_TTL_S)
         if reruns > MAX_RERUNS:

@@ -17,15 +17,16 @@ from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.queue import keys
 from services.worker.jobs.rebuild import rebuild_queue
 from shared.models import Assignment
 
 log = logging.getLogger(__name__)
 
 # The run_id of the Redis server the queues were last rebuilt in; gone with a flush or restart.
-EPOCH_KEY = "nc:queues:epoch"
+EPOCH_KEY = keys.QUEUES_EPOCH
 # One replica rebuilds; renewed after every assignment, so a killed replica blocks at most this.
-LOCK_KEY = "nc:lock:queues:recovery"
+LOCK_KEY = keys.RECOVERY_LOCK
 LOCK_TTL_MS = 60_000
 # How often the marker is compared: a lost Redis is noticed within this.
 CHECK_INTERVAL_S = 1.0

@@ -16,7 +16,7 @@ import asyncio
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,15 +24,14 @@ from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.queue import AssignmentQueue
-from services.queue.engine import SWEEP_BATCH, now_ms
+from services.queue import AssignmentQueue, ComingDue, keys, now_ms, streams
+from services.queue.broadcast import publish_eligible
+from services.queue.streams import Activity, EventType
 from services.worker.abandoned import AbandonedJobs
 from services.worker.jobs.followups import fall_back_passed_followups
 from services.worker.recovery import QueueRecovery
-from shared import metrics, streams
-from shared.broadcast import publish_eligible
+from shared import metrics
 from shared.models import Assignment
-from shared.streams import Activity, EventType
 
 log = logging.getLogger(__name__)
 
@@ -88,17 +87,37 @@ class _Notice:
     data: dict[str, Any]
 
 
-@dataclass(slots=True)
-class _Look:
-    """What changed in one assignment in (since, now]: due follow-ups and nearing expiries."""
-
-    shared_due: bool = False
-    personal_due: bool = False
-    notices: list[_Notice] = field(default_factory=list)
-
-
 def _iso(ms: float) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).isoformat()
+
+
+def _notices(assignment_id: int, due: ComingDue) -> list[_Notice]:
+    """The once-only events of what came due: personal follow-ups to their owners, nearing
+    lease ends to their holders."""
+    a = assignment_id
+    notices = [
+        _Notice(
+            f"fu:{f.customer_id}:{f.due_ms}",
+            f.owner_id,
+            EventType.followup_due,
+            {"assignment_id": a, "customer_id": f.customer_id, "due_at": _iso(f.due_ms)},
+        )
+        for f in due.personal
+    ]
+    notices += [
+        _Notice(
+            f"le:{lease.customer_id}:{lease.lease_token}:{lease.expires_ms}",
+            lease.user_id,
+            EventType.lease_expiring,
+            {
+                "assignment_id": a,
+                "customer_id": lease.customer_id,
+                "expires_at": _iso(lease.expires_ms),
+            },
+        )
+        for lease in due.expiring
+    ]
+    return notices
 
 
 class Scheduler:
@@ -175,82 +194,21 @@ class Scheduler:
         """Sweep one queue; publish "eligible" if that or a due follow-up freed a customer;
         write the live events of (since, now], and the stats when `stats_slot` is given."""
         queue = AssignmentQueue(self.redis, assignment_id)
-        returned = ended = 0
-        for _ in range(MAX_ROUNDS):
-            leases, cooldowns = await queue.sweep(now=now)
-            returned += leases
-            ended += cooldowns
-            if leases < SWEEP_BATCH and cooldowns < SWEEP_BATCH:
-                break
-        look = await self._look(queue, since=since, now=now)
-        woken = bool(returned or ended or look.shared_due or look.personal_due)
+        returned, ended = await queue.sweep_backlog(now=now, rounds=MAX_ROUNDS)
+        due = await queue.coming_due(
+            since=since,
+            now=now,
+            lease_warning_ms=self.lease_warning_ms,
+            personal_limit=ANNOUNCE_BATCH,
+        )
+        woken = bool(returned or ended or due.shared_due or due.personal)
         if woken:
             await publish_eligible(self.redis, assignment_id)
-        announced = await self._announce(assignment_id, look.notices)
+        announced = await self._announce(assignment_id, _notices(assignment_id, due))
         stats = stats_slot is not None and await self._stats(queue, slot=stats_slot, now=now)
         if returned:
             log.info("scheduler.leases_returned assignment_id=%d count=%d", assignment_id, returned)
         return _Swept(assignment_id, returned, ended, woken, announced, stats)
-
-    async def _look(self, queue: AssignmentQueue, *, since: int, now: int) -> _Look:
-        """Follow-ups that came due in (since, now] and leases that come within the warning
-        time of their end in that interval: two round trips, O(log n) ranges each."""
-        warn = self.lease_warning_ms
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.smembers(queue.key("segs"))
-            pipe.smembers(queue.key("owners"))
-            pipe.zrangebyscore(queue.key("lease"), f"({since + warn}", now + warn, withscores=True)
-            segs, owners_raw, expiring_raw = await pipe.execute()
-        segments = sorted(map(str, segs))
-        owners = sorted(map(str, owners_raw))
-        expiring: list[tuple[str, float]] = [(str(c), float(e)) for c, e in expiring_raw]
-        look = _Look()
-        if not (segments or owners or expiring):
-            return look
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for segment in segments:
-                pipe.zrangebyscore(queue.key(f"sfu:{segment}"), f"({since}", now, start=0, num=1)
-            for owner in owners:
-                pipe.zrangebyscore(
-                    queue.key(f"pfu:{owner}"),
-                    f"({since}",
-                    now,
-                    start=0,
-                    num=ANNOUNCE_BATCH,
-                    withscores=True,
-                )
-            if expiring:
-                pipe.hmget(queue.key("holder"), [cid for cid, _ in expiring])
-            found: list[Any] = await pipe.execute()
-        shared = found[: len(segments)]
-        personal = found[len(segments) : len(segments) + len(owners)]
-        look.shared_due = any(shared)
-        look.personal_due = any(personal)
-        a = queue.assignment_id
-        for owner, due in zip(owners, personal, strict=True):
-            for cid, due_ms in due:
-                look.notices.append(
-                    _Notice(
-                        f"fu:{cid}:{int(due_ms)}",
-                        int(owner),
-                        EventType.followup_due,
-                        {"assignment_id": a, "customer_id": int(cid), "due_at": _iso(due_ms)},
-                    )
-                )
-        holders = found[-1] if expiring else []
-        for (cid, expiry), holder in zip(expiring, holders, strict=True):
-            if holder is None:
-                continue  # returned meanwhile
-            user_id, token = str(holder).split("|", 1)
-            look.notices.append(
-                _Notice(
-                    f"le:{cid}:{token}:{int(expiry)}",
-                    int(user_id),
-                    EventType.lease_expiring,
-                    {"assignment_id": a, "customer_id": int(cid), "expires_at": _iso(expiry)},
-                )
-            )
-        return look
 
     async def _announce(self, assignment_id: int, notices: list[_Notice]) -> int:
         """Claim each notice (SET NX PX: one replica wins) and write the won ones."""
@@ -258,9 +216,7 @@ class Scheduler:
             return 0
         async with self.redis.pipeline(transaction=False) as pipe:
             for notice in notices:
-                pipe.set(
-                    streams.once_key(assignment_id, notice.claim), "1", nx=True, px=ONCE_TTL_MS
-                )
+                streams.claim_once(pipe, assignment_id, notice.claim, ttl_ms=ONCE_TTL_MS)
             won = [n for n, ok in zip(notices, await pipe.execute(), strict=True) if ok]
         if won:
             async with self.redis.pipeline(transaction=False) as pipe:
@@ -279,11 +235,11 @@ class Scheduler:
         """The assignment's stats, if someone watches its stream and no replica wrote them
         for this interval yet."""
         a = queue.assignment_id
-        if not await self.redis.exists(streams.watched_key(a)):
+        if not await streams.is_watched(self.redis, a):
             return False
-        claimed = await self.redis.set(
-            streams.once_key(a, f"stats:{slot}"), "1", nx=True, px=self.stats_ms * 5
-        )
+        async with self.redis.pipeline(transaction=False) as pipe:
+            streams.claim_once(pipe, a, f"stats:{slot}", ttl_ms=self.stats_ms * 5)
+            (claimed,) = await pipe.execute()
         if not claimed:
             return False
         depth = await queue.depth()
@@ -313,7 +269,7 @@ class Scheduler:
         at = now_ms() if now is None else now
         slot = at // (FALLBACK_INTERVAL_S * 1000)
         if not await self.redis.set(
-            f"nc:once:fallback:{slot}", "1", nx=True, px=FALLBACK_INTERVAL_S * 2000
+            keys.once(f"fallback:{slot}"), "1", nx=True, px=FALLBACK_INTERVAL_S * 2000
         ):
             return 0
         return await fall_back_passed_followups(sessionmaker=self.sessionmaker, redis=self.redis)

@@ -7,7 +7,7 @@ from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
 from services.queue import AssignmentQueue, Placement
-from services.queue.engine import BUILD_CHUNK, QueueBuild
+from services.queue.build import BUILD_CHUNK, QueueBuild
 from services.queue.placement import Entry, FreeByBucket, PlainFacts, plain_places, plain_rank
 from tests.queue.support import NOW, Src, cooling, free, personal_fu, place_of, shared_fu
 
@@ -112,12 +112,12 @@ class TestQueueBuild:
     async def test_an_error_reply_raises_and_the_client_goes_on(self, redis: Redis) -> None:
         queue = AssignmentQueue(redis, 3)
         build = QueueBuild(queue)
-        await redis.set(queue.key("build:free:0|UTC"), "not a sorted set")
+        await redis.set(queue._key("build:free:0|UTC"), "not a sorted set")
         entries = [p.entry(c) for c, p in [free(1), free(2)]]
 
         with pytest.raises(ResponseError, match="WRONGTYPE"):
             await build.add_entries(entries)
 
         # Every reply was read: the next command on the pooled connection gets its own.
-        assert await redis.hget(queue.key("build:home"), "2") == entries[1][1]
+        assert await redis.hget(queue._key("build:home"), "2") == entries[1][1]
         assert await redis.ping()

@@ -8,11 +8,10 @@ import pytest
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.queue import Claimed
+from services.queue import Claimed, streams
+from services.queue.streams import Activity
 from services.worker.scheduler import Scheduler
-from shared import streams
 from shared.settings import Settings
-from shared.streams import Activity
 from tests.worker.conftest import NOW_MS, Campaign, ahead
 
 LEASE_S = 300
@@ -202,7 +201,7 @@ class TestRecentWorkers:
 
         await campaign.queue.claim_tracked(user_id=campaign.agent.id, lease_seconds=LEASE_S)
 
-        assert key == campaign.queue.key("workers")  # both sides name the same key
+        assert key == campaign.queue._key("workers")  # both sides name the same key
         assert await redis.zrange(key, 0, -1) == [str(campaign.agent.id)]
         assert await streams.recent_workers(
             redis, campaign.assignment.id, at_ms=streams.now_ms()

@@ -11,14 +11,8 @@ from rq import Queue, SimpleWorker
 from rq.job import JobStatus
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.queue import AssignmentQueue, Claimed
-from services.queue.engine import QueueBuild
-from services.worker.jobs.rebuild import (
-    enqueue_rebuild,
-    lock_key,
-    rebuild_assignment,
-    rebuild_queue,
-)
+from services.queue import AssignmentQueue, Claimed, QueueBuild, keys
+from services.worker.jobs.rebuild import enqueue_rebuild, rebuild_assignment, rebuild_queue
 from shared.demo import SEED_FLOW
 from shared.flows import FlowSpec
 from shared.jobqueue import QueueName
@@ -99,7 +93,7 @@ class TestRebuildQueue:
         holder = await queue.holder(ids[10])
         assert holder is not None
         assert holder.lease_token == held.lease_token
-        assert not await campaign.redis.exists(lock_key(campaign.assignment.id))
+        assert not await campaign.redis.exists(keys.rebuild_lock(campaign.assignment.id))
 
     @pytest.mark.parametrize("limit_action", ["stop", "last"])
     async def test_without_sort_keys_equals_the_queue_before(
@@ -195,8 +189,8 @@ class TestRebuildQueue:
     ) -> None:
         await campaign.customers(2)
         before = await campaign.queue.snapshot()
-        await campaign.redis.zadd(campaign.queue.key("build:free:0|UTC"), {"stale": 0})
-        await campaign.redis.hset(campaign.queue.key("build:home"), "999", "free|0|UTC|x||")
+        await campaign.redis.zadd(campaign.queue._key("build:free:0|UTC"), {"stale": 0})
+        await campaign.redis.hset(campaign.queue._key("build:home"), "999", "free|0|UTC|x||")
 
         await rebuild_queue(
             campaign.assignment.id, sessionmaker=sessionmaker, redis=campaign.redis, now=NOW_MS

@@ -13,8 +13,8 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.queue import Claimed
+from services.queue.broadcast import assignment_channel
 from services.worker.scheduler import Scheduler
-from shared.broadcast import assignment_channel
 from shared.models import Assignment
 from tests.worker.conftest import NOW_MS, Campaign, ago, ahead
 

@@ -109,7 +109,5 @@ class AssignmentCache:
                     select(Segment.id).where(Segment.assignment_id == assignment_id)
                 )
             )
-        queue = AssignmentQueue(redis, assignment_id)
-        buckets = await redis.smembers(queue.key("buckets"))
-        zones = tuple(sorted({str(b).split("|", 1)[1] for b in buckets}))
+        zones = await AssignmentQueue(redis, assignment_id).time_zones()
         return AssignmentConfig(assignment, spec, zones, segment_ids)

@@ -14,7 +14,7 @@ from services.api.deps import require
 from services.api.errors import Conflict, NotFound, Unprocessable
 from services.api.resources import Resources
 from services.queue import AssignmentQueue
-from shared.broadcast import publish_eligible
+from services.queue.broadcast import publish_eligible
 from shared.flows import FlowOutcome, FlowSpec
 from shared.models import Assignment, Event, EventKind, Membership, Permission, User
 from shared.outcomes import apply_outcome

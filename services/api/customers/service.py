@@ -16,8 +16,8 @@ from services.api.auth.cache import Principal
 from services.api.customers.enqueue import enqueue_import
 from services.api.errors import ApiError, NotFound, Unprocessable
 from services.api.resources import Resources
+from services.queue.broadcast import publish_eligible
 from shared import importing
-from shared.broadcast import publish_eligible
 from shared.importing import ImportFormat, ImportSource
 from shared.models import Assignment, ImportJob, ImportStatus
 

@@ -10,7 +10,7 @@ from services.api.followups.schemas import FollowUpChange, FollowUpChanged
 from services.api.resources import Resources
 from services.api.work.cards import load_card, membership_out
 from services.queue import AssignmentQueue
-from shared.broadcast import publish_eligible
+from services.queue.broadcast import publish_eligible
 from shared.models import Assignment, Event, EventKind, FollowUpKind, Permission, User
 from shared.moving import flow_of
 from shared.placement import load_queue_facts

@@ -1,4 +1,4 @@
-"""Server-sent event streams read from Redis Streams (shared/streams.py).
+"""Server-sent event streams read from Redis Streams (services/queue/streams.py).
 
 Each open stream reads with XREAD BLOCK on the process's stream client, from the client's
 Last-Event-ID (or from "now"), and sends every entry as an SSE event whose id is the entry id;
@@ -15,7 +15,7 @@ from redis.asyncio import Redis
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from shared import streams
+from services.queue import streams
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from services.api.deps import CurrentUser, Res
 from services.api.errors import ApiError, NotFound, Unprocessable
 from services.api.fields import IdPath
 from services.api.live.events import EventStreamResponse, OnIdle, event_lines, start_at
-from shared import streams
+from services.queue import streams
 from shared.models import Assignment, Permission
 
 router = APIRouter(tags=["live"])
@@ -111,9 +111,8 @@ async def assignment_events(
     if found is None:
         raise NotFound(f"assignment {assignment_id} not found")
     redis = resources.streams.redis
-    watched = streams.watched_key(assignment_id)
 
     async def touch() -> None:
-        await redis.set(watched, "1", px=WATCHED_TTL_MS)
+        await streams.watch(redis, assignment_id, ttl_ms=WATCHED_TTL_MS)
 
     return await _open(resources, streams.assignment_stream(assignment_id), resume, touch=touch)

@@ -1,7 +1,7 @@
 """Wakes the requests of this process that wait in /next (long poll) for an assignment.
 
 One Redis pub/sub connection per API process, whatever the number of waiting requests: it
-PSUBSCRIBEs to every assignment's channel (shared/broadcast.py) and, for an "eligible"
+PSUBSCRIBEs to every assignment's channel (services/queue/broadcast.py) and, for an "eligible"
 message, wakes this process's waiters of that assignment through an asyncio.Event. A waiting
 request holds no Redis and no database connection, only its Event.
 
@@ -18,7 +18,7 @@ from collections.abc import Iterator
 
 from redis.asyncio import Redis
 
-from shared.broadcast import EVENTS_PATTERN, eligible_assignment
+from services.queue.broadcast import EVENTS_PATTERN, eligible_assignment
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,8 @@ from services.api.moves.schemas import BulkJobOut, MovedOut, MoveOne, MoveSelect
 from services.api.resources import Resources
 from services.api.work.cards import membership_out
 from services.queue import AssignmentQueue, transfer
-from shared.broadcast import publish_eligible
+from services.queue.broadcast import publish_eligible
+from services.queue.streams import announce_moved_in
 from shared.jobqueue import enqueue_bulk
 from shared.models import (
     Assignment,
@@ -24,7 +25,6 @@ from shared.models import (
 )
 from shared.moving import flow_of, move_memberships
 from shared.placement import load_queue_facts
-from shared.streams import announce_moved_in
 
 
 async def target_of(

@@ -19,8 +19,8 @@ from services.api.resources import Resources
 from services.api.selections.schemas import BulkOutcomeOut, BulkOutcomeRequest
 from services.api.selections.service import INLINE_LIMIT
 from services.queue import AssignmentQueue
+from services.queue.broadcast import publish_eligible
 from shared import bulk_outcome
-from shared.broadcast import publish_eligible
 from shared.bulk_outcome import BulkOutcome, BulkRefused, NotAllowed
 from shared.jobqueue import enqueue_bulk
 from shared.models import BulkJob, BulkKind, BulkStatus

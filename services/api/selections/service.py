@@ -17,7 +17,7 @@ from services.api.selections.schemas import (
     SegmentedOut,
     SegmentRequest,
 )
-from shared.broadcast import publish_eligible
+from services.queue.broadcast import publish_eligible
 from shared.bulk_outcome import nothing_offered_reason, offered_outcomes, selection_counts
 from shared.models import Assignment, Customer, Membership, Segment
 from shared.moving import flow_of, move_memberships

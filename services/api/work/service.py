@@ -47,8 +47,9 @@ from services.queue import (
     Placement,
     compute_placement,
 )
+from services.queue.broadcast import assignment_channel, eligible_message, publish_eligible
+from services.queue.streams import Activity, count_activity
 from shared import metrics
-from shared.broadcast import assignment_channel, eligible_message, publish_eligible
 from shared.flows import StateKind
 from shared.followups import followup_handled
 from shared.models import (
@@ -61,7 +62,6 @@ from shared.models import (
 )
 from shared.outcomes import apply_outcome, clear_followup, set_followup
 from shared.placement import blocked_among, queue_facts
-from shared.streams import Activity, count_activity
 from shared.timeutil import as_utc
 
 # Applies an attempt or outcome to the membership and returns the event that records it.

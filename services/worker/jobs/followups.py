@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.queue import AssignmentQueue
-from shared.broadcast import publish_eligible
+from services.queue.broadcast import publish_eligible
 from shared.models import Assignment, Event, EventKind, FollowUpKind, Membership
 from shared.moving import flow_of
 from shared.placement import load_queue_facts

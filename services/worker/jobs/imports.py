@@ -14,9 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.queue import AssignmentQueue
+from services.queue.broadcast import publish_eligible
 from services.worker.abandoned import import_lock, job_lock
 from shared import importing
-from shared.broadcast import publish_eligible
 from shared.db import create_engine, create_sessionmaker
 from shared.importing.placing import new_member_facts
 from shared.models import BlockedPhone, ImportJob, ImportStatus

@@ -13,8 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.queue import AssignmentQueue, transfer
+from services.queue.broadcast import publish_eligible
+from services.queue.streams import announce_moved_in
 from services.worker.abandoned import bulk_lock, job_lock
-from shared.broadcast import publish_eligible
 from shared.db import create_engine, create_sessionmaker
 from shared.models import Assignment, BulkJob, BulkStatus, Customer, Membership
 from shared.moving import flow_of, move_memberships
@@ -22,7 +23,6 @@ from shared.placement import load_queue_facts
 from shared.redis import create_redis
 from shared.selection import Selection
 from shared.settings import Settings
-from shared.streams import announce_moved_in
 
 BATCH_SIZE = 1000
 

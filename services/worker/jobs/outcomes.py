@@ -19,9 +19,9 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.queue import AssignmentQueue
+from services.queue.broadcast import publish_eligible
 from services.worker.abandoned import bulk_lock, job_lock
 from shared import bulk_outcome
-from shared.broadcast import publish_eligible
 from shared.bulk_outcome import BATCH_SIZE, BulkOutcome, BulkRefused
 from shared.db import create_engine, create_sessionmaker
 from shared.models import Assignment, BulkJob, BulkStatus

@@ -18,9 +18,16 @@ from rq import Queue
 from rq.job import Job
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.queue import AssignmentQueue, compute_placement
-from services.queue.engine import QueueBuild, now_ms
-from services.queue.placement import Entry, FreeByBucket, plain_places
+from services.queue import (
+    AssignmentQueue,
+    Entry,
+    FreeByBucket,
+    QueueBuild,
+    compute_placement,
+    keys,
+    now_ms,
+    plain_places,
+)
 from shared.db import create_engine, create_sessionmaker
 from shared.flows import FlowSpec
 from shared.jobqueue import QueueName
@@ -93,11 +100,6 @@ async def _pipeline(
             await producer
 
 
-def lock_key(assignment_id: int) -> str:
-    """Outside the queue's key prefix, so that clearing the queue keeps the lock."""
-    return f"nc:lock:rebuild:{{a:{assignment_id}}}"
-
-
 async def rebuild_queue(
     assignment_id: int,
     *,
@@ -117,7 +119,7 @@ async def rebuild_queue(
         spec = FlowSpec.model_validate({"states": flow.states, "outcomes": flow.outcomes})
         queue = AssignmentQueue(redis, assignment_id)
         lock = redis.lock(
-            lock_key(assignment_id), timeout=LOCK_TIMEOUT_S, blocking_timeout=LOCK_WAIT_S
+            keys.rebuild_lock(assignment_id), timeout=LOCK_TIMEOUT_S, blocking_timeout=LOCK_WAIT_S
         )
         async with lock:
             at = now_ms() if now is None else now

@@ -11,8 +11,8 @@ from sqlalchemy import update
 
 from services.api.app import create_app
 from services.api.resources import Resources
+from services.queue import streams
 from services.worker.scheduler import Scheduler
-from shared import streams
 from shared.models import Membership, Permission
 from shared.settings import Settings
 from tests.api.live.sse import EventStream

@@ -12,7 +12,8 @@ Every entry has two fields: "type" and "data" (JSON). The entry id is the SSE ev
 client reconnecting with Last-Event-ID reads on from there.
 
 The keys of one assignment that feed the streams carry its hash tag (`nc:{a:<id>}:...`), like
-the queue's own keys, and agree with the names services/queue uses (prefix "nc").
+the queue's own keys: who worked it lately (written by AssignmentQueue.claim_tracked), its
+activity per minute, whether someone watches its stream, the once-only claims of its events.
 """
 
 import json
@@ -25,6 +26,9 @@ from typing import Any
 
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
+
+from services.queue import keys
+from services.queue.engine import WORKERS
 
 # Entries a stream keeps (approximately); production reads Settings.stream_window.
 DEFAULT_WINDOW = 10_000
@@ -66,20 +70,20 @@ def now_ms() -> int:
 
 
 def user_stream(user_id: int) -> str:
-    return f"nc:stream:{{u:{user_id}}}"
+    return f"{keys.PREFIX}:stream:{keys.user_tag(user_id)}"
 
 
 def assignment_stream(assignment_id: int) -> str:
-    return f"nc:stream:{{a:{assignment_id}}}"
+    return f"{keys.PREFIX}:stream:{keys.assignment_tag(assignment_id)}"
 
 
 def _assignment_key(assignment_id: int, name: str) -> str:
-    return f"nc:{{a:{assignment_id}}}:{name}"
+    return keys.assignment_prefix(assignment_id) + name
 
 
 def workers_key(assignment_id: int) -> str:
     """Sorted set: user id -> last claim (epoch ms); written by AssignmentQueue.claim_tracked."""
-    return _assignment_key(assignment_id, "workers")
+    return _assignment_key(assignment_id, WORKERS)
 
 
 def activity_key(assignment_id: int, activity: Activity, minute: int) -> str:
@@ -95,6 +99,21 @@ def watched_key(assignment_id: int) -> str:
 def once_key(assignment_id: int, what: str) -> str:
     """Claimed with SET NX by the one worker replica that writes a once-only event."""
     return _assignment_key(assignment_id, f"once:{what}")
+
+
+async def watch(redis: Redis, assignment_id: int, *, ttl_ms: int) -> None:
+    """Mark the assignment watched for `ttl_ms`: its stream is open somewhere."""
+    await redis.set(watched_key(assignment_id), "1", px=ttl_ms)
+
+
+async def is_watched(redis: Redis, assignment_id: int) -> bool:
+    return bool(await redis.exists(watched_key(assignment_id)))
+
+
+def claim_once(pipe: Pipeline, assignment_id: int, what: str, *, ttl_ms: int) -> None:
+    """Queue the claim of a once-only event in `pipe`; its reply is true for the one replica
+    that won it (SET NX PX), which then writes the event."""
+    pipe.set(once_key(assignment_id, what), "1", nx=True, px=ttl_ms)
 
 
 def add(
@@ -148,7 +167,7 @@ async def announce_moved_in(
 ) -> int:
     """`customer_moved_in` to everyone who worked the assignment in the last hour, and to the
     assignment's stream. Call it after the move is committed and placed; call
-    shared.broadcast.publish_eligible too, to wake agents waiting in /next. Returns how many
+    services.queue.broadcast.publish_eligible too, to wake agents waiting in /next. Returns how many
     users were told."""
     if not customer_ids:
         return 0

@@ -3,24 +3,28 @@
 Whoever may have made a customer servable publishes "eligible" on the assignment's channel:
 the worker's sweep, the API after a release, attempt, outcome or follow-up change, imports and
 moves. Every API process listens on one connection (services/api/live/waker.py) and wakes its
-own waiting requests. The channel carries the assignment's hash tag, so on Redis Cluster it
-lives with the queue's keys. Pub/sub is at most once: a lost message only delays a waiting
-agent until its next re-check, never loses a customer (the queue is the truth).
+own waiting requests. The channel, `nc:events:{a:<id>}`, carries the assignment's hash tag, so
+on Redis Cluster it lives with the queue's keys. Pub/sub is at most once: a lost message only
+delays a waiting agent until its next re-check, never loses a customer (the queue is the truth).
 """
 
 import json
 
 from redis.asyncio import Redis
 
-EVENTS_PREFIX = "nc:events:"
+from services.queue import keys
+
+EVENTS_PREFIX = f"{keys.PREFIX}:events:"
 # What one API process subscribes to: every assignment's channel, on one connection.
 EVENTS_PATTERN = EVENTS_PREFIX + "*"
 ELIGIBLE = "eligible"
+# What every assignment's channel starts with, up to its id: "nc:events:{a:".
+_TAGGED = EVENTS_PREFIX + keys.assignment_tag(0)[:-2]
 
 
 def assignment_channel(assignment_id: int) -> str:
     """`nc:events:{a:<id>}`: everything agents on one assignment may want to hear."""
-    return f"{EVENTS_PREFIX}{{a:{assignment_id}}}"
+    return EVENTS_PREFIX + keys.assignment_tag(assignment_id)
 
 
 def eligible_message(assignment_id: int) -> str:
@@ -39,11 +43,11 @@ async def publish_eligible(redis: Redis, assignment_id: int) -> None:
 
 def eligible_assignment(channel: str, data: str) -> int | None:
     """The assignment an "eligible" message is about; None for anything else."""
-    if not channel.startswith(EVENTS_PREFIX + "{a:") or not channel.endswith("}"):
+    head, tail = channel[: len(_TAGGED)], channel[len(_TAGGED) : -1]
+    if head != _TAGGED or not channel.endswith("}"):
         return None
     try:
         message = json.loads(data)
-        tail = channel[len(EVENTS_PREFIX) + 3 : -1]
         if not isinstance(message, dict) or message.get("type") != ELIGIBLE:
             return None
         return int(tail)
