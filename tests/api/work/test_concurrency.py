@@ -120,7 +120,11 @@ class TestTwoHundredAgents:
         limits = httpx.Limits(max_connections=AGENTS, max_keepalive_connections=AGENTS)
         async with httpx.AsyncClient(base_url=server, limits=limits, timeout=60) as client:
             path = f"/v1/assignments/{assignment.id}/next"
-            results = await asyncio.gather(*(_agent(client, path, t) for t in tokens))
+            # A task group, not gather(): when one agent fails, the others are cancelled
+            # rather than left running against a client that is being closed.
+            async with asyncio.TaskGroup() as group:
+                agents = [group.create_task(_agent(client, path, t)) for t in tokens]
+            results = [agent.result() for agent in agents]
 
         served = Counter(cid for agent in results for cid in agent)
         assert sum(served.values()) == CUSTOMERS
