@@ -16,9 +16,12 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
+from shared.errors import Conflict, Unprocessable
 from shared.flows import FlowOutcome, FlowSpec
-from shared.models import CORRECTION_STATE, Assignment, Customer, Event, EventKind, Membership
-from shared.outcomes import apply_outcome
+from shared.membership.events import event_of
+from shared.membership.outcomes import bulk_outcome as rule
+from shared.membership.record import record_of, store_into
+from shared.models import CORRECTION_STATE, Assignment, Customer, Event, Membership
 from shared.placement import QueueFacts, load_queue_facts
 from shared.selection import Selection
 
@@ -36,23 +39,6 @@ class BulkQueue(Protocol):
     async def place_sources(
         self, sources: Iterable[QueueFacts], *, now: int | None = None
     ) -> int: ...
-
-
-class BulkRefused(Exception):
-    """A bulk outcome that was not applied; nothing was written."""
-
-    def __init__(self, message: str, **extra: Any) -> None:
-        super().__init__(message)
-        self.message = message
-        self.extra = extra
-
-
-class NotAllowed(BulkRefused):
-    """The outcome is not valid for every selected customer (or not at all)."""
-
-
-class BulkConflict(BulkRefused):
-    """The customers are busy or changed: held by an agent, a different count, a stale write."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,29 +157,29 @@ async def check(
 ) -> SelectionCounts:
     """Refuse, before anything is written, a bulk outcome that could not apply to everyone."""
     if not flow.has_outcome(bulk.code):
-        raise NotAllowed(f"unknown outcome '{bulk.code}'")
+        raise Unprocessable(f"unknown outcome '{bulk.code}'")
     counts = await selection_counts(session, bulk.tenant_id, bulk.selection)
     if counts.total == 0:
-        raise NotAllowed("the selection is empty: there is nothing to apply the outcome to")
+        raise Unprocessable("the selection is empty: there is nothing to apply the outcome to")
     if expected_count is not None and expected_count != counts.total:
-        raise BulkConflict(
+        raise Conflict(
             f"the selection holds {counts.total} customers now, not {expected_count}; "
             "nothing was written",
             count=counts.total,
         )
     refusing = refusing_states(flow, bulk.code, counts.by_state)
     if refusing:
-        raise NotAllowed(
+        raise Unprocessable(
             f"outcome '{bulk.code}' is not allowed from state(s) {', '.join(refusing)} "
             "in the selection; nothing was written",
             states=refusing,
         )
     outcomes = _outcomes_from(flow, bulk.code, counts.by_state) or []
     if bulk.follow_up_at is None and any(o.follow_up_time_required for o in outcomes):
-        raise NotAllowed(f"outcome '{bulk.code}' needs a follow-up time ('follow_up_at')")
+        raise Unprocessable(f"outcome '{bulk.code}' needs a follow-up time ('follow_up_at')")
     held = await held_customers(session, queue, bulk)
     if held:
-        raise BulkConflict(
+        raise Conflict(
             f"{len(held)} selected customer(s) are held by an agent now; nothing was written",
             held=held,
         )
@@ -244,41 +230,28 @@ async def write_batch(
     """Apply the outcome to each membership and record one outcome event per customer.
 
     Each write is checked against the version read (the ORM's version_id_col): a customer an
-    agent changed since raises BulkConflict, and the caller rolls the whole transaction back.
+    agent changed since raises Conflict, and the caller rolls the whole transaction back.
     """
     events: list[Event] = []
     for m in memberships:
-        outcome = flow.outcome(bulk.code, m.state)
-        if outcome is None:
-            raise NotAllowed(
-                f"customer {m.customer_id} is in state '{m.state}' now, which does not allow "
-                f"'{bulk.code}'; nothing was written",
-                states=[m.state],
-            )
-        from_state = m.state
-        data = dict(bulk.event_data) | apply_outcome(
-            m, outcome, user_id=bulk.user_id, now=now, follow_up_at=bulk.follow_up_at, set_by=SET_BY
+        change = rule(
+            record_of(m),
+            flow,
+            bulk.code,
+            user_id=bulk.user_id,
+            now=now,
+            follow_up_at=bulk.follow_up_at,
+            comment=bulk.comment,
+            event_data=bulk.event_data,
+            set_by=SET_BY,
         )
-        events.append(
-            Event(
-                tenant_id=bulk.tenant_id,
-                customer_id=m.customer_id,
-                assignment_id=m.assignment_id,
-                user_id=bulk.user_id,
-                kind=EventKind.outcome,
-                code=bulk.code,
-                from_state=from_state,
-                to_state=outcome.to_state,
-                comment=bulk.comment,
-                data=data,
-                created_at=now,
-            )
-        )
+        store_into(m, change.record)
+        events.append(event_of(change.event, change.record, user_id=bulk.user_id, created_at=now))
     session.add_all(events)
     try:
         await session.flush()
     except StaleDataError as exc:
-        raise BulkConflict(
+        raise Conflict(
             "a selected customer changed while the bulk outcome was written (an agent "
             "registered something); nothing was written"
         ) from exc
@@ -309,7 +282,7 @@ async def write_all(
         if progress is not None:
             await progress(len(written))
     if len(written) != expected:
-        raise BulkConflict(
+        raise Conflict(
             f"the selection changed: {len(written)} customers now, {expected} when checked; "
             "nothing was written",
             count=len(written),

@@ -1,4 +1,5 @@
-"""Moving customers between assignments and segments (rule 9), the database side.
+"""Moving customers between assignments and segments (rule 9), the database side (the rule
+itself: shared/membership/moves.py).
 
 Callers commit, then take the moved customers out of their old queues and place them in the
 new one (services.queue), and broadcast to the target assignment.
@@ -6,13 +7,15 @@ new one (services.queue), and broadcast to the target assignment.
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.flows import FlowSpec
-from shared.models import Assignment, Event, EventKind, Flow, Membership
+from shared.membership.events import event_of
+from shared.membership.moves import move
+from shared.membership.record import record_of, store_into
+from shared.models import Assignment, Flow, Membership
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,45 +45,18 @@ async def move_memberships(
     moved: list[Moved] = []
     for m in memberships:
         source = m.assignment_id
-        if source == target.id:
-            if m.segment_id == target_segment_id:
-                continue
-            data: dict[str, Any] = {
-                "from_segment_id": m.segment_id,
-                "to_segment_id": target_segment_id,
-            }
-            m.segment_id = target_segment_id
-            to_state = m.state
-        else:
-            data = {
-                "from_assignment_id": source,
-                "to_assignment_id": target.id,
-                "from_state": m.state,
-            }
-            m.assignment_id = target.id
-            m.segment_id = target_segment_id
-            m.state = initial
-            m.state_set_by = "move"
-            m.state_set_by_user_id = user_id
-            m.state_set_at = now
-            m.attempts = 0
-            m.last_attempt_at = None
-            m.followup_at = None
-            m.followup_kind = None
-            m.followup_owner_id = None
-            to_state = initial
-        session.add(
-            Event(
-                tenant_id=m.tenant_id,
-                customer_id=m.customer_id,
-                assignment_id=target.id,
-                user_id=user_id,
-                kind=EventKind.moved,
-                to_state=to_state,
-                data=data,
-                created_at=now,
-            )
+        change = move(
+            record_of(m),
+            target_assignment_id=target.id,
+            target_segment_id=target_segment_id,
+            initial_state=initial,
+            user_id=user_id,
+            now=now,
         )
+        if change is None:
+            continue
+        store_into(m, change.record)
+        session.add(event_of(change.event, change.record, user_id=user_id, created_at=now))
         moved.append(Moved(m.customer_id, source))
     await session.flush()
     return moved

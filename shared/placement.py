@@ -10,12 +10,13 @@ import functools
 from collections.abc import AsyncIterator, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Literal, NamedTuple, Protocol
+from typing import Any, Literal, Protocol
 
 from sqlalchemy import Select, null, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from shared.flows import FlowSpec, StateKind
+from shared.membership.record import PLACEMENT_COLUMNS, MembershipRecord
 from shared.models import Assignment, AttemptLimitAction, BlockedPhone, Customer, Membership
 
 Direction = Literal["asc", "desc"]
@@ -43,27 +44,6 @@ def to_ms(moment: datetime | None) -> int | None:
     return None if moment is None else int(moment.timestamp() * 1000)
 
 
-class MembershipFacts(Protocol):
-    """What placement reads of a membership: a Membership, or a row of its columns."""
-
-    @property
-    def id(self) -> int: ...
-    @property
-    def segment_id(self) -> int | None: ...
-    @property
-    def state(self) -> str: ...
-    @property
-    def attempts(self) -> int: ...
-    @property
-    def last_attempt_at(self) -> datetime | None: ...
-    @property
-    def followup_at(self) -> datetime | None: ...
-    @property
-    def followup_kind(self) -> str | None: ...
-    @property
-    def followup_owner_id(self) -> int | None: ...
-
-
 class CustomerFacts(Protocol):
     """What placement reads of a customer: a Customer, or a row of its columns."""
 
@@ -77,32 +57,8 @@ class CustomerFacts(Protocol):
     def phones(self) -> list[str]: ...
 
 
-class _MembershipRow(NamedTuple):
-    id: int
-    segment_id: int | None
-    state: str
-    attempts: int
-    last_attempt_at: datetime | None
-    followup_at: datetime | None
-    followup_kind: str | None
-    followup_owner_id: int | None
-
-
-class _CustomerRow(NamedTuple):
-    id: int
-    time_zone: str | None
-    custom: dict[str, Any]
-    phone_1: str | None
-    phone_2: str | None
-    phone_3: str | None
-
-    @property
-    def phones(self) -> list[str]:
-        return [p for p in (self.phone_1, self.phone_2, self.phone_3) if p]
-
-
 def queue_facts(
-    membership: MembershipFacts,
+    membership: MembershipRecord,
     customer: CustomerFacts,
     assignment: Assignment,
     flow: FlowSpec,
@@ -128,12 +84,25 @@ def queue_facts(
         stop_at_limit=assignment.attempt_limit_action == AttemptLimitAction.stop,
         cooldown_until_ms=to_ms(cooldown_until),
         import_order=membership.id,
-        sort_values=tuple(_sort_values(assignment.sort_keys, membership, customer)),
+        sort_values=tuple(
+            _sort_values(
+                assignment.sort_keys,
+                import_order=membership.id,
+                attempts=membership.attempts,
+                last_attempt_at=membership.last_attempt_at,
+                custom=customer.custom,
+            )
+        ),
     )
 
 
 def _sort_values(
-    sort_keys: Sequence[dict[str, Any]], membership: MembershipFacts, customer: CustomerFacts
+    sort_keys: Sequence[dict[str, Any]],
+    *,
+    import_order: int,
+    attempts: int,
+    last_attempt_at: datetime | None,
+    custom: dict[str, Any],
 ) -> list[SortValueT]:
     values: list[SortValueT] = []
     for spec in sort_keys:
@@ -141,16 +110,14 @@ def _sort_values(
         direction: Direction = "desc" if spec.get("direction") == "desc" else "asc"
         value: float | str | date | datetime | None
         if key == "attempts":
-            value = float(membership.attempts)
+            value = float(attempts)
         elif key == "last_attempt_at":
             # Never attempted counts as longest ago.
-            value = (
-                float(membership.last_attempt_at.timestamp()) if membership.last_attempt_at else 0.0
-            )
+            value = float(last_attempt_at.timestamp()) if last_attempt_at else 0.0
         elif key == "import_order":
-            value = float(membership.id)
+            value = float(import_order)
         else:
-            value = _custom_value(customer.custom.get(key.removeprefix("custom:")))
+            value = _custom_value(custom.get(key.removeprefix("custom:")))
         values.append((value, direction))
     return values
 
@@ -246,14 +213,7 @@ async def _queue_rows(
     )
     connection = await session.connection()
     columns = (
-        Membership.id,
-        Membership.segment_id,
-        Membership.state,
-        Membership.attempts,
-        Membership.last_attempt_at,
-        Membership.followup_at,
-        Membership.followup_kind,
-        Membership.followup_owner_id,
+        *(getattr(Membership, name) for name in PLACEMENT_COLUMNS),
         Customer.id,
         Customer.time_zone,
         Customer.custom if uses_custom else null(),
@@ -375,9 +335,15 @@ class _FactsBuilder:
         phones = [p for p in row[11:14] if p]
         sort_values: tuple[SortValueT, ...] = ()
         if self.sort_keys:
-            membership = _MembershipRow(*row[:8])
-            customer = _CustomerRow(row[8], row[9], row[10] or {}, *row[11:14])
-            sort_values = tuple(_sort_values(self.sort_keys, membership, customer))
+            sort_values = tuple(
+                _sort_values(
+                    self.sort_keys,
+                    import_order=m_id,
+                    attempts=attempts,
+                    last_attempt_at=last_at,
+                    custom=row[10] or {},
+                )
+            )
         return QueueFacts(
             customer_id=row[8],
             segment_id=segment_id,

@@ -16,7 +16,7 @@ from services.api.resources import Resources
 from services.api.routers import api_router, hot_router, ops_router
 from services.api.work.hot import HotPaths
 from shared.db import create_engine, create_sessionmaker
-from shared.directdb import DirectPool
+from shared.membership.store import open_store
 from shared.redis import create_redis
 from shared.settings import Settings
 
@@ -37,9 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             max_connections=settings.sse_max_streams + 4,
         )
         waker = Waker(redis)
-        direct = DirectPool.for_settings(settings)
-        if direct is not None:
-            await direct.open()
+        store = await open_store(settings, engine)
         app.state.resources = Resources(
             settings=settings,
             engine=engine,
@@ -52,7 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 limit=settings.sse_max_streams,
                 keepalive_s=settings.sse_keepalive_s,
             ),
-            direct=direct,
+            store=store,
         )
         await waker.start(ready_timeout_s=settings.redis_socket_timeout_s)
         try:
@@ -61,8 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await waker.stop()
             await stream_redis.aclose()
             await redis.aclose()
-            if direct is not None:
-                await direct.close()
+            await store.close()
             await engine.dispose()
 
     app = FastAPI(

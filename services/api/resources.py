@@ -12,7 +12,7 @@ from services.api.auth.cache import PrincipalCache
 from services.api.live.events import StreamHub
 from services.api.live.waker import Waker
 from shared.db import unit_of_work
-from shared.directdb import DirectPool
+from shared.membership.store import MembershipStore
 from shared.settings import Settings
 
 
@@ -27,9 +27,9 @@ class Resources:
     waker: Waker
     # Server-sent event streams: their own Redis client (reads block), and their bound.
     streams: StreamHub
+    # The hot statements (card, versioned write), for the configured database.
+    store: MembershipStore
     principals: PrincipalCache = field(default_factory=PrincipalCache)
-    # PostgreSQL: the hot path's statements on plain asyncpg connections; None on SQLite.
-    direct: DirectPool | None = None
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:

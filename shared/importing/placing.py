@@ -7,27 +7,12 @@ the import. Reading a million of them back would cost more than writing them.
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from shared.flows import FlowSpec
 from shared.importing.upsert import NewMember
+from shared.membership.record import imported
 from shared.models import Assignment, AttemptLimitAction
 from shared.placement import QueueFacts, queue_facts
-
-
-@dataclass(frozen=True, slots=True)
-class _Membership:
-    """A membership as it is just after an import created it (shared.placement's
-    MembershipFacts)."""
-
-    id: int
-    segment_id: int | None
-    state: str
-    attempts: int = 0
-    last_attempt_at: datetime | None = None
-    followup_at: datetime | None = None
-    followup_kind: str | None = None
-    followup_owner_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +36,14 @@ def new_member_facts(
     if assignment.sort_keys:
         return [
             queue_facts(
-                _Membership(m.membership_id, m.segment_id, state),
+                imported(
+                    id=m.membership_id,
+                    tenant_id=assignment.tenant_id,
+                    customer_id=m.customer_id,
+                    assignment_id=assignment.id,
+                    segment_id=m.segment_id,
+                    state=state,
+                ),
                 _Customer(m.customer_id, m.time_zone, m.custom, list(m.phones)),
                 assignment,
                 flow,

@@ -11,9 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.queue import AssignmentQueue
 from services.worker.jobs.outcomes import run_bulk_outcome_job
-from shared.bulk_outcome import BulkConflict, BulkOutcome, load_batch, write_all, write_batch
+from shared.bulk_outcome import BulkOutcome, load_batch, write_all, write_batch
 from shared.db import create_engine, create_sessionmaker
 from shared.demo import SEED_FLOW
+from shared.errors import Conflict
 from shared.flows import FlowSpec
 from shared.models import Base, BulkJob, BulkKind, Event, Membership
 from shared.selection import Selection
@@ -143,8 +144,8 @@ async def test_an_agents_write_during_the_bulk_rolls_all_of_it_back(
             await agent.commit()
         try:
             await write_batch(work, flow, bulk, second, now=NOW)
-        except BulkConflict as exc:
-            refused: BulkConflict | None = exc
+        except Conflict as exc:
+            refused: Conflict | None = exc
         else:
             refused = None
         await work.rollback()

@@ -2,8 +2,7 @@
 putting a customer back in its queue after the commit."""
 
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,11 +14,10 @@ from services.api.errors import Conflict, NotFound, Unprocessable
 from services.api.resources import Resources
 from services.queue import AssignmentQueue
 from services.queue.broadcast import publish_eligible
-from shared.flows import FlowOutcome, FlowSpec
-from shared.models import Assignment, Event, EventKind, Membership, Permission, User
-from shared.outcomes import apply_outcome
+from shared.flows import FlowSpec
+from shared.membership.record import MembershipRecord
+from shared.models import Assignment, Event, Permission, User
 from shared.placement import QueueFacts, load_queue_facts
-from shared.timeutil import as_utc
 
 # Sending to correction, correcting yourself and report flags (administrator also passes).
 Corrector = Annotated[Principal, require(Permission.correction)]
@@ -53,17 +51,6 @@ async def refuse_if_held(
     )
 
 
-def outcome_for(flow: FlowSpec, code: str, preferred_from: str) -> FlowOutcome | None:
-    """The flow's outcome with this code: the one allowed from `preferred_from` if any.
-
-    A code may be declared from several states with different targets; a correction is
-    registered from outside the flow, so the state the customer stood in before decides.
-    """
-    return flow.outcome(code, preferred_from) or next(
-        (o for o in flow.outcomes if o.code == code), None
-    )
-
-
 async def locked_event(session: AsyncSession, tenant_id: int, event_id: int) -> Event:
     """The tenant's event, locked: two changes of one event queue up instead of racing."""
     event = await session.scalar(
@@ -74,59 +61,18 @@ async def locked_event(session: AsyncSession, tenant_id: int, event_id: int) -> 
     return event
 
 
-async def apply_chosen(
+async def check_chosen(
     res: Resources,
     session: AsyncSession,
     principal: Principal,
-    membership: Membership,
-    outcome: FlowOutcome,
-    *,
+    membership: MembershipRecord,
     body: Resolve,
-    now: datetime,
-) -> dict[str, Any]:
-    """The corrector's outcome on the membership, once its follow-up and holder are checked.
-
-    Returns the follow-up part of the event's data, as apply_outcome does.
-    """
-    if outcome.follow_up_time_required and body.follow_up_at is None:
-        raise Unprocessable(f"outcome '{outcome.code}' needs a follow-up time")
+) -> None:
+    """What the corrector's outcome needs beyond the rule: its follow-up owner is an active
+    user here, and nobody holds the customer."""
     if body.follow_up_owner_id is not None:
         await active_user(session, principal.tenant_id, body.follow_up_owner_id, "follow-up owner")
     await refuse_if_held(res, principal.tenant_id, membership.assignment_id, membership.customer_id)
-    return apply_outcome(
-        membership,
-        outcome,
-        user_id=principal.user_id,
-        now=now,
-        follow_up_at=as_utc(body.follow_up_at) if body.follow_up_at else None,
-        follow_up_owner_id=body.follow_up_owner_id,
-        set_by="correction",
-    )
-
-
-def outcome_event(
-    principal: Principal,
-    *,
-    customer_id: int,
-    assignment_id: int,
-    body: Resolve,
-    from_state: str | None,
-    to_state: str,
-    data: dict[str, Any],
-) -> Event:
-    """The outcome event a corrector registers, by the corrector, now."""
-    return Event(
-        tenant_id=principal.tenant_id,
-        customer_id=customer_id,
-        assignment_id=assignment_id,
-        user_id=principal.user_id,
-        kind=EventKind.outcome,
-        code=body.code,
-        from_state=from_state,
-        to_state=to_state,
-        comment=body.comment,
-        data=data,
-    )
 
 
 @dataclass(frozen=True, slots=True)

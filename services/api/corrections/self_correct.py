@@ -10,26 +10,21 @@ record and the reports are corrected: the present state was set by that later st
 """
 
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from services.api.auth.cache import Principal
-from services.api.corrections.common import (
-    Requeue,
-    apply_chosen,
-    locked_event,
-    outcome_event,
-    outcome_for,
-    requeue_of,
-)
+from services.api.corrections.common import Requeue, check_chosen, locked_event, requeue_of
 from services.api.corrections.schemas import Corrected, CountAs, SelfCorrection
-from services.api.errors import Conflict, Unprocessable
+from services.api.errors import Conflict
 from services.api.resources import Resources
 from services.api.work.cards import membership_out
-from shared.models import CORRECTION_STATE, Assignment, Event, EventKind, Membership
+from shared.membership import corrections
+from shared.membership.events import event_for
+from shared.membership.record import record_of, store_into
+from shared.models import Assignment, Event, EventKind, Membership
 from shared.moving import flow_of
 
 # Events after which the corrected outcome is no longer what set the customer's state.
@@ -50,42 +45,38 @@ async def correct_event(
     try:
         async with res.session() as session:
             old = await locked_event(session, principal.tenant_id, event_id)
-            if old.kind != EventKind.outcome or old.assignment_id is None:
-                raise Unprocessable(f"event {event_id} is not an outcome; only outcomes can be")
-            if old.corrected_by_event_id is not None:
-                raise Conflict(
-                    f"event {event_id} is corrected already by event {old.corrected_by_event_id}"
-                )
+            corrections.may_correct(
+                event_id,
+                kind=old.kind,
+                assignment_id=old.assignment_id,
+                corrected_by_event_id=old.corrected_by_event_id,
+            )
             assignment = await session.get(Assignment, old.assignment_id)
             assert assignment is not None  # an outcome's assignment is never deleted
             flow = await flow_of(session, assignment)
-            if not flow.has_outcome(body.code):
-                raise Unprocessable(f"unknown outcome '{body.code}'")
-            from_state = old.from_state or ""
-            outcome = flow.outcome(body.code, from_state)
-            if from_state == CORRECTION_STATE:
-                # Resolving a correction was not bound by from-states (the sender chose the
-                # codes); neither is correcting that resolution.
-                outcome = outcome_for(flow, body.code, from_state)
-            if outcome is None:
-                raise Unprocessable(
-                    f"outcome '{body.code}' is not allowed from state '{from_state}', "
-                    "where the corrected outcome was registered"
-                )
+            outcome = corrections.self_correction_outcome(
+                flow, body.code, from_state=old.from_state
+            )
             membership = await _current_membership(session, old)
-            data: dict[str, Any] = {"correction_of": old.id}
-            if membership is not None:
-                data |= await apply_chosen(
-                    res, session, principal, membership, outcome, body=body, now=now
-                )
-            new = outcome_event(
-                principal,
+            record = record_of(membership) if membership is not None else None
+            changed, draft = corrections.self_correct(
+                record,
+                outcome,
+                body,
+                corrected_event_id=old.id,
+                from_state=old.from_state,
+                user_id=principal.user_id,
+                now=now,
+            )
+            if membership is not None and record is not None and changed is not None:
+                await check_chosen(res, session, principal, record, body)
+                store_into(membership, changed)
+            new = event_for(
+                draft,
+                tenant_id=principal.tenant_id,
                 customer_id=old.customer_id,
                 assignment_id=assignment.id,
-                body=body,
-                from_state=old.from_state,
-                to_state=outcome.to_state,
-                data=data,
+                user_id=principal.user_id,
             )
             new.corrects_event_id = old.id
             if body.count_as == CountAs.original:

@@ -1,13 +1,7 @@
-"""Send to correction and resolve (rule 26a).
-
-A customer sent to correction waits in the state "@correction", outside every flow, so the
-queue parks it and /next never serves it. Its follow-up is dropped when it is sent (kept in
-the event's data): a follow-up would make the queue serve it at its time, and the owner
-sets the follow-up the chosen outcome asks for when resolving.
-"""
+"""Send to correction and resolve (rule 26a): the rules are in
+shared/membership/corrections.py; here the rows are read, locked and written."""
 
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,9 +10,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from services.api.auth.cache import Principal
 from services.api.corrections.common import (
     active_user,
-    apply_chosen,
-    outcome_event,
-    outcome_for,
+    check_chosen,
     refuse_if_held,
     requeue_of,
 )
@@ -35,17 +27,11 @@ from services.api.resources import Resources
 from services.api.users.names import user_names
 from services.api.work.cards import membership_out
 from shared.flows import FlowSpec
-from shared.models import (
-    CORRECTION_STATE,
-    Assignment,
-    Correction,
-    Event,
-    EventKind,
-    Membership,
-)
+from shared.membership import corrections
+from shared.membership.events import event_of
+from shared.membership.record import record_of, store_into
+from shared.models import Assignment, Correction, Membership
 from shared.moving import flow_of
-from shared.outcomes import clear_followup
-from shared.timeutil import iso_or_none
 
 
 async def send_to_correction(
@@ -55,22 +41,11 @@ async def send_to_correction(
     try:
         async with res.session() as session:
             membership = await _membership(session, principal.tenant_id, customer_id)
-            if membership.state == CORRECTION_STATE:
-                raise Conflict("the customer is in correction already")
-            if body.version is not None and body.version != membership.version:
-                raise Conflict(
-                    f"customer changed (version {membership.version}, you have {body.version}); "
-                    "nothing was written"
-                )
+            record = record_of(membership)
+            corrections.may_send(record, version=body.version)
             await active_user(session, principal.tenant_id, body.owner_user_id, "correction owner")
             assignment, flow = await _assignment_and_flow(session, membership.assignment_id)
-            allowed = list(dict.fromkeys(body.allowed_outcomes))
-            unknown = [code for code in allowed if not flow.has_outcome(code)]
-            if unknown:
-                raise Unprocessable(
-                    f"outcome '{unknown[0]}' does not exist in this assignment's flow",
-                    unknown=unknown,
-                )
+            allowed = corrections.allowed_codes(flow, body.allowed_outcomes)
             await refuse_if_held(res, principal.tenant_id, assignment.id, customer_id)
             correction = Correction(
                 tenant_id=principal.tenant_id,
@@ -80,38 +55,21 @@ async def send_to_correction(
                 requested_by_user_id=principal.user_id,
                 reason=body.reason,
                 allowed_outcomes=allowed,
-                previous_state=membership.state,
+                previous_state=record.state,
             )
             session.add(correction)
             await session.flush()
-            data: dict[str, Any] = {
-                "correction_id": correction.id,
-                "owner_user_id": body.owner_user_id,
-                "reason": body.reason,
-                "allowed_outcomes": allowed,
-                "previous_state": membership.state,
-            }
-            if membership.followup_kind:
-                data["dropped_followup"] = {
-                    "followup_kind": membership.followup_kind,
-                    "followup_at": iso_or_none(membership.followup_at),
-                    "followup_owner_id": membership.followup_owner_id,
-                }
-            event = Event(
-                tenant_id=principal.tenant_id,
-                customer_id=customer_id,
-                assignment_id=assignment.id,
+            change = corrections.send_to_correction(
+                record,
+                correction_id=correction.id,
+                owner_user_id=body.owner_user_id,
+                reason=body.reason,
+                allowed=allowed,
                 user_id=principal.user_id,
-                kind=EventKind.sent_to_correction,
-                from_state=membership.state,
-                to_state=CORRECTION_STATE,
-                data=data,
+                now=now,
             )
-            membership.state = CORRECTION_STATE
-            membership.state_set_by = "correction"
-            membership.state_set_by_user_id = principal.user_id
-            membership.state_set_at = now
-            clear_followup(membership)
+            event = event_of(change.event, change.record, user_id=principal.user_id)
+            store_into(membership, change.record)
             session.add(event)
             await session.flush()
             result = await _result(session, correction, membership, flow, event.id)
@@ -142,28 +100,21 @@ async def resolve(
                     allowed_outcomes=correction.allowed_outcomes,
                 )
             membership = await _membership(session, principal.tenant_id, correction.customer_id)
-            if (
-                membership.state != CORRECTION_STATE
-                or membership.assignment_id != correction.assignment_id
-            ):
-                raise Conflict("the customer no longer waits for this correction (it was moved)")
+            record = record_of(membership)
             assignment, flow = await _assignment_and_flow(session, correction.assignment_id)
-            outcome = outcome_for(flow, body.code, correction.previous_state)
-            if outcome is None:
-                raise Unprocessable(f"outcome '{body.code}' is no longer in the flow")
-            data: dict[str, Any] = {"correction_id": correction.id}
-            data |= await apply_chosen(
-                res, session, principal, membership, outcome, body=body, now=now
+            change = corrections.resolve(
+                record,
+                flow,
+                body,
+                correction_id=correction.id,
+                correction_assignment_id=correction.assignment_id,
+                previous_state=correction.previous_state,
+                user_id=principal.user_id,
+                now=now,
             )
-            event = outcome_event(
-                principal,
-                customer_id=membership.customer_id,
-                assignment_id=assignment.id,
-                body=body,
-                from_state=CORRECTION_STATE,
-                to_state=outcome.to_state,
-                data=data,
-            )
+            await check_chosen(res, session, principal, record, body)
+            store_into(membership, change.record)
+            event = event_of(change.event, change.record, user_id=principal.user_id)
             session.add(event)
             await session.flush()
             correction.resolved_at = now

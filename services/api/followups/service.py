@@ -1,4 +1,5 @@
-"""Changing a follow-up's time or owner (rule 23), then re-placing the customer in its queue."""
+"""Changing a follow-up's time or owner (rule 23; the rule: shared/membership/followups.py),
+then re-placing the customer in its queue."""
 
 from datetime import UTC, datetime
 
@@ -11,18 +12,19 @@ from services.api.resources import Resources
 from services.api.work.cards import load_card, membership_out
 from services.queue import AssignmentQueue
 from services.queue.broadcast import publish_eligible
-from shared.models import Assignment, Event, EventKind, FollowUpKind, Permission, User
+from shared.membership import followups
+from shared.membership.events import event_of
+from shared.membership.record import record_of, store_into
+from shared.models import Assignment, Permission, User
 from shared.moving import flow_of
 from shared.placement import load_queue_facts
-from shared.timeutil import as_utc, iso_or_none
 from shared.visibility import visible_to
 
 
 async def change_follow_up(
     res: Resources, principal: Principal, customer_id: int, change: FollowUpChange
 ) -> FollowUpChanged:
-    if change.at is None and change.owner_id is None:
-        raise Unprocessable("give a new time ('at'), a new owner ('owner_id'), or both")
+    followups.require_change(change.at, change.owner_id)
     try:
         async with res.session() as session:
             row = await load_card(session, customer_id, tenant_id=principal.tenant_id)
@@ -33,41 +35,19 @@ async def change_follow_up(
             assert assignment is not None
             if not visible_to(assignment, principal.user_id, datetime.now(UTC)):
                 raise Forbidden(f"assignment {assignment.id} is not open to you now")
-            if membership.followup_kind is None:
-                raise Conflict("the customer has no follow-up to change")
-            personal = membership.followup_kind == FollowUpKind.personal
-            someone_elses = personal and membership.followup_owner_id != principal.user_id
-            if someone_elses and not principal.has(Permission.extended_handling.value):
-                raise Forbidden("another user's follow-up needs the 'extended_handling' permission")
-            before = {
-                "followup_at": iso_or_none(membership.followup_at),
-                "followup_owner_id": membership.followup_owner_id,
-            }
+            changed = followups.change_follow_up(
+                record_of(membership),
+                at=change.at,
+                owner_id=change.owner_id,
+                user_id=principal.user_id,
+                may_change_others=principal.has(Permission.extended_handling.value),
+            )
             if change.owner_id is not None:
-                if not personal:
-                    raise Conflict("a shared follow-up has no owner to change")
                 owner = await session.get(User, change.owner_id)
                 if owner is None or owner.tenant_id != principal.tenant_id or not owner.active:
                     raise Unprocessable(f"user {change.owner_id} cannot own a follow-up here")
-                membership.followup_owner_id = owner.id
-            if change.at is not None:
-                membership.followup_at = as_utc(change.at)
-            event = Event(
-                tenant_id=principal.tenant_id,
-                customer_id=customer_id,
-                assignment_id=membership.assignment_id,
-                user_id=principal.user_id,
-                kind=EventKind.followup_changed,
-                from_state=membership.state,
-                to_state=membership.state,
-                data={
-                    "before": before,
-                    "after": {
-                        "followup_at": iso_or_none(membership.followup_at),
-                        "followup_owner_id": membership.followup_owner_id,
-                    },
-                },
-            )
+            store_into(membership, changed.record)
+            event = event_of(changed.event, changed.record, user_id=principal.user_id)
             session.add(event)
             await session.flush()
             flow = await flow_of(session, assignment)

@@ -12,14 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.api.auth.cache import Principal
 from services.api.customer_details.access import tenant_customer
-from services.api.errors import Conflict
 from services.api.privacy.schemas import AnonymisedOut, PrivacyIn, PrivacyOut
 from services.api.resources import Resources
 from services.api.users.names import user_names
 from services.queue import AssignmentQueue
+from shared.membership.anonymise import anonymous_external_id, blank_edit, blanked, may_anonymise
 from shared.models import Customer, Event, EventKind, Meeting, Membership, Tenant
-
-ANONYMOUS_PREFIX = "anon-"
 
 
 async def privacy(session: AsyncSession, tenant_id: int) -> PrivacyOut:
@@ -42,28 +40,13 @@ async def set_privacy(res: Resources, principal: Principal, body: PrivacyIn) -> 
 
 
 async def _anonymous_external_id(session: AsyncSession, customer: Customer) -> str:
-    """anon-<id>; external ids are unique per tenant, so a taken one gets a random tail."""
-    candidate = f"{ANONYMOUS_PREFIX}{customer.id}"
+    candidate = anonymous_external_id(customer.id, taken=False, tail="")
     taken = await session.scalar(
         select(Customer.id).where(
             Customer.tenant_id == customer.tenant_id, Customer.external_id == candidate
         )
     )
-    return candidate if taken is None else f"{candidate}-{secrets.token_hex(4)}"
-
-
-def _blank(customer: Customer, external_id: str, now: datetime) -> None:
-    customer.external_id = external_id
-    customer.first_name = ""
-    customer.last_name = ""
-    customer.phone_1 = customer.phone_2 = customer.phone_3 = None
-    customer.email = None
-    customer.language = None
-    customer.time_zone = None
-    customer.account_type = ""
-    customer.city = ""
-    customer.custom = {}
-    customer.anonymised_at = now
+    return anonymous_external_id(customer.id, taken=taken is not None, tail=secrets.token_hex(4))
 
 
 async def _blank_history(session: AsyncSession, customer_id: int) -> None:
@@ -76,7 +59,7 @@ async def _blank_history(session: AsyncSession, customer_id: int) -> None:
         )
     )
     for event in edits:
-        event.data = {"fields": sorted((event.data or {}).get("changes", {}))}
+        event.data = blank_edit(event.data)
     await session.execute(
         update(Meeting).where(Meeting.customer_id == customer_id).values(note="", location="")
     )
@@ -86,21 +69,18 @@ async def anonymise(res: Resources, principal: Principal, customer_id: int) -> A
     now = datetime.now(UTC)
     async with res.session() as session:
         customer = await tenant_customer(session, principal, customer_id, for_update=True)
-        if customer.anonymised_at is not None:
-            raise Conflict(f"customer {customer_id} is already anonymised")
         membership = await session.scalar(
             select(Membership).where(Membership.customer_id == customer.id)
         )
         queue = AssignmentQueue(res.redis, membership.assignment_id) if membership else None
-        holder = await queue.holder(customer.id) if queue is not None else None
-        if holder is not None:
-            names = await user_names(session, principal.tenant_id, {holder.user_id})
-            name = names.get(holder.user_id, f"user {holder.user_id}")
-            raise Conflict(
-                f"customer {customer_id} is held by {name}; anonymise it once released",
-                holder={"id": holder.user_id, "name": name},
-            )
-        _blank(customer, await _anonymous_external_id(session, customer), now)
+        held = await queue.holder(customer.id) if queue is not None else None
+        holder: tuple[int, str] | None = None
+        if held is not None and customer.anonymised_at is None:
+            names = await user_names(session, principal.tenant_id, {held.user_id})
+            holder = (held.user_id, names.get(held.user_id, f"user {held.user_id}"))
+        may_anonymise(customer_id, anonymised_at=customer.anonymised_at, holder=holder)
+        for name, value in blanked(await _anonymous_external_id(session, customer), now).items():
+            setattr(customer, name, value)
         await _blank_history(session, customer.id)
         event = Event(
             tenant_id=principal.tenant_id,

@@ -19,7 +19,7 @@ from services.api.reports.schemas import (
     ReportFormat,
 )
 from services.api.resources import Resources
-from services.api.work.schemas import AttemptKind
+from shared.membership.attempts import AttemptKind
 from shared.models import Assignment, Permission, User
 from shared.reporting import GROUP_KEYS, Activity, ActivityQuery, GroupKey, activity
 

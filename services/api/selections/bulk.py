@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.api.assignments.service import get_assignment
 from services.api.auth.cache import Principal
-from services.api.errors import ApiError, Conflict, Unprocessable
 from services.api.moves.schemas import BulkJobOut
 from services.api.moves.service import bulk_job_out
 from services.api.resources import Resources
@@ -21,17 +20,11 @@ from services.api.selections.service import INLINE_LIMIT
 from services.queue import AssignmentQueue
 from services.queue.broadcast import publish_eligible
 from shared import bulk_outcome
-from shared.bulk_outcome import BulkOutcome, BulkRefused, NotAllowed
+from shared.bulk_outcome import BulkOutcome
 from shared.jobqueue import enqueue_bulk
 from shared.models import BulkJob, BulkKind, BulkStatus
 from shared.moving import flow_of
 from shared.timeutil import as_utc
-
-
-def _api_error(exc: BulkRefused) -> ApiError:
-    if isinstance(exc, NotAllowed):
-        return Unprocessable(exc.message, **exc.extra)
-    return Conflict(exc.message, **exc.extra)
 
 
 async def apply(
@@ -48,25 +41,22 @@ async def apply(
         event_data={"bulk": True},
     )
     queue = AssignmentQueue(res.redis, body.selection.assignment_id)
-    try:
-        async with res.session() as session:
-            assignment = await get_assignment(
-                session, principal.tenant_id, body.selection.assignment_id
+    async with res.session() as session:
+        assignment = await get_assignment(
+            session, principal.tenant_id, body.selection.assignment_id
+        )
+        flow = await flow_of(session, assignment)
+        counts = await bulk_outcome.check(
+            session, queue, flow, bulk, expected_count=body.expected_count
+        )
+        if counts.total > INLINE_LIMIT:
+            queued: BulkJobOut | None = await _new_job(session, principal, body, counts.total)
+            written: list[int] = []
+        else:
+            queued = None
+            written = await bulk_outcome.write_all(
+                session, flow, bulk, expected=counts.total, now=datetime.now(UTC)
             )
-            flow = await flow_of(session, assignment)
-            counts = await bulk_outcome.check(
-                session, queue, flow, bulk, expected_count=body.expected_count
-            )
-            if counts.total > INLINE_LIMIT:
-                queued: BulkJobOut | None = await _new_job(session, principal, body, counts.total)
-                written: list[int] = []
-            else:
-                queued = None
-                written = await bulk_outcome.write_all(
-                    session, flow, bulk, expected=counts.total, now=datetime.now(UTC)
-                )
-    except BulkRefused as exc:
-        raise _api_error(exc) from exc
     if queued is not None:
         # After the commit: the worker must find the job it is handed.
         await asyncio.to_thread(enqueue_bulk, res.settings, BulkKind.outcome, queued.id)

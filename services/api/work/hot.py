@@ -30,7 +30,8 @@ from services.api.errors import error_response
 from services.api.fields import MAX_ID
 from services.api.middleware import send_too_large
 from services.api.resources import Resources
-from services.api.work import service
+from services.api.work import writes
+from services.api.work.next_customer import next_customer
 from services.api.work.schemas import AttemptRequest, NextRequest, OutcomeRequest
 from shared.models import Permission
 
@@ -49,7 +50,7 @@ def _parse_next(body: bytes) -> NextRequest | None:
 async def _next(
     res: Resources, agent: Principal, assignment_id: int, asked: NextRequest
 ) -> BaseModel:
-    return await service.next_customer(res, agent, assignment_id, segment_id=asked.segment_id)
+    return await next_customer(res, agent, assignment_id, segment_id=asked.segment_id)
 
 
 _ID = r"/([1-9][0-9]{0,18})/"
@@ -58,12 +59,12 @@ ROUTES: tuple[tuple[re.Pattern[str], Parse, Run], ...] = (
     (
         re.compile(rf"/v1/customers{_ID}outcomes"),
         OutcomeRequest.model_validate_json,
-        service.register_outcome,
+        writes.register_outcome,
     ),
     (
         re.compile(rf"/v1/customers{_ID}attempts"),
         AttemptRequest.model_validate_json,
-        service.register_attempt,
+        writes.register_attempt,
     ),
 )
 _JSON = (b"content-type", b"application/json")

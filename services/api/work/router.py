@@ -8,7 +8,8 @@ from pydantic import BaseModel
 from services.api.deps import Agent, Extended, Res
 from services.api.fields import IdPath
 from services.api.live.disconnect import unless_disconnected
-from services.api.work import service
+from services.api.work import leases, writes
+from services.api.work.next_customer import next_customer as next_or_empty
 from services.api.work.schemas import (
     AttemptRequest,
     CardOut,
@@ -43,7 +44,7 @@ async def next_customer(
     """
     segment_id = body.segment_id if body else None
     wait_seconds = body.wait_seconds if body else 0
-    work = service.next_customer(
+    work = next_or_empty(
         resources, agent, assignment_id, segment_id=segment_id, wait_seconds=wait_seconds
     )
     if not wait_seconds:
@@ -55,12 +56,12 @@ async def next_customer(
 @router.post("/customers/{customer_id}/select", response_model=CardOut)
 async def select_customer(customer_id: IdPath, resources: Res, agent: Agent) -> CardOut:
     """Take this customer as your current one (refused in predictive mode or when held)."""
-    return await service.select_customer(resources, agent, customer_id)
+    return await leases.select_customer(resources, agent, customer_id)
 
 
 @router.post("/customers/{customer_id}/heartbeat", response_model=LeaseOut)
 async def heartbeat(customer_id: IdPath, body: LeaseBody, resources: Res, agent: Agent) -> LeaseOut:
-    return await service.heartbeat(resources, agent, customer_id, lease_id=body.lease_id)
+    return await leases.heartbeat(resources, agent, customer_id, lease_id=body.lease_id)
 
 
 @router.post("/customers/{customer_id}/release", response_model=ReleaseResult)
@@ -68,13 +69,13 @@ async def release(
     customer_id: IdPath, body: LeaseBody, resources: Res, agent: Agent
 ) -> ReleaseResult:
     """Give the customer back, exactly as it was."""
-    return await service.release(resources, agent, customer_id, lease_id=body.lease_id)
+    return await leases.release(resources, agent, customer_id, lease_id=body.lease_id)
 
 
 @router.post("/customers/{customer_id}/force-release", response_model=ReleaseResult)
 async def force_release(customer_id: IdPath, resources: Res, user: Extended) -> ReleaseResult:
     """Extended handling: end someone else's lease (rule 17)."""
-    return await service.release(resources, user, customer_id, lease_id="", force=True)
+    return await leases.release(resources, user, customer_id, lease_id="", force=True)
 
 
 @router.post("/customers/{customer_id}/attempts", response_model=WriteResult)
@@ -82,7 +83,7 @@ async def register_attempt(
     customer_id: IdPath, body: AttemptRequest, resources: Res, agent: Agent
 ) -> Response:
     """No answer, or call back later at a time (only the holder)."""
-    return as_json(await service.register_attempt(resources, agent, customer_id, body))
+    return as_json(await writes.register_attempt(resources, agent, customer_id, body))
 
 
 @router.post("/customers/{customer_id}/outcomes", response_model=WriteResult)
@@ -90,7 +91,7 @@ async def register_outcome(
     customer_id: IdPath, body: OutcomeRequest, resources: Res, agent: Agent
 ) -> Response:
     """An outcome the customer flow allows from the current state (only the holder)."""
-    return as_json(await service.register_outcome(resources, agent, customer_id, body))
+    return as_json(await writes.register_outcome(resources, agent, customer_id, body))
 
 
 def as_json(answer: BaseModel) -> Response:

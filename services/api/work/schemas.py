@@ -1,11 +1,12 @@
 """Request and response bodies of the agent's work endpoints."""
 
 from datetime import datetime
-from enum import StrEnum
-from typing import Any, Literal, Self
+from typing import TYPE_CHECKING, Any, Literal, Self, get_type_hints
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, create_model, model_validator
 
+from shared.membership.attempts import AttemptKind
+from shared.membership.record import SHOWN_COLUMNS, MembershipRecord
 from shared.models import ProductStatus
 from shared.timeutil import as_utc
 
@@ -26,11 +27,6 @@ class NextRequest(BaseModel):
 
 class LeaseBody(BaseModel):
     lease_id: str = Field(min_length=1, max_length=64)
-
-
-class AttemptKind(StrEnum):
-    no_answer = "no_answer"
-    call_back_later = "call_back_later"
 
 
 class AttemptRequest(LeaseBody):
@@ -93,20 +89,27 @@ class CustomerOut(BaseModel):
     custom: dict[str, Any]
 
 
-class MembershipOut(BaseModel):
-    assignment_id: int
-    segment_id: int | None
-    state: str
-    state_kind: str
-    state_set_by: str
-    state_set_by_user_id: int | None
-    state_set_at: datetime | None
-    attempts: int
-    last_attempt_at: datetime | None
-    followup_at: datetime | None
-    followup_kind: str | None
-    followup_owner_id: int | None
-    version: int
+def _shown_fields() -> dict[str, Any]:
+    """The record's shown columns with their types, and the kind of its state after it."""
+    types = get_type_hints(MembershipRecord)
+    shown: dict[str, Any] = {}
+    for name in SHOWN_COLUMNS:
+        shown[name] = (types[name], ...)
+        if name == "state":
+            shown["state_kind"] = (str, ...)
+    return shown
+
+
+if TYPE_CHECKING:
+
+    class MembershipOut(BaseModel):
+        """A membership as the API shows it (built from MembershipRecord below)."""
+
+        def __getattr__(self, name: str) -> Any: ...
+
+else:
+    # Derived from the record: a column added there is shown here without a second list.
+    MembershipOut = create_model("MembershipOut", **_shown_fields())
 
 
 class LeaseOut(BaseModel):

@@ -1,230 +1,204 @@
-"""The holder's write in as few database round trips as the database allows.
+"""The holder's writes (rules 18-21): attempts and outcomes.
 
-An attempt or outcome changes one membership at the version the agent was handed and appends
-one event. On PostgreSQL that is one statement, atomic on its own, sent outside any explicit
-transaction (no BEGIN, no COMMIT):
-
-    WITH m AS (UPDATE memberships SET ... WHERE id = :id AND version = :version RETURNING id)
-    INSERT INTO events (...) SELECT ... FROM m
-    RETURNING id, (SELECT count(*) FROM blocked_phones WHERE ... phone IN (:p1, :p2, :p3))
-
-No row back means someone else wrote first: nothing was written. The blocked count rides
-along so placing the customer afterwards needs no look-up of its own (rule 12). SQLite cannot
-put an UPDATE in a WITH, so there the same happens as three statements in one transaction.
-Products and a booked meeting (rule 24), when given, join the same transaction.
+Each reads the card, checks the lease and the version, asks the rule
+(shared/membership/attempts.py, outcomes.py) for the new membership and its event, and has
+the store write both at the version the agent was handed. Only after that does Redis learn
+the customer's new place.
 """
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, cast
+import time
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
 
-from sqlalchemy import (
-    Insert,
-    Table,
-    Update,
-    bindparam,
-    func,
-    insert,
-    select,
-    update,
-)
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-
-from services.api.work.cards import MembershipView
-from shared.directdb import DirectPool, DirectStatement
-from shared.models import BlockedPhone, Event, Meeting, Membership, Product
-
-_memberships = cast(Table, Membership.__table__)
-_events = cast(Table, Event.__table__)
-_blocked = cast(Table, BlockedPhone.__table__)
-
-# What an attempt or outcome may change on a membership; version always grows by one.
-CHANGED = (
-    "state",
-    "state_set_by",
-    "state_set_by_user_id",
-    "state_set_at",
-    "attempts",
-    "last_attempt_at",
-    "followup_at",
-    "followup_kind",
-    "followup_owner_id",
-)
-EVENT_COLUMNS = (
-    "tenant_id",
-    "customer_id",
-    "assignment_id",
-    "user_id",
-    "kind",
-    "code",
-    "from_state",
-    "to_state",
-    "comment",
-    "data",
-    "created_at",
-    "excluded_from_reports",
-)
-PHONE_PARAMS = ("p1", "p2", "p3")
+from services.api.assignments.cache import AssignmentConfig
+from services.api.auth.cache import Principal
+from services.api.errors import Conflict, Unprocessable
+from services.api.resources import Resources
+from services.api.work.cards import membership_out
+from services.api.work.common import config_for, parse_lease_id, read_card, stale
+from services.api.work.schemas import AttemptRequest, OutcomeRequest, WriteResult
+from services.queue import AssignmentQueue, NotHolder, Placement, compute_placement
+from services.queue.broadcast import assignment_channel, eligible_message
+from services.queue.streams import Activity, count_activity
+from shared import metrics
+from shared.membership import attempts, outcomes
+from shared.membership.attempts import AttemptKind
+from shared.membership.events import Change
+from shared.membership.record import MembershipRecord
+from shared.membership.statements import CustomerView
+from shared.membership.store import NO_EXTRAS, Extras
+from shared.models import User
+from shared.placement import queue_facts
+from shared.timeutil import as_utc
 
 
-def _versioned_update() -> Update:
-    # Parameters are prefixed: a bind named like a column is reserved in UPDATE ... SET.
-    return (
-        update(_memberships)
-        .where(
-            _memberships.c.id == bindparam("m_id"),
-            _memberships.c.version == bindparam("m_version"),
-        )
-        .values(
-            {name: bindparam(f"m_{name}", type_=_memberships.c[name].type) for name in CHANGED}
-            | {"version": _memberships.c.version + 1}
-        )
-        .returning(_memberships.c.id)
+class _Held(NamedTuple):
+    """A customer the caller holds, at the version the caller was handed."""
+
+    membership: MembershipRecord
+    customer: CustomerView
+    config: AssignmentConfig
+    queue: AssignmentQueue
+    token: str
+    now: datetime
+
+
+async def register_attempt(
+    res: Resources, principal: Principal, customer_id: int, body: AttemptRequest
+) -> WriteResult:
+    """No answer or call back later (rules 19-20)."""
+    owner_id = body.owner_id if body.kind == AttemptKind.call_back_later else None
+    held = await _held(res, principal, customer_id, body.lease_id, body.version, owner_id)
+    change = attempts.register_attempt(
+        held.membership,
+        held.config.flow,
+        body,
+        user_id=principal.user_id,
+        now=held.now,
+        cooldown_seconds=held.config.assignment.cooldown_seconds,
+    )
+    metrics.ATTEMPTS.labels(body.kind.value).inc()
+    return await _store(res, principal, held, change, activity=Activity.attempts)
+
+
+async def register_outcome(
+    res: Resources, principal: Principal, customer_id: int, body: OutcomeRequest
+) -> WriteResult:
+    """An outcome the flow allows from the current state (rules 7, 21)."""
+    held = await _held(
+        res, principal, customer_id, body.lease_id, body.version, body.follow_up_owner_id
+    )
+    change = outcomes.register_outcome(
+        held.membership, held.config.flow, body, user_id=principal.user_id, now=held.now
+    )
+    metrics.OUTCOMES.labels(body.code).inc()
+    return await _store(
+        res, principal, held, change, activity=Activity.outcomes, extras=_extras(body)
     )
 
 
-def _blocked_count() -> Any:
-    return (
-        select(func.count())
-        .select_from(_blocked)
-        .where(
-            _blocked.c.tenant_id == bindparam("e_tenant_id"),
-            _blocked.c.phone.in_([bindparam(p) for p in PHONE_PARAMS]),
-        )
-        .scalar_subquery()
-    )
+def _extras(body: OutcomeRequest) -> Extras:
+    if not body.products and body.meeting is None:
+        return NO_EXTRAS
+    meeting = None
+    if body.meeting is not None:
+        ends = body.meeting.ends_at
+        meeting = body.meeting.model_dump() | {
+            "starts_at": as_utc(body.meeting.starts_at),
+            "ends_at": as_utc(ends) if ends else None,
+        }
+    return Extras(products=[p.model_dump() for p in body.products], meeting=meeting)
 
 
-def _event_values() -> list[Any]:
-    return [bindparam(f"e_{name}", type_=_events.c[name].type) for name in EVENT_COLUMNS]
-
-
-def _one_statement() -> Insert:
-    changed = _versioned_update().cte("m")
-    return (
-        insert(_events)
-        .from_select(
-            list(EVENT_COLUMNS),
-            select(*_event_values()).select_from(changed),
-            include_defaults=False,
-        )
-        .returning(_events.c.id, _blocked_count())
-    )
-
-
-# Built once: constructing a statement per request costs more than running it.
-_ONE_STATEMENT = _one_statement()
-_UPDATE = _versioned_update()
-_INSERT_EVENT = (
-    insert(_events)
-    .values({name: v for name, v in zip(EVENT_COLUMNS, _event_values(), strict=True)})
-    .returning(_events.c.id)
-)
-_BLOCKED = select(_blocked_count())
-_ONE_DIRECT = DirectStatement(_ONE_STATEMENT)
-
-
-@dataclass(frozen=True, slots=True)
-class Written:
-    event_id: int
-    blocked_phones: int  # how many of the customer's numbers are blocked
-
-
-@dataclass(frozen=True, slots=True)
-class EventDraft:
-    """What an attempt or outcome records; stored with the membership by one statement."""
-
-    kind: str
-    code: str
-    from_state: str
-    to_state: str
-    comment: str
-    data: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class Extras:
-    """Rows that belong to the event: products offered or sold, a meeting booked."""
-
-    products: Sequence[Mapping[str, Any]] = ()
-    meeting: Mapping[str, Any] | None = None
-
-    def __bool__(self) -> bool:
-        return bool(self.products) or self.meeting is not None
-
-
-NO_EXTRAS = Extras()
-
-
-def _params(
-    membership: Membership | MembershipView,
+async def _held(
+    res: Resources,
+    principal: Principal,
+    customer_id: int,
+    lease_id: str,
     version: int,
-    event: Mapping[str, Any],
-    phones: Sequence[str],
-) -> dict[str, Any]:
-    params: dict[str, Any] = {"m_id": membership.id, "m_version": version}
-    for name in CHANGED:
-        params[f"m_{name}"] = getattr(membership, name)
-    for name in EVENT_COLUMNS:
-        params[f"e_{name}"] = event.get(name)
-    params["e_excluded_from_reports"] = False
-    padded = [*phones, None, None, None]
-    for name, phone in zip(PHONE_PARAMS, padded, strict=False):
-        params[name] = phone
-    return params
+    owner_id: int | None,
+) -> _Held:
+    """The card, once the caller is shown to hold it at `version` (and a follow-up owner
+    named, to be an active user here): one database read and one Redis round trip."""
+    now = datetime.now(UTC)
+    membership, customer = await read_card(res, principal, customer_id)
+    assignment_id = membership.assignment_id
+    config = await config_for(res, assignment_id, principal)
+    lease_assignment, token = parse_lease_id(lease_id)
+    if lease_assignment != assignment_id:
+        raise Conflict("you do not hold this customer: the lease is for another assignment")
+    queue = AssignmentQueue(res.redis, assignment_id)
+    try:
+        await queue.renew(
+            customer_id,
+            user_id=principal.user_id,
+            lease_token=token,
+            lease_seconds=config.assignment.lease_seconds,
+        )
+    except NotHolder as exc:
+        raise await stale(res, principal, exc) from exc
+    if membership.version != version:
+        raise Conflict(
+            f"customer changed since you got it (version {membership.version}, "
+            f"you have {version}); nothing was written"
+        )
+    if owner_id is not None:
+        async with res.sessionmaker() as session:
+            owner = await session.get(User, owner_id)
+        if owner is None or owner.tenant_id != principal.tenant_id or not owner.active:
+            raise Unprocessable(f"user {owner_id} cannot own a follow-up here")
+    return _Held(membership, customer, config, queue, token, now)
 
 
-async def write_versioned(
-    engine: AsyncEngine,
-    direct: DirectPool | None,
-    membership: Membership | MembershipView,
+async def _store(
+    res: Resources,
+    principal: Principal,
+    held: _Held,
+    change: Change,
     *,
-    version: int,
-    event: Mapping[str, Any],
-    phones: Sequence[str],
+    activity: Activity,
     extras: Extras = NO_EXTRAS,
-) -> Written | None:
-    """Write the changed membership and its event at `version`; None if it moved on."""
-    params = _params(membership, version, event, phones)
-    one_statement = engine.dialect.name == "postgresql"
-    if direct is not None and not extras:
-        found = await direct.fetchone(_ONE_DIRECT, params)
-        return None if found is None else Written(found[0], found[1])
-    if one_statement and not extras:
-        async with engine.connect() as conn:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-            row = (await conn.execute(_ONE_STATEMENT, params)).one_or_none()
-        return None if row is None else Written(row[0], row[1])
-    async with engine.begin() as conn:
-        if one_statement:
-            row = (await conn.execute(_ONE_STATEMENT, params)).one_or_none()
-            if row is None:
-                return None
-            written = Written(row[0], row[1])
-        else:
-            if (await conn.execute(_UPDATE, params)).one_or_none() is None:
-                return None
-            event_id = (await conn.execute(_INSERT_EVENT, params)).scalar_one()
-            blocked = (await conn.execute(_BLOCKED, params)).scalar_one()
-            written = Written(event_id, blocked)
-        if extras:
-            await _write_extras(conn, extras, event, written.event_id)
-        return written
+) -> WriteResult:
+    """Write the change at the handed version, then settle Redis.
+
+    One database round trip (the store's versioned write) and one to Redis (the settle,
+    which also counts the write for live stats and, when the customer's new place is one
+    /next serves now, wakes waiting agents).
+    """
+    membership, customer, config = change.record, held.customer, held.config
+    assignment_id = membership.assignment_id
+    event = change.event
+    written = await res.store.write_versioned(
+        membership,
+        version=held.membership.version,
+        event={
+            "tenant_id": principal.tenant_id,
+            "customer_id": customer.id,
+            "assignment_id": assignment_id,
+            "user_id": principal.user_id,
+            "kind": event.kind,
+            "code": event.code,
+            "from_state": event.from_state,
+            "to_state": event.to_state,
+            "comment": event.comment or "",
+            "data": event.data,
+            "created_at": held.now,
+        },
+        phones=customer.phones,
+        extras=extras,
+    )
+    if written is None:
+        metrics.STALE_WRITES.inc()
+        raise Conflict("customer changed while you wrote; nothing was written")
+    phones = set(customer.phones)
+    # Blocked only when every number is (queue_facts): the count says whether all are.
+    blocked = phones if phones and written.blocked_phones >= len(phones) else set()
+    facts = queue_facts(
+        membership, customer, config.assignment, config.flow, blocked_phones=blocked
+    )
+    result = WriteResult(
+        membership=membership_out(membership, config.flow), event_id=written.event_id
+    )
+    at = int(time.time() * 1000)
+    placement = compute_placement(facts, now_ms=at)
+
+    def count_and_wake(pipe: Any) -> None:
+        count_activity(pipe, assignment_id, activity, at_ms=at)
+        if _servable_now(placement, at):
+            pipe.publish(assignment_channel(assignment_id), eligible_message(assignment_id))
+
+    await held.queue.settle(
+        customer.id,
+        user_id=principal.user_id,
+        lease_token=held.token,
+        placement=placement,
+        also=count_and_wake,
+    )
+    return result
 
 
-async def _write_extras(
-    conn: AsyncConnection, extras: Extras, event: Mapping[str, Any], event_id: int
-) -> None:
-    owner = {
-        "tenant_id": event["tenant_id"],
-        "customer_id": event["customer_id"],
-        "assignment_id": event["assignment_id"],
-        "event_id": event_id,
-        "user_id": event["user_id"],
-        "created_at": event["created_at"],
-    }
-    if extras.products:
-        rows = [owner | dict(p) for p in extras.products]
-        await conn.execute(insert(cast(Table, Product.__table__)), rows)
-    if extras.meeting is not None:
-        await conn.execute(insert(cast(Table, Meeting.__table__)), [owner | dict(extras.meeting)])
+def _servable_now(placement: Placement, at_ms: int) -> bool:
+    """Would /next hand this customer out now (free, or a follow-up that is due)?"""
+    if placement.kind == "free":
+        return True
+    return placement.kind in ("sfu", "pfu") and (placement.due_ms or 0) <= at_ms

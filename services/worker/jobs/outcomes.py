@@ -22,8 +22,9 @@ from services.queue import AssignmentQueue
 from services.queue.broadcast import publish_eligible
 from services.worker.abandoned import bulk_lock, job_lock
 from shared import bulk_outcome
-from shared.bulk_outcome import BATCH_SIZE, BulkOutcome, BulkRefused
+from shared.bulk_outcome import BATCH_SIZE, BulkOutcome
 from shared.db import create_engine, create_sessionmaker
+from shared.errors import DomainError, NotFound
 from shared.models import Assignment, BulkJob, BulkStatus
 from shared.moving import flow_of
 from shared.redis import create_redis
@@ -94,7 +95,7 @@ async def run_bulk_outcome_job(
             await _apply(
                 job, sessionmaker=sessionmaker, redis=redis, batch_size=batch_size, report=report
             )
-        except BulkRefused as exc:
+        except DomainError as exc:
             await _fail(progress, job, {"reason": exc.message, **exc.extra})
         except Exception:
             # Nothing was committed; say so on the job, and let RQ record the error too.
@@ -127,7 +128,7 @@ async def _apply(
     async with sessionmaker() as session:
         assignment = await session.get(Assignment, assignment_id)
         if assignment is None or assignment.tenant_id != job.tenant_id:
-            raise BulkRefused(f"assignment {assignment_id} not found")
+            raise NotFound(f"assignment {assignment_id} not found")
         flow = await flow_of(session, assignment)
         await bulk_outcome.check(session, queue, flow, bulk, expected_count=job.total)
         now = datetime.now(UTC)

@@ -26,7 +26,7 @@ class TestNextCost:
         sync_engine = resources.engine.sync_engine
         event.listen(sync_engine, "before_cursor_execute", count)
         before = await world.redis.info("commandstats")
-        direct_before = resources.direct.executed
+        direct_before = resources.store.pool.executed
         try:
             card = (await world.next(agent=1)).json()
         finally:
@@ -36,7 +36,7 @@ class TestNextCost:
         assert card["status"] == "claimed"
         # The card read runs on the direct pool (shared/directdb.py), not through the engine.
         assert statements == []
-        assert resources.direct.executed - direct_before == 1
+        assert resources.store.pool.executed - direct_before == 1
         scripts = after["cmdstat_evalsha"]["calls"] - before["cmdstat_evalsha"]["calls"]
         assert scripts == 1
         assert "cmdstat_eval" not in after or after.get("cmdstat_eval") == before.get(

@@ -2,6 +2,7 @@
 versioned write holds on SQLite too."""
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -10,8 +11,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.api.work.writes import Extras, write_versioned
 from shared.db import create_engine, create_sessionmaker
+from shared.membership.record import imported
+from shared.membership.store import EngineStore, Extras
 from shared.models import Base, BlockedPhone, Customer, Event, Meeting, Membership, Product
 from shared.settings import Settings
 from tests.api.world import World
@@ -161,15 +163,19 @@ class TestVersionedWriteOnSqlite:
             await session.commit()
             ids = (tenant.id, customer.id, assignment.id, stored.id)
         tenant_id, customer_id, assignment_id, membership_id = ids
-        changed = Membership(
-            id=membership_id,
-            tenant_id=tenant_id,
-            customer_id=customer_id,
-            assignment_id=assignment_id,
-            state="sale",
+        changed = replace(
+            imported(
+                id=membership_id,
+                tenant_id=tenant_id,
+                customer_id=customer_id,
+                assignment_id=assignment_id,
+                segment_id=None,
+                state="sale",
+            ),
             state_set_by="user",
-            attempts=0,
+            version=2,
         )
+        store = EngineStore(sqlite_engine)
         event: dict[str, Any] = {
             "tenant_id": tenant_id,
             "customer_id": customer_id,
@@ -184,9 +190,7 @@ class TestVersionedWriteOnSqlite:
             "created_at": datetime.now(UTC),
         }
         extras = Extras(products=[{"name": "Broadband", "status": "sold", "quantity": 1}])
-        written = await write_versioned(
-            sqlite_engine,
-            None,
+        written = await store.write_versioned(
             changed,
             version=1,
             event=event,
@@ -195,9 +199,7 @@ class TestVersionedWriteOnSqlite:
         )
         assert written is not None
         assert written.blocked_phones == 1
-        stale = await write_versioned(
-            sqlite_engine, None, changed, version=1, event=event, phones=["+4722334455"]
-        )
+        stale = await store.write_versioned(changed, version=1, event=event, phones=["+4722334455"])
         assert stale is None
         async with create_sessionmaker(sqlite_engine)() as session:
             membership = await session.get(Membership, membership_id)

@@ -1,0 +1,160 @@
+"""The hot path's statements, built once from the record's columns.
+
+An attempt or outcome changes one membership at the version the agent was handed and appends
+one event. On PostgreSQL that is one statement, atomic on its own, sent outside any explicit
+transaction (no BEGIN, no COMMIT):
+
+    WITH m AS (UPDATE memberships SET ... WHERE id = :id AND version = :version RETURNING id)
+    INSERT INTO events (...) SELECT ... FROM m
+    RETURNING id, (SELECT count(*) FROM blocked_phones WHERE ... phone IN (:p1, :p2, :p3))
+
+No row back means someone else wrote first: nothing was written. The blocked count rides
+along so placing the customer afterwards needs no look-up of its own (rule 12). SQLite cannot
+put an UPDATE in a WITH, so there the same happens as three statements in one transaction.
+"""
+
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple, cast
+
+from sqlalchemy import Insert, Table, Update, bindparam, func, insert, select, update
+
+from shared.membership.record import COLUMNS, STATE_COLUMNS, MembershipRecord
+from shared.models import BlockedPhone, Customer, Event, Membership
+
+_memberships = cast(Table, Membership.__table__)
+_events = cast(Table, Event.__table__)
+_blocked = cast(Table, BlockedPhone.__table__)
+
+EVENT_COLUMNS = (
+    "tenant_id",
+    "customer_id",
+    "assignment_id",
+    "user_id",
+    "kind",
+    "code",
+    "from_state",
+    "to_state",
+    "comment",
+    "data",
+    "created_at",
+    "excluded_from_reports",
+)
+PHONE_PARAMS = ("p1", "p2", "p3")
+
+
+class CustomerView(NamedTuple):
+    """The customer half of a card, as plain columns."""
+
+    id: int
+    external_id: str
+    first_name: str
+    last_name: str
+    phone_1: str | None
+    phone_2: str | None
+    phone_3: str | None
+    email: str | None
+    language: str | None
+    time_zone: str | None
+    custom: dict[str, Any]
+
+    @property
+    def phones(self) -> list[str]:
+        return [p for p in (self.phone_1, self.phone_2, self.phone_3) if p]
+
+
+# One primary-key read: the membership's columns, then the customer's.
+CARD_QUERY = (
+    select(
+        *(_memberships.c[name] for name in COLUMNS),
+        *(getattr(Customer, name) for name in CustomerView._fields),
+    )
+    .join(Customer, Customer.id == Membership.customer_id)
+    .where(
+        Membership.customer_id == bindparam("customer_id"),
+        Membership.tenant_id == bindparam("tenant_id"),
+    )
+)
+_SPLIT = len(COLUMNS)
+
+
+def card_of(row: Sequence[Any]) -> tuple[MembershipRecord, CustomerView]:
+    return MembershipRecord(*row[:_SPLIT]), CustomerView(*row[_SPLIT:])
+
+
+def _versioned_update() -> Update:
+    # Parameters are prefixed: a bind named like a column is reserved in UPDATE ... SET.
+    return (
+        update(_memberships)
+        .where(
+            _memberships.c.id == bindparam("m_id"),
+            _memberships.c.version == bindparam("m_version"),
+        )
+        .values(
+            {
+                name: bindparam(f"m_{name}", type_=_memberships.c[name].type)
+                for name in STATE_COLUMNS
+            }
+            | {"version": _memberships.c.version + 1}
+        )
+        .returning(_memberships.c.id)
+    )
+
+
+def _blocked_count() -> Any:
+    return (
+        select(func.count())
+        .select_from(_blocked)
+        .where(
+            _blocked.c.tenant_id == bindparam("e_tenant_id"),
+            _blocked.c.phone.in_([bindparam(p) for p in PHONE_PARAMS]),
+        )
+        .scalar_subquery()
+    )
+
+
+def _event_values() -> list[Any]:
+    return [bindparam(f"e_{name}", type_=_events.c[name].type) for name in EVENT_COLUMNS]
+
+
+def _one_statement() -> Insert:
+    changed = _versioned_update().cte("m")
+    return (
+        insert(_events)
+        .from_select(
+            list(EVENT_COLUMNS),
+            select(*_event_values()).select_from(changed),
+            include_defaults=False,
+        )
+        .returning(_events.c.id, _blocked_count())
+    )
+
+
+# Built once: constructing a statement per request costs more than running it.
+ONE_STATEMENT = _one_statement()
+UPDATE = _versioned_update()
+INSERT_EVENT = (
+    insert(_events)
+    .values({name: v for name, v in zip(EVENT_COLUMNS, _event_values(), strict=True)})
+    .returning(_events.c.id)
+)
+BLOCKED = select(_blocked_count())
+
+
+def write_params(
+    record: MembershipRecord,
+    version: int,
+    event: Mapping[str, Any],
+    phones: Sequence[str],
+) -> dict[str, Any]:
+    """The parameters of the versioned write: `record` is the membership after the change,
+    stored only where the row is still at `version`."""
+    params: dict[str, Any] = {"m_id": record.id, "m_version": version}
+    for name in STATE_COLUMNS:
+        params[f"m_{name}"] = getattr(record, name)
+    for name in EVENT_COLUMNS:
+        params[f"e_{name}"] = event.get(name)
+    params["e_excluded_from_reports"] = False
+    padded = [*phones, None, None, None]
+    for name, phone in zip(PHONE_PARAMS, padded, strict=False):
+        params[name] = phone
+    return params
