@@ -15,6 +15,7 @@ from services.api.middleware import BodySizeLimit
 from services.api.resources import Resources
 from services.api.routers import api_router, hot_router, ops_router
 from services.api.work.hot import HotPaths
+from services.api.work.routes import PREFIX
 from shared.db import create_engine, create_sessionmaker
 from shared.membership.store import open_store
 from shared.redis import create_redis
@@ -83,7 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Outermost: next and the holder's writes skip FastAPI's request handling (decision 017).
     app.add_middleware(HotPaths, max_body_bytes=settings.max_body_bytes)
 
-    app.include_router(hot_router, prefix="/v1", responses=ERROR_RESPONSES)
+    app.include_router(hot_router, prefix=PREFIX, responses=ERROR_RESPONSES)
     app.include_router(ops_router)
-    app.include_router(api_router, prefix="/v1", responses=ERROR_RESPONSES)
+    app.include_router(api_router, prefix=PREFIX, responses=ERROR_RESPONSES)
     return app

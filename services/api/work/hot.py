@@ -10,62 +10,34 @@ a do-nothing FastAPI POST costs about 3 times a do-nothing ASGI answer on the sa
   none at all for a plain `next`) within the body limit that the request model accepts;
 - `next` without `wait_seconds` (a long poll watches its client: FastAPI's route does that).
 
-They run the same code as the FastAPI routes: `authorize` for the token and permission, the
-service functions of services/api/work/service.py, `error_answer` for every expected error.
+They are declared once (routes.py) for both ways in, and run the same code as the FastAPI
+routes: `authorize` for the token and permission, the table's operation, `error_response`
+for every expected error.
 Any other request, including every malformed one, is passed on to FastAPI with its body
 replayed, so the answers to bad input, and the OpenAPI document, are FastAPI's.
 """
 
 import re
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Callable
 
 from fastapi.security.utils import get_authorization_scheme_param
 from pydantic import BaseModel, ValidationError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.api.auth.cache import Principal
 from services.api.deps import authorize
 from services.api.errors import error_response
 from services.api.fields import MAX_ID
 from services.api.middleware import send_too_large
 from services.api.resources import Resources
-from services.api.work import writes
-from services.api.work.next_customer import next_customer
-from services.api.work.schemas import AttemptRequest, NextRequest, OutcomeRequest
+from services.api.work.routes import HOT_ROUTES, Run
 from shared.models import Permission
 
 # The body as the endpoint's request: None when it is not one to serve here; a pydantic
 # ValidationError when malformed (FastAPI answers it).
 Parse = Callable[[bytes], BaseModel | None]
-# The operation, for the caller, the id in the path and the parsed request.
-Run = Callable[[Resources, Principal, int, Any], Awaitable[BaseModel]]
-
-
-def _parse_next(body: bytes) -> NextRequest | None:
-    asked = NextRequest.model_validate_json(body) if body else NextRequest()
-    return None if asked.wait_seconds else asked
-
-
-async def _next(
-    res: Resources, agent: Principal, assignment_id: int, asked: NextRequest
-) -> BaseModel:
-    return await next_customer(res, agent, assignment_id, segment_id=asked.segment_id)
-
-
-_ID = r"/([1-9][0-9]{0,18})/"
-ROUTES: tuple[tuple[re.Pattern[str], Parse, Run], ...] = (
-    (re.compile(rf"/v1/assignments{_ID}next"), _parse_next, _next),
-    (
-        re.compile(rf"/v1/customers{_ID}outcomes"),
-        OutcomeRequest.model_validate_json,
-        writes.register_outcome,
-    ),
-    (
-        re.compile(rf"/v1/customers{_ID}attempts"),
-        AttemptRequest.model_validate_json,
-        writes.register_attempt,
-    ),
+# Matched in order; built from the one table of the hot routes (routes.py).
+ROUTES: tuple[tuple[re.Pattern[str], Parse, Run], ...] = tuple(
+    (route.pattern(), route.parse, route.run) for route in HOT_ROUTES
 )
 _JSON = (b"content-type", b"application/json")
 

@@ -1,6 +1,8 @@
-"""The agent's endpoints: next customer, select, heartbeat, release, attempts, outcomes."""
+"""The agent's endpoints: select, heartbeat, release here; next, attempts and outcomes from
+the one table of the hot routes (routes.py), shared with the plain ASGI hot path."""
 
-from typing import Annotated
+from inspect import Parameter, Signature
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request, Response
 from pydantic import BaseModel
@@ -8,49 +10,70 @@ from pydantic import BaseModel
 from services.api.deps import Agent, Extended, Res
 from services.api.fields import IdPath
 from services.api.live.disconnect import unless_disconnected
-from services.api.work import leases, writes
-from services.api.work.next_customer import next_customer as next_or_empty
-from services.api.work.schemas import (
-    AttemptRequest,
-    CardOut,
-    EmptyOut,
-    LeaseBody,
-    LeaseOut,
-    NextRequest,
-    OutcomeRequest,
-    ReleaseResult,
-    WriteResult,
-)
+from services.api.work import leases
+from services.api.work.routes import HOT_ROUTES, WorkRoute
+from services.api.work.schemas import CardOut, LeaseBody, LeaseOut, ReleaseResult
 
 router = APIRouter(tags=["work"])
 
 
 # Logged for a long poll whose client went away before the answer (nobody receives it).
 CLIENT_CLOSED_REQUEST = 499
+_NAMED = Parameter.KEYWORD_ONLY
 
 
-@router.post("/assignments/{assignment_id}/next", response_model=CardOut | EmptyOut)
-async def next_customer(
-    assignment_id: IdPath,
-    request: Request,
-    resources: Res,
-    agent: Agent,
-    body: Annotated[NextRequest | None, Body()] = None,
-) -> Response:
-    """The next right customer, leased to you; or why there is none and when there will be.
+def as_json(answer: BaseModel) -> Response:
+    """The answer as JSON, serialised once.
 
-    With `wait_seconds`, an empty answer waits up to that long and returns the moment a
-    customer becomes eligible (long poll).
+    Returning the model would make FastAPI validate it against `response_model` again before
+    serialising it: on /next and outcomes that doubled the cost of the answer. The models
+    are built by our own code from typed values, so the schema still holds; `response_model`
+    keeps documenting it.
     """
-    segment_id = body.segment_id if body else None
-    wait_seconds = body.wait_seconds if body else 0
-    work = next_or_empty(
-        resources, agent, assignment_id, segment_id=segment_id, wait_seconds=wait_seconds
+    return Response(answer.model_dump_json(), media_type="application/json")
+
+
+def _declare(route: WorkRoute) -> None:
+    """A route of the hot table as a FastAPI route: the id in its path, its request body,
+    the caller; a request that waits is cancelled when its client leaves."""
+
+    async def endpoint(**given: Any) -> Response:
+        asked = given["body"] if given["body"] is not None else route.request()
+        work = route.run(given["resources"], given["agent"], given[route.id_name], asked)
+        if route.waits is None or not route.waits(asked):
+            return as_json(await work)
+        answer = await unless_disconnected(given["request"], work)
+        return Response(status_code=CLIENT_CLOSED_REQUEST) if answer is None else as_json(answer)
+
+    body = (
+        Parameter("body", _NAMED, annotation=Annotated[route.request | None, Body()], default=None)
+        if route.body_optional
+        else Parameter("body", _NAMED, annotation=route.request)
     )
-    if not wait_seconds:
-        return as_json(await work)
-    answer = await unless_disconnected(request, work)
-    return Response(status_code=CLIENT_CLOSED_REQUEST) if answer is None else as_json(answer)
+    # FastAPI reads what to inject from the signature.
+    endpoint.__signature__ = Signature(  # type: ignore[attr-defined]
+        [
+            Parameter(route.id_name, _NAMED, annotation=IdPath),
+            Parameter("request", _NAMED, annotation=Request),
+            Parameter("resources", _NAMED, annotation=Res),
+            Parameter("agent", _NAMED, annotation=Agent),
+            body,
+        ],
+        return_annotation=Response,
+    )
+    endpoint.__doc__ = route.doc
+    router.add_api_route(
+        route.path,
+        endpoint,
+        methods=["POST"],
+        response_model=route.response_model,
+        name=route.name,
+    )
+
+
+# First: FastAPI matches routes in order, and these are the ones agents call all day.
+for _route in HOT_ROUTES:
+    _declare(_route)
 
 
 @router.post("/customers/{customer_id}/select", response_model=CardOut)
@@ -76,30 +99,3 @@ async def release(
 async def force_release(customer_id: IdPath, resources: Res, user: Extended) -> ReleaseResult:
     """Extended handling: end someone else's lease (rule 17)."""
     return await leases.release(resources, user, customer_id, lease_id="", force=True)
-
-
-@router.post("/customers/{customer_id}/attempts", response_model=WriteResult)
-async def register_attempt(
-    customer_id: IdPath, body: AttemptRequest, resources: Res, agent: Agent
-) -> Response:
-    """No answer, or call back later at a time (only the holder)."""
-    return as_json(await writes.register_attempt(resources, agent, customer_id, body))
-
-
-@router.post("/customers/{customer_id}/outcomes", response_model=WriteResult)
-async def register_outcome(
-    customer_id: IdPath, body: OutcomeRequest, resources: Res, agent: Agent
-) -> Response:
-    """An outcome the customer flow allows from the current state (only the holder)."""
-    return as_json(await writes.register_outcome(resources, agent, customer_id, body))
-
-
-def as_json(answer: BaseModel) -> Response:
-    """The answer as JSON, serialised once.
-
-    Returning the model would make FastAPI validate it against `response_model` again before
-    serialising it: on /next and outcomes that doubled the cost of the answer. The models
-    are built by our own code from typed values, so the schema still holds; `response_model`
-    keeps documenting it.
-    """
-    return Response(answer.model_dump_json(), media_type="application/json")
