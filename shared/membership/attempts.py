@@ -7,8 +7,8 @@ from typing import Protocol
 
 from shared.errors import Conflict, Unprocessable
 from shared.flows import FlowSpec, StateKind
-from shared.followups import followup_handled
 from shared.membership.events import Change, EventDraft
+from shared.membership.followups import followup_handled
 from shared.membership.record import MembershipRecord
 from shared.models import CORRECTION_STATE, EventKind, FollowUpKind
 from shared.timeutil import as_utc

@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from shared.errors import Conflict, Unprocessable
+from shared.errors import Conflict, Forbidden, Unprocessable
 from shared.flows import FlowOutcome, FlowSpec
 from shared.membership.events import Change, EventDraft
 from shared.membership.outcomes import ChosenOutcome, apply_outcome, require_time
@@ -120,6 +120,27 @@ def apply_chosen(
         follow_up_owner_id=chosen.follow_up_owner_id,
         set_by=SET_BY,
     )
+
+
+def may_resolve(
+    correction_id: int,
+    *,
+    owner_user_id: int,
+    resolved_at: datetime | None,
+    allowed_outcomes: list[str],
+    user_id: int,
+    code: str,
+) -> None:
+    """Only the user it was sent to resolves a correction, once, with an allowed outcome."""
+    if owner_user_id != user_id:
+        raise Forbidden("only the user the correction was sent to may resolve it")
+    if resolved_at is not None:
+        raise Conflict(f"correction {correction_id} is resolved already")
+    if code not in allowed_outcomes:
+        raise Unprocessable(
+            f"outcome '{code}' is not one of the allowed outcomes",
+            allowed_outcomes=allowed_outcomes,
+        )
 
 
 def resolve(

@@ -1,13 +1,35 @@
-"""Changing a follow-up's time or owner from the customer details (rule 23)."""
+"""Follow-ups: whether one was kept (rule 29: reports count follow-ups kept and passed), and
+changing one's time or owner from the customer details (rule 23)."""
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 from shared.errors import Conflict, Forbidden, Unprocessable
 from shared.membership.events import Change, EventDraft
 from shared.membership.record import MembershipRecord
 from shared.models import EventKind, FollowUpKind
 from shared.timeutil import as_utc, iso_or_none
+
+# A follow-up handled no later than this after its time was kept; later, it was passed. An
+# attempt or outcome this long before the time already counts as handling it.
+FOLLOWUP_GRACE = timedelta(minutes=15)
+
+
+def followup_handled(record: MembershipRecord, now: datetime) -> dict[str, Any] | None:
+    """What an attempt or outcome registered `now` records about the follow-up it handles:
+    None when the customer has no follow-up due (within the grace) now."""
+    if record.followup_at is None or record.followup_kind is None:
+        return None
+    due = as_utc(record.followup_at)
+    if due - FOLLOWUP_GRACE > now:
+        return None
+    return {
+        "due_at": due.isoformat(),
+        "kind": record.followup_kind,
+        "owner_id": record.followup_owner_id,
+        "kept": now <= due + FOLLOWUP_GRACE,
+    }
 
 
 def require_change(at: datetime | None, owner_id: int | None) -> None:

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from shared.errors import Conflict, Unprocessable
+from shared.errors import Conflict, Forbidden, Unprocessable
 from shared.membership import corrections
 from shared.models import CORRECTION_STATE
 from tests.domain.records import AGENT, COLLEAGUE, FLOW, FLOW_ROWS, NOW, Outcome, record
@@ -174,3 +174,27 @@ class TestSelfCorrection:
             FLOW, "interested", from_state=CORRECTION_STATE
         )
         assert outcome.to_state == "interested"
+
+
+class TestMayResolve:
+    def _resolve(
+        self, *, user_id: int = COLLEAGUE, resolved: bool = False, code: str = "sale"
+    ) -> None:
+        corrections.may_resolve(
+            5,
+            owner_user_id=COLLEAGUE,
+            resolved_at=NOW if resolved else None,
+            allowed_outcomes=["sale"],
+            user_id=user_id,
+            code=code,
+        )
+
+    def test_only_the_owner_once_with_an_allowed_outcome(self) -> None:
+        self._resolve()
+        with pytest.raises(Forbidden, match="only the user the correction was sent to"):
+            self._resolve(user_id=AGENT)
+        with pytest.raises(Conflict, match="correction 5 is resolved already"):
+            self._resolve(resolved=True)
+        with pytest.raises(Unprocessable, match="not one of the allowed outcomes") as refused:
+            self._resolve(code="not_interested")
+        assert refused.value.extra == {"allowed_outcomes": ["sale"]}

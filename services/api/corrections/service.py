@@ -22,7 +22,7 @@ from services.api.corrections.schemas import (
     SendToCorrection,
     UserRef,
 )
-from services.api.errors import Conflict, Forbidden, NotFound, Unprocessable
+from services.api.errors import Conflict, NotFound
 from services.api.resources import Resources
 from services.api.users.names import user_names
 from services.api.work.cards import membership_out
@@ -90,15 +90,14 @@ async def resolve(
             correction = await session.get(Correction, correction_id, with_for_update=True)
             if correction is None or correction.tenant_id != principal.tenant_id:
                 raise NotFound(f"correction {correction_id} not found")
-            if correction.owner_user_id != principal.user_id:
-                raise Forbidden("only the user the correction was sent to may resolve it")
-            if correction.resolved_at is not None:
-                raise Conflict(f"correction {correction_id} is resolved already")
-            if body.code not in correction.allowed_outcomes:
-                raise Unprocessable(
-                    f"outcome '{body.code}' is not one of the allowed outcomes",
-                    allowed_outcomes=correction.allowed_outcomes,
-                )
+            corrections.may_resolve(
+                correction.id,
+                owner_user_id=correction.owner_user_id,
+                resolved_at=correction.resolved_at,
+                allowed_outcomes=correction.allowed_outcomes,
+                user_id=principal.user_id,
+                code=body.code,
+            )
             membership = await _membership(session, principal.tenant_id, correction.customer_id)
             record = record_of(membership)
             assignment, flow = await _assignment_and_flow(session, correction.assignment_id)
