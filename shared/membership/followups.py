@@ -1,5 +1,6 @@
-"""Follow-ups: whether one was kept (rule 29: reports count follow-ups kept and passed), and
-changing one's time or owner from the customer details (rule 23)."""
+"""Follow-ups: whether one was kept (rule 29: reports count follow-ups kept and passed),
+changing one's time or owner from the customer details (rule 23), and the fall-back of a
+passed personal one to shared (rule 22)."""
 
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -81,3 +82,26 @@ def _followup(record: MembershipRecord) -> dict[str, object]:
         "followup_at": iso_or_none(record.followup_at),
         "followup_owner_id": record.followup_owner_id,
     }
+
+
+def fall_back(record: MembershipRecord, *, after_minutes: int) -> Change:
+    """A personal follow-up passed by more than the assignment's limit becomes shared, so a
+    colleague calls the customer instead of nobody (rule 22)."""
+    return Change(
+        replace(
+            record,
+            followup_kind=FollowUpKind.shared.value,
+            followup_owner_id=None,
+            version=record.version + 1,
+        ),
+        EventDraft(
+            kind=EventKind.followup_fell_back,
+            from_state=record.state,
+            to_state=record.state,
+            data={
+                "followup_at": record.followup_at.isoformat() if record.followup_at else None,
+                "former_owner_id": record.followup_owner_id,
+                "after_minutes": after_minutes,
+            },
+        ),
+    )

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from shared.errors import Conflict, Forbidden, Unprocessable
-from shared.membership.followups import change_follow_up, require_change
+from shared.membership.followups import change_follow_up, fall_back, require_change
 from shared.membership.moves import move
 from tests.domain.records import AGENT, COLLEAGUE, FLOW, NOW, STATES, record
 
@@ -58,6 +58,32 @@ class TestChangeFollowUp:
     def test_nothing_to_change_without_a_follow_up(self) -> None:
         with pytest.raises(Conflict, match="no follow-up"):
             change_follow_up(record(), at=NOW, owner_id=None, user_id=AGENT, may_change_others=True)
+
+
+class TestFallBack:
+    @pytest.mark.parametrize("state", ["free", "interested"])
+    def test_a_passed_personal_follow_up_becomes_shared_at_the_same_time(self, state: str) -> None:
+        before = record(
+            state=state, followup_kind="personal", followup_at=DUE, followup_owner_id=AGENT
+        )
+        change = fall_back(before, after_minutes=30)
+        after = change.record
+        assert (after.followup_kind, after.followup_at, after.followup_owner_id) == (
+            "shared",
+            DUE,
+            None,
+        )
+        assert (after.state, after.version) == (state, before.version + 1)
+        assert (change.event.kind, change.event.from_state, change.event.to_state) == (
+            "followup_fell_back",
+            state,
+            state,
+        )
+        assert change.event.data == {
+            "followup_at": DUE.isoformat(),
+            "former_owner_id": AGENT,
+            "after_minutes": 30,
+        }
 
 
 class TestMove:

@@ -10,7 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.queue import AssignmentQueue
 from services.queue.broadcast import publish_eligible
-from shared.models import Assignment, Event, EventKind, FollowUpKind, Membership
+from shared.membership.events import event_of
+from shared.membership.followups import fall_back
+from shared.membership.record import record_of, store_into
+from shared.models import Assignment, FollowUpKind, Membership
 from shared.moving import flow_of
 from shared.placement import load_queue_facts
 
@@ -54,23 +57,9 @@ async def fall_back_passed_followups(
                 if not memberships:
                     break
                 for m in memberships:
-                    session.add(
-                        Event(
-                            tenant_id=m.tenant_id,
-                            customer_id=m.customer_id,
-                            assignment_id=m.assignment_id,
-                            kind=EventKind.followup_fell_back,
-                            from_state=m.state,
-                            to_state=m.state,
-                            data={
-                                "followup_at": m.followup_at.isoformat() if m.followup_at else None,
-                                "former_owner_id": m.followup_owner_id,
-                                "after_minutes": minutes,
-                            },
-                        )
-                    )
-                    m.followup_kind = FollowUpKind.shared.value
-                    m.followup_owner_id = None
+                    change = fall_back(record_of(m), after_minutes=minutes)
+                    session.add(event_of(change.event, change.record, user_id=None))
+                    store_into(m, change.record)
                 await session.commit()
                 ids = [m.customer_id for m in memberships]
                 flow = await flow_of(session, assignment)
