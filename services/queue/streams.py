@@ -28,7 +28,9 @@ from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
 from services.queue import keys
-from services.queue.engine import WORKERS
+from services.queue.broadcast import assignment_channel, eligible_message
+from services.queue.engine import WORKERS, AssignmentQueue
+from services.queue.placement import Placement
 
 # Entries a stream keeps (approximately); production reads Settings.stream_window.
 DEFAULT_WINDOW = 10_000
@@ -134,6 +136,36 @@ def count_activity(pipe: Pipeline, assignment_id: int, activity: Activity, *, at
     key = activity_key(assignment_id, activity, at_ms // 60_000)
     pipe.incr(key)
     pipe.pexpire(key, ACTIVITY_TTL_MS)
+
+
+async def settle_counted(
+    queue: AssignmentQueue,
+    customer_id: int,
+    *,
+    user_id: int,
+    lease_token: str,
+    placement: Placement,
+    activity: Activity,
+    at_ms: int,
+    wake: bool,
+) -> None:
+    """AssignmentQueue.settle after a holder's write, and in the same round trip: count the
+    write for live stats and, with `wake` (its new place is one /next serves now), wake the
+    agents waiting on the assignment."""
+    assignment_id = queue.assignment_id
+
+    def count_and_wake(pipe: Pipeline) -> None:
+        count_activity(pipe, assignment_id, activity, at_ms=at_ms)
+        if wake:
+            pipe.publish(assignment_channel(assignment_id), eligible_message(assignment_id))
+
+    await queue.settle(
+        customer_id,
+        user_id=user_id,
+        lease_token=lease_token,
+        placement=placement,
+        also=count_and_wake,
+    )
 
 
 async def activity_last_minute(

@@ -8,7 +8,7 @@ the customer's new place.
 
 import time
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from services.api.assignments.cache import AssignmentConfig
 from services.api.auth.cache import Principal
@@ -17,9 +17,8 @@ from services.api.resources import Resources
 from services.api.work.cards import membership_out
 from services.api.work.common import config_for, parse_lease_id, read_card, stale
 from services.api.work.schemas import AttemptRequest, OutcomeRequest, WriteResult
-from services.queue import AssignmentQueue, NotHolder, Placement, compute_placement
-from services.queue.broadcast import assignment_channel, eligible_message
-from services.queue.streams import Activity, count_activity
+from services.queue import AssignmentQueue, NotHolder, Placement, compute_placement, streams
+from services.queue.streams import Activity
 from shared import metrics
 from shared.membership import attempts, outcomes
 from shared.membership.attempts import AttemptKind
@@ -181,18 +180,15 @@ async def _store(
     )
     at = int(time.time() * 1000)
     placement = compute_placement(facts, now_ms=at)
-
-    def count_and_wake(pipe: Any) -> None:
-        count_activity(pipe, assignment_id, activity, at_ms=at)
-        if _servable_now(placement, at):
-            pipe.publish(assignment_channel(assignment_id), eligible_message(assignment_id))
-
-    await held.queue.settle(
+    await streams.settle_counted(
+        held.queue,
         customer.id,
         user_id=principal.user_id,
         lease_token=held.token,
         placement=placement,
-        also=count_and_wake,
+        activity=activity,
+        at_ms=at,
+        wake=_servable_now(placement, at),
     )
     return result
 
