@@ -11,6 +11,7 @@ from services.api.assignments.cache import AssignmentCache
 from services.api.auth.cache import PrincipalCache
 from services.api.live.events import StreamHub
 from services.api.live.waker import Waker
+from services.api.ratelimit.limiter import RateLimiter
 from shared.db import unit_of_work
 from shared.directdb import DirectPool
 from shared.settings import Settings
@@ -27,6 +28,8 @@ class Resources:
     waker: Waker
     # Server-sent event streams: their own Redis client (reads block), and their bound.
     streams: StreamHub
+    # Rate limits counted in Redis, shared by every API process (services/api/ratelimit).
+    limiter: RateLimiter
     principals: PrincipalCache = field(default_factory=PrincipalCache)
     # PostgreSQL: the hot path's statements on plain asyncpg connections; None on SQLite.
     direct: DirectPool | None = None
