@@ -8,6 +8,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
+from services.api.apidocs import install_docs
 from services.api.assignments.cache import AssignmentCache
 from services.api.auth.cache import PrincipalCache
 from services.api.auth.revocations import RevocationListener
@@ -84,7 +85,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1",
         description="Get the next right customer: queue, CRM and operations API.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
+    install_docs(app)
     install_error_handlers(app)
 
     @app.exception_handler(RequestValidationError)
