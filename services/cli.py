@@ -340,7 +340,7 @@ def _bench(args: argparse.Namespace, _settings: Settings) -> int:
     except ModuleNotFoundError as exc:
         raise CommandError(
             f"the benchmark needs the package '{exc.name}': install it with"
-            f" {Path(sys.executable).parent / 'pip'} install -e '.[bench]'"
+            f" {Path(sys.executable).parent / 'pip'} install -e '{root}[bench]'"
         ) from None
 
     return bench_main(args.bench_args)

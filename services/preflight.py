@@ -47,7 +47,7 @@ def settings_message(exc: ValidationError) -> str:
     problems = []
     for error in exc.errors():
         name = "NEXTCALL_" + str(error["loc"][0]).upper() if error["loc"] else "NEXTCALL_*"
-        problems.append(f"{name}: {error['msg']}")
+        problems.append(f"{name}: {error['msg'].removeprefix('Value error, ')}")
     return "bad setting " + "; ".join(problems)
 
 
