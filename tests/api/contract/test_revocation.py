@@ -69,7 +69,7 @@ class TestExpiry:
         self, apis: list[ApiProcess], callers: Callers, redis: Redis
     ) -> None:
         first, second = apis
-        expires_at = datetime.now(UTC) + timedelta(seconds=3)
+        expires_at = datetime.now(UTC) + timedelta(seconds=5)
         r = httpx.post(
             f"{first.url}/v1/users/{callers.agent.id}/tokens",
             json={"name": "short", "expires_at": expires_at.isoformat()},
