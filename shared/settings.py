@@ -110,7 +110,7 @@ class Settings(BaseSettings):
         try:
             parse_many(value)
         except ValueError:
-            raise ValueError(f"'{value}' is no rate limit: write e.g. '60/minute'") from None
+            raise ValueError(f"'{value}' is no rate limit; write e.g. '60/minute'") from None
         return value
 
     def is_production(self) -> bool:

@@ -35,7 +35,7 @@ class TestBadSettings:
         assert result.returncode == 2
         assert _one_line(result) == (
             "nextcall: bad setting NEXTCALL_RATE_LIMIT_SEARCH:"
-            " 'lots' is no rate limit: write e.g. '60/minute'"
+            " 'lots' is no rate limit; write e.g. '60/minute'"
         )
 
 

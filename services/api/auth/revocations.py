@@ -15,10 +15,11 @@ import logging
 from redis.asyncio import Redis
 
 from services.api.auth.cache import PrincipalCache
+from services.queue import keys
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "nc:auth:revocations"
+CHANNEL = keys.AUTH_REVOCATIONS
 # After a lost connection, wait this long before subscribing again (doubling up to the max).
 RETRY_S = 0.1
 MAX_RETRY_S = 5.0

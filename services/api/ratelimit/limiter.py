@@ -17,12 +17,13 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from services.queue import keys
 from shared.errors import TooManyRequests
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 
-KEY_PREFIX = "nc:ratelimit"
+KEY_PREFIX = keys.RATE_LIMITS
 
 
 class Expensive(StrEnum):
