@@ -99,7 +99,7 @@ def failure(settings: Settings, exc: BaseException) -> CommandError | None:
         return redis_unreachable(settings, exc)
     if isinstance(exc, ProgrammingError | OperationalError) and _schema_missing(exc):
         return CommandError("the database has no nextcall schema yet: run `nextcall migrate`")
-    if isinstance(exc, OperationalError | OSError):
+    if isinstance(exc, OperationalError) and _connection_failed(exc):
         return database_unreachable(settings, exc)
     return None
 
@@ -112,6 +112,12 @@ def report(error: CommandError, *, prog: str = "nextcall") -> int:
 def _schema_missing(exc: DBAPIError) -> bool:
     text_ = str(exc.orig).lower()
     return "no such table" in text_ or ("relation" in text_ and "does not exist" in text_)
+
+
+def _connection_failed(exc: DBAPIError) -> bool:
+    """The server went away or never answered (not, say, a lock timeout: that is a bug's)."""
+    text_ = str(exc.orig).lower()
+    return exc.connection_invalidated or "connect" in text_ or "unable to open" in text_
 
 
 def _reason(exc: BaseException) -> str:
