@@ -5,10 +5,14 @@
     nextcall worker [--burst] [--metrics-port P]
     nextcall migrate
     nextcall rebuild [--assignment ID] [--enqueue]
+    nextcall import --assignment ID FILE [--format csv|json] [--user ID]
     nextcall demo
     nextcall bench [OPTIONS]                 the benchmark (bench/README.md); options go to it
     nextcall create-tenant NAME [--data-controller TEXT] [--purpose TEXT]
     nextcall create-user --tenant ID --name NAME --permissions a,b [--email E]
+
+A bad setting, an unreachable database or Redis and a missing schema end a command with one
+line on stderr and an exit code of its own (services/preflight.py).
 
 Modules that declare metrics are imported only after prometheus_client's multiprocess mode is
 set up (`_metrics_dir`): the mode is fixed when prometheus_client is first imported.
@@ -23,18 +27,57 @@ from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.preflight import (
+    EXIT_SETTINGS,
+    CommandError,
+    check_database,
+    check_redis,
+    failure,
+    read_settings,
+    report,
+)
+from services.progress import progress_bar
 from shared.settings import Settings
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+Check = Callable[[Settings], None]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     command: Callable[[argparse.Namespace, Settings], int] = args.command
-    return command(args, Settings())
+    needs: tuple[Check, ...] = args.needs
+    try:
+        settings = read_settings()
+    except CommandError as error:
+        return report(error)
+    try:
+        for check in needs:
+            check(settings)
+        return command(args, settings)
+    except CommandError as error:
+        return report(error)
+    except Exception as exc:
+        known = failure(settings, exc)
+        if known is None:
+            raise
+        return report(known)
+
+
+def _configured_redis(settings: Settings) -> None:
+    """A configured Redis must answer; the embedded one is started by the command itself."""
+    if settings.redis_url:
+        check_redis(settings)
+
+
+DATABASE: tuple[Check, ...] = (check_database,)
+DATABASE_AND_REDIS: tuple[Check, ...] = (check_database, check_redis)
+DATABASE_AND_OWN_REDIS: tuple[Check, ...] = (check_database, _configured_redis)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -42,30 +85,40 @@ def _parser() -> argparse.ArgumentParser:
         prog="nextcall", description="Get the next right customer: API, worker and tools."
     )
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
+    parser.set_defaults(needs=())
 
     p = sub.add_parser("up", help="run everything (embedded SQLite and Redis by default)")
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
-    p.set_defaults(command=_up)
+    p.add_argument("--port", type=int, default=8000, help="the API's port (default 8000)")
+    p.set_defaults(command=_up, needs=DATABASE_AND_OWN_REDIS)
 
     p = sub.add_parser("api", help="run the HTTP API (uvicorn)")
     p.add_argument("--host", default="0.0.0.0")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--workers", type=int, default=1, help="API processes")
-    p.set_defaults(command=_api)
+    # A listening socket handed over by `nextcall up`, which bound the port itself.
+    p.add_argument("--fd", type=int, help=argparse.SUPPRESS)
+    p.set_defaults(command=_api, needs=DATABASE_AND_REDIS)
 
     p = sub.add_parser("worker", help="run the worker: jobs and the scheduler tick")
     p.add_argument("--burst", action="store_true", help="stop when the job queue is empty")
     p.add_argument("--metrics-port", type=int, default=0, help="serve /metrics on this port")
-    p.set_defaults(command=_worker)
+    p.set_defaults(command=_worker, needs=DATABASE_AND_REDIS)
 
     p = sub.add_parser("migrate", help="bring the database schema up to date")
-    p.set_defaults(command=_migrate)
+    p.set_defaults(command=_migrate, needs=DATABASE)
 
     p = sub.add_parser("rebuild", help="rebuild Redis queues from the database")
     p.add_argument("--assignment", type=int, help="only this one (default: every active one)")
     p.add_argument("--enqueue", action="store_true", help="run it as a worker job instead")
-    p.set_defaults(command=_rebuild)
+    p.set_defaults(command=_rebuild, needs=DATABASE_AND_OWN_REDIS)
+
+    p = sub.add_parser("import", help="import customers from a CSV or JSON file")
+    p.add_argument("--assignment", type=int, required=True, help="the assignment to import into")
+    p.add_argument("file", type=Path)
+    p.add_argument("--format", choices=["csv", "json"], help="default: from the file's name")
+    p.add_argument("--user", type=int, help="recorded as importing (default: first admin)")
+    p.set_defaults(command=_import, needs=DATABASE_AND_OWN_REDIS)
 
     # Every argument goes to the benchmark's own parser: "+" as the prefix keeps argparse from
     # reading its --options here.
@@ -74,20 +127,20 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(command=_bench)
 
     p = sub.add_parser("demo", help="load the demo tenant, users and customers (once)")
-    p.set_defaults(command=_demo)
+    p.set_defaults(command=_demo, needs=DATABASE_AND_OWN_REDIS)
 
     p = sub.add_parser("create-tenant", help="create a tenant; prints its id")
     p.add_argument("name")
     p.add_argument("--data-controller", default="", help="who controls the data (rule 5)")
     p.add_argument("--purpose", default="", help="the purpose of processing (rule 5)")
-    p.set_defaults(command=_create_tenant)
+    p.set_defaults(command=_create_tenant, needs=DATABASE)
 
     p = sub.add_parser("create-user", help="create a user; prints a new API token")
     p.add_argument("--tenant", type=int, required=True)
     p.add_argument("--name", required=True)
     p.add_argument("--email", default="")
     p.add_argument("--permissions", required=True, help="comma-separated, e.g. customer_handling")
-    p.set_defaults(command=_create_user)
+    p.set_defaults(command=_create_user, needs=DATABASE)
     return parser
 
 
@@ -144,6 +197,7 @@ def _api(args: argparse.Namespace, settings: Settings) -> int:
             factory=True,
             host=args.host,
             port=args.port,
+            fd=args.fd,
             workers=args.workers,
             proxy_headers=True,
             # Long polls end within 30 s and event streams would never end by themselves:
@@ -214,12 +268,17 @@ async def _rebuild_now(settings: Settings, only: int | None) -> int:
     ids = await _assignment_ids(settings, only)
     engine = create_engine(settings, process_name="cli")
     redis = create_redis(settings, process_name="cli")
+    sessionmaker = create_sessionmaker(engine)
     code = 0
     try:
         for assignment_id in ids:
-            result = await rebuild_queue(
-                assignment_id, sessionmaker=create_sessionmaker(engine), redis=redis
-            )
+            total = await _members(sessionmaker, assignment_id)
+            with progress_bar(
+                total=total, unit="customers", desc=f"assignment {assignment_id}"
+            ) as bar:
+                result = await rebuild_queue(
+                    assignment_id, sessionmaker=sessionmaker, redis=redis, on_placed=bar.update
+                )
             if result is None:
                 print(f"assignment {assignment_id}: not found", file=sys.stderr)
                 code = 1
@@ -234,14 +293,55 @@ async def _rebuild_now(settings: Settings, only: int | None) -> int:
     return code
 
 
+async def _members(sessionmaker: async_sessionmaker[AsyncSession], assignment_id: int) -> int:
+    """How many customers a rebuild of the assignment places (for its progress bar)."""
+    from sqlalchemy import func, select
+
+    from shared.models import Membership
+
+    async with sessionmaker() as session:
+        query = select(func.count(Membership.id)).where(Membership.assignment_id == assignment_id)
+        return int(await session.scalar(query) or 0)
+
+
+def _import(args: argparse.Namespace, settings: Settings) -> int:
+    from services.importfile import file_format, import_file
+    from services.up import redis_available
+
+    fmt = file_format(args.file, args.format)
+    try:
+        payload = args.file.read_bytes()
+    except OSError as exc:
+        raise CommandError(f"cannot read {args.file}: {exc.strerror}") from None
+    with redis_available(settings):
+        done = asyncio.run(
+            import_file(
+                settings, assignment_id=args.assignment, payload=payload, fmt=fmt, user_id=args.user
+            )
+        )
+    progress = done.progress
+    for row in done.rejected:
+        print(f"  line {row.get('line')}: {row.get('reason')}", file=sys.stderr)
+    print(
+        f"import {done.import_id}: {progress.processed_rows} rows,"
+        f" {progress.accepted_rows} accepted, {progress.rejected_rows} rejected"
+    )
+    return 0
+
+
 def _bench(args: argparse.Namespace, _settings: Settings) -> int:
     """bench/ lives beside the packages in a checkout (it is not installed): import it there."""
     root = Path(__file__).resolve().parent.parent
     if not (root / "bench" / "run.py").is_file():
-        print("nextcall: the benchmark needs a checkout of the repository", file=sys.stderr)
-        return 2
+        raise CommandError("the benchmark needs a checkout of the repository")
     sys.path.insert(0, str(root))
-    from bench.run import main as bench_main
+    try:
+        from bench.run import main as bench_main
+    except ModuleNotFoundError as exc:
+        raise CommandError(
+            f"the benchmark needs the package '{exc.name}': install it with"
+            f" {Path(sys.executable).parent / 'pip'} install -e '{root}[bench]'"
+        ) from None
 
     return bench_main(args.bench_args)
 
@@ -277,18 +377,31 @@ async def _load_demo(settings: Settings) -> bool:
 
 
 def _create_tenant(args: argparse.Namespace, settings: Settings) -> int:
+    from sqlalchemy import func, select
+
     from shared.models import Tenant
 
+    name = args.name.strip()
+    if not name:
+        raise CommandError("a tenant needs a name", code=EXIT_SETTINGS)
+
     async def create() -> int:
-        tenant = Tenant(
-            name=args.name, data_controller=args.data_controller, processing_purpose=args.purpose
-        )
         async with _session(settings) as session:
+            # Names are how operators tell tenants apart: one per name, whatever its case.
+            same = await session.scalar(
+                select(Tenant.id).where(func.lower(Tenant.name) == name.lower()).limit(1)
+            )
+            if same is not None:
+                raise CommandError(f"a tenant named '{name}' exists already (id {same})")
+            tenant = Tenant(
+                name=name, data_controller=args.data_controller, processing_purpose=args.purpose
+            )
             session.add(tenant)
-        return tenant.id
+            await session.flush()
+            return tenant.id
 
     tenant_id = asyncio.run(create())
-    print(f"tenant {tenant_id} ({args.name}) created", file=sys.stderr)
+    print(f"tenant {tenant_id} ({name}) created", file=sys.stderr)
     print(tenant_id)
     return 0
 

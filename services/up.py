@@ -9,9 +9,11 @@ worker as child processes, stopped cleanly on Ctrl-C or SIGTERM.
 import asyncio
 import contextlib
 import ctypes
+import errno
 import fcntl
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -28,6 +30,7 @@ from sqlalchemy import select
 
 from services.demo import load_demo, read_demo_info
 from services.worker.jobs.rebuild import rebuild_queue
+from services.worker.recovery import EPOCH_KEY
 from shared.db import create_engine, create_sessionmaker
 from shared.migrate import upgrade
 from shared.models import Assignment
@@ -42,6 +45,8 @@ API_READY_S = 90.0
 API_STOP_S = 15.0
 WORKER_STOP_S = 30.0
 REDIS_STOP_S = 20.0
+# uvicorn's own default backlog.
+LISTEN_BACKLOG = 2048
 # Unix sockets paths are limited to 108 bytes on Linux (sun_path).
 MAX_SOCKET_PATH = 107
 
@@ -61,9 +66,36 @@ def _die_with_parent() -> None:
             ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
-def spawn(args: list[str], *, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+def spawn(
+    args: list[str], *, env: dict[str, str] | None = None, pass_fds: tuple[int, ...] = ()
+) -> subprocess.Popen[bytes]:
     """A child in its own session: Ctrl-C reaches only `up`, which stops children in order."""
-    return subprocess.Popen(args, env=env, start_new_session=True, preexec_fn=_die_with_parent)
+    return subprocess.Popen(
+        args, env=env, start_new_session=True, preexec_fn=_die_with_parent, pass_fds=pass_fds
+    )
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """The API's listening socket, bound here before anything starts and handed to the API.
+
+    A port another server holds fails now, in one line, before any token is printed; and the
+    readiness check can only reach our own API, since no one else can listen on it.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(LISTEN_BACKLOG)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise UpError(
+                f"port {port} on {host} is in use: stop what listens there,"
+                " or choose another port with --port"
+            ) from None
+        raise UpError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    return sock
 
 
 def stop_process(process: subprocess.Popen[bytes], *, timeout: float) -> int:
@@ -127,6 +159,13 @@ class EmbeddedRedis:
             if time.monotonic() > deadline:
                 raise UpError(f"redis-server did not answer on {self.socket} in time")
             time.sleep(0.05)
+
+    def mark_queues_current(self) -> None:
+        client = self.client()
+        try:
+            client.set(EPOCH_KEY, str(client.info("server")["run_id"]))
+        finally:
+            client.close()
 
     def _stop_leftover(self) -> None:
         """A server left by an `up` that was killed: ask it to save and stop."""
@@ -214,11 +253,14 @@ def run_up(settings: Settings, *, host: str, port: int, out: IO[str] = sys.stdou
     children: list[tuple[str, subprocess.Popen[bytes], float]] = []
     code = 0
     try:
-        with data_dir_lock(settings):
+        with data_dir_lock(settings), listen(host, port) as api_socket:
             if not settings.redis_url:
                 say(f"==> starting the embedded Redis on {embedded_socket_path(settings)}")
                 embedded_redis = EmbeddedRedis(settings)
                 embedded_redis.start()
+                # Its queues are rebuilt below (or filled by the demo): the worker's recovery
+                # need not, and a first start logs no "queues.recovered" warning.
+                embedded_redis.mark_queues_current()
             where = "SQLite" if settings.is_embedded() else "the configured database"
             say(f"==> migrating {where}")
             upgrade(settings)
@@ -227,8 +269,9 @@ def run_up(settings: Settings, *, host: str, port: int, out: IO[str] = sys.stdou
             cli = [sys.executable, "-m", "services.cli"]
             worker = spawn([*cli, "worker"], env=env)
             children.append(("worker", worker, WORKER_STOP_S))
-            api_args = [*cli, "api", "--host", host, "--port", str(port), "--workers", "1"]
-            api = spawn(api_args, env=env)
+            fd = api_socket.fileno()
+            api_args = [*cli, "api", "--fd", str(fd), "--workers", "1"]
+            api = spawn(api_args, env=env, pass_fds=(fd,))
             children.append(("api", api, API_STOP_S))
             say("==> loading the demo data (once)")
             created = asyncio.run(_prepare_data(settings, rebuild=embedded_redis is not None))
@@ -263,18 +306,20 @@ def run_up(settings: Settings, *, host: str, port: int, out: IO[str] = sys.stdou
 
 
 async def _prepare_data(settings: Settings, *, rebuild: bool) -> bool:
-    """Load the demo once; with our own Redis, rebuild every queue from the database, so a
-    Redis that lost its last changes (a crash between snapshots) starts right."""
+    """Load the demo once; with our own Redis, rebuild every other queue from the database, so
+    a Redis that lost its last changes (a crash between snapshots) starts right."""
     engine = create_engine(settings, process_name="up")
     client = create_redis(settings, process_name="up")
     sessionmaker = create_sessionmaker(engine)
     try:
         created = await load_demo(settings, sessionmaker=sessionmaker, redis=client)
-        if rebuild and created is None:
+        if rebuild:
+            fresh = {created.assignment_id} if created is not None else set()
             async with sessionmaker() as session:
                 ids = list(await session.scalars(select(Assignment.id).where(Assignment.active)))
             for assignment_id in ids:
-                await rebuild_queue(assignment_id, sessionmaker=sessionmaker, redis=client)
+                if assignment_id not in fresh:
+                    await rebuild_queue(assignment_id, sessionmaker=sessionmaker, redis=client)
         return created is not None
     finally:
         await client.aclose()

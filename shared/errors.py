@@ -55,3 +55,14 @@ class PayloadTooLarge(DomainError):
 class Unprocessable(DomainError):
     status_code = 422
     default_code = "invalid"
+
+
+class TooManyRequests(DomainError):
+    """A rate limit was passed; `retry_after_s` says when to try again (the Retry-After)."""
+
+    status_code = 429
+    default_code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after_s: int, code: str | None = None) -> None:
+        super().__init__(message, code=code, retry_after_s=retry_after_s)
+        self.retry_after_s = retry_after_s

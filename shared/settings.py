@@ -1,10 +1,13 @@
 """One settings class for every process; read where a process is wired, never at import."""
 
+import json
 from enum import StrEnum
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from limits import parse_many
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Environment(StrEnum):
@@ -64,6 +67,51 @@ class Settings(BaseSettings):
     import_inline_max_rows: int = 10_000
     # Largest request body accepted (imports of millions of rows go through files in batches).
     max_body_bytes: int = Field(default=64 * 1024 * 1024)
+
+    # Browser pages on these origins (scheme://host[:port]) may call the API: a JSON list or
+    # comma-separated. None by default: no cross-origin calls from browsers.
+    cors_allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    # Rate limits (docs/decisions/023-api-contract.md), counted in Redis so that they hold
+    # across API processes and replicas. Each is "N/second|minute|hour|day", several joined by
+    # ";". Past one, a request answers 429 with Retry-After.
+    # Failed authentications (401) per client address and per token presented; past either,
+    # a request whose token this process does not already know is refused unread. Agents of
+    # one office often share an address: the address limit is far above what they fail.
+    rate_limit_auth_failures_per_address: str = "300/minute"
+    rate_limit_auth_failures_per_token: str = "10/minute"
+    # Expensive endpoints, per token: customer search, exports (activity report, status
+    # export) and imports; and all of them together per client address.
+    rate_limit_search: str = "120/minute"
+    rate_limit_exports: str = "20/minute"
+    rate_limit_imports: str = "30/minute"
+    rate_limit_expensive_per_address: str = "1200/minute"
+
+    @field_validator("cors_allowed_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [o.strip() for o in text.split(",") if o.strip()]
+        return value
+
+    @field_validator(
+        "rate_limit_auth_failures_per_address",
+        "rate_limit_auth_failures_per_token",
+        "rate_limit_search",
+        "rate_limit_exports",
+        "rate_limit_imports",
+        "rate_limit_expensive_per_address",
+    )
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ValueError(f"'{value}' is no rate limit; write e.g. '60/minute'") from None
+        return value
 
     def is_production(self) -> bool:
         return self.env == Environment.production

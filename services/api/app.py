@@ -5,13 +5,19 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
+from services.api.apidocs import install_docs
 from services.api.assignments.cache import AssignmentCache
+from services.api.auth.cache import PrincipalCache
+from services.api.auth.revocations import RevocationListener
 from services.api.errors import ERROR_RESPONSES, Unprocessable, install_error_handlers
 from services.api.live.events import StreamHub
 from services.api.live.waker import Waker
 from services.api.middleware import BodySizeLimit
+from services.api.ratelimit.limiter import Limits, RateLimiter
+from services.api.ratelimit.middleware import AuthFailureLimit
 from services.api.resources import Resources
 from services.api.routers import api_router, hot_router, ops_router
 from services.api.work.hot import HotPaths
@@ -20,6 +26,9 @@ from shared.db import create_engine, create_sessionmaker
 from shared.membership.store import open_store
 from shared.redis import create_redis
 from shared.settings import Settings
+
+# Answer headers a browser app may read besides the CORS-safelisted ones.
+CORS_EXPOSED_HEADERS = ["Location", "Retry-After", "Link"]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -39,6 +48,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         waker = Waker(redis)
         store = await open_store(settings, engine)
+        principals = PrincipalCache()
+        revocations = RevocationListener(redis, principals)
         app.state.resources = Resources(
             settings=settings,
             engine=engine,
@@ -52,11 +63,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 keepalive_s=settings.sse_keepalive_s,
             ),
             store=store,
+            limiter=RateLimiter(redis, Limits.from_settings(settings)),
+            principals=principals,
         )
         await waker.start(ready_timeout_s=settings.redis_socket_timeout_s)
+        await revocations.start(ready_timeout_s=settings.redis_socket_timeout_s)
         try:
             yield
         finally:
+            await revocations.stop()
             await waker.stop()
             await stream_redis.aclose()
             await redis.aclose()
@@ -68,7 +83,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1",
         description="Get the next right customer: queue, CRM and operations API.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
+    install_docs(app)
     install_error_handlers(app)
 
     @app.exception_handler(RequestValidationError)
@@ -81,8 +99,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse(body, status_code=422)
 
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    # Outermost: next and the holder's writes skip FastAPI's request handling (decision 017).
+    # Next and the holder's writes skip FastAPI's request handling (decision 017).
     app.add_middleware(HotPaths, max_body_bytes=settings.max_body_bytes)
+    # In front of the hot paths too; CORS outermost, so that its headers are on every answer.
+    app.add_middleware(AuthFailureLimit)
+    if settings.cors_allowed_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_allowed_origins,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=CORS_EXPOSED_HEADERS,
+            max_age=600,
+        )
 
     app.include_router(hot_router, prefix=PREFIX, responses=ERROR_RESPONSES)
     app.include_router(ops_router)

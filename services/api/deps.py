@@ -1,15 +1,16 @@
 """Dependencies, each defined once as an Annotated alias."""
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import select
 
 from services.api.auth.cache import Principal
+from services.api.auth.tokens import load_principal
 from services.api.errors import Forbidden, Unauthorized
 from services.api.resources import Resources
-from shared.models import ApiToken, Permission, User
+from shared.models import Permission
 from shared.tokens import hash_token
 
 
@@ -45,18 +46,11 @@ async def authenticate_token(resources: Resources, token: str | None) -> Princip
     principal = resources.principals.get(token_hash)
     if principal is not None:
         return principal
-    async with resources.sessionmaker() as session:
-        row = (
-            await session.execute(
-                select(User)
-                .join(ApiToken, ApiToken.user_id == User.id)
-                .where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None))
-            )
-        ).scalar_one_or_none()
-    if row is None or not row.active:
-        raise Unauthorized("invalid or revoked token")
-    principal = Principal(row.id, row.tenant_id, row.name, frozenset(row.permissions))
-    resources.principals.put(token_hash, principal)
+    now = datetime.now(UTC)
+    principal = await load_principal(resources.sessionmaker, token_hash, now=now)
+    if principal is None:
+        raise Unauthorized("invalid, expired or revoked token")
+    resources.principals.put(token_hash, principal, now=now)
     return principal
 
 

@@ -18,6 +18,7 @@ from shared.errors import (
     Forbidden,
     NotFound,
     PayloadTooLarge,
+    TooManyRequests,
     Unauthorized,
     Unprocessable,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "Forbidden",
     "NotFound",
     "PayloadTooLarge",
+    "TooManyRequests",
     "Unauthorized",
     "Unprocessable",
 ]
@@ -61,6 +63,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         409: "Conflict with the current state",
         413: "Request body too large",
         422: "Invalid input",
+        429: "Rate limited: retry after the Retry-After header's seconds",
         503: "The queue store is unavailable: retry",
     }.items()
 }
@@ -79,8 +82,11 @@ def error_answer(exc: BaseException) -> Answer | None:
     One definition for FastAPI's exception handlers and the hot paths (services/api/work/hot.py).
     """
     if isinstance(exc, DomainError):
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-        return exc.status_code, {"detail": exc.message, "code": exc.code, **exc.extra}, headers
+        return (
+            exc.status_code,
+            {"detail": exc.message, "code": exc.code, **exc.extra},
+            _headers(exc),
+        )
     if isinstance(exc, RedisConnectionError | RedisTimeoutError):
         # Redis away is an outage to wait out, not a bug: agents retry after a moment and the
         # worker rebuilds the queues once it is back (services/worker/recovery.py).
@@ -96,6 +102,14 @@ def error_answer(exc: BaseException) -> Answer | None:
         message = "a value does not fit what it is stored or compared as"
         body = {"detail": message, "code": "invalid"}
         return 422, body, None
+    return None
+
+
+def _headers(exc: DomainError) -> dict[str, str] | None:
+    if isinstance(exc, TooManyRequests):
+        return {"Retry-After": str(exc.retry_after_s)}
+    if exc.status_code == 401:
+        return {"WWW-Authenticate": "Bearer"}
     return None
 
 
@@ -117,6 +131,7 @@ _HTTP_CODES = {
     413: "payload_too_large",
     415: "unsupported_media_type",
     422: "invalid",
+    429: "rate_limited",
 }
 
 

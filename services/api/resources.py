@@ -11,6 +11,7 @@ from services.api.assignments.cache import AssignmentCache
 from services.api.auth.cache import PrincipalCache
 from services.api.live.events import StreamHub
 from services.api.live.waker import Waker
+from services.api.ratelimit.limiter import RateLimiter
 from shared.db import unit_of_work
 from shared.membership.store import MembershipStore
 from shared.settings import Settings
@@ -29,6 +30,8 @@ class Resources:
     streams: StreamHub
     # The hot statements (card, versioned write), for the configured database.
     store: MembershipStore
+    # Rate limits counted in Redis, shared by every API process (services/api/ratelimit).
+    limiter: RateLimiter
     principals: PrincipalCache = field(default_factory=PrincipalCache)
 
     @asynccontextmanager

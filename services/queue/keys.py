@@ -42,6 +42,12 @@ RECOVERY_LOCK = f"{PREFIX}:lock:queues:recovery"
 ABANDONED_JOBS_LOCK = f"{PREFIX}:lock:jobs:abandoned"
 
 
+# The API's channel for revoked tokens and changed users (services/api/auth/revocations.py).
+AUTH_REVOCATIONS = f"{PREFIX}:auth:revocations"
+# The prefix of the API's rate-limit counters (services/api/ratelimit/limiter.py).
+RATE_LIMITS = f"{PREFIX}:ratelimit"
+
+
 def rebuild_lock(assignment_id: int) -> str:
     """Serialises the rebuilds of one assignment. Outside the queue's own prefix, so clearing
     the queue keeps it; in the assignment's slot all the same."""

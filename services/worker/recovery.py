@@ -74,7 +74,9 @@ async def recover_queues(
         await redis.set(EPOCH_KEY, run_id)
     finally:
         await redis.eval(_RELEASE, 1, LOCK_KEY, token)
-    log.warning(
+    # A new Redis with nothing to rebuild (a first start) lost nothing: no warning then.
+    log.log(
+        logging.WARNING if ids else logging.INFO,
         "queues.recovered run_id=%s assignments=%d seconds=%.3f",
         run_id,
         len(ids),

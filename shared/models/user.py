@@ -44,3 +44,9 @@ class ApiToken(IdMixin, TimestampMixin, Base):
     name: Mapped[str] = mapped_column(String(200), default="")
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    # None: the token never expires.
+    expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    # None: every permission of its user; else only these (and only while the user holds them).
+    scopes: Mapped[list[str] | None] = mapped_column(JSON, default=None)
+    # Kept to the minute (services/api/auth/tokens.py): no write per request.
+    last_used_at: Mapped[datetime | None] = mapped_column(default=None)

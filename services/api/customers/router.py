@@ -12,6 +12,8 @@ from services.api.customers import service
 from services.api.customers.schemas import DEFAULT_ERRORS_LIMIT, MAX_ERRORS_LIMIT, ImportOut
 from services.api.deps import Res, Setup
 from services.api.fields import IdPath
+from services.api.ratelimit.deps import limited
+from services.api.ratelimit.limiter import Expensive
 
 router = APIRouter(tags=["imports"])
 
@@ -76,6 +78,7 @@ ErrorsLimit = Annotated[
 @router.post(
     "/assignments/{assignment_id}/imports",
     openapi_extra=_IMPORT_BODY,
+    dependencies=[limited(Expensive.imports)],
     responses={
         202: {"model": ImportOut, "description": "Queued: poll GET /v1/imports/{id}."},
         404: {"description": "No such assignment in the caller's tenant."},

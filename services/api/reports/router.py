@@ -8,6 +8,8 @@ from fastapi.responses import StreamingResponse
 
 from services.api.deps import Reporting, Res
 from services.api.fields import DbId, IdPath
+from services.api.ratelimit.deps import limited
+from services.api.ratelimit.limiter import Expensive
 from services.api.reports import service
 from services.api.reports.schemas import ActivityParams, ActivityReportOut, ReportFormat
 from services.api.reports.status_export import status_export
@@ -20,6 +22,7 @@ _CSV = {"text/csv": {"schema": {"type": "string", "description": "a header row, 
 @router.get(
     "/reports/activity",
     response_model=ActivityReportOut,
+    dependencies=[limited(Expensive.exports)],
     responses={200: {"content": _CSV}},
 )
 async def activity(
@@ -53,6 +56,7 @@ async def activity(
 
 @router.get(
     "/assignments/{assignment_id}/status-export",
+    dependencies=[limited(Expensive.exports)],
     responses={200: {"content": {**_CSV, "application/json": {}}}},
 )
 async def export_status(

@@ -8,6 +8,8 @@ from services.api.customer_details.access import sees_every_assignment
 from services.api.deps import Agent, Res
 from services.api.errors import Forbidden
 from services.api.fields import Text
+from services.api.ratelimit.deps import limited
+from services.api.ratelimit.limiter import Expensive
 from services.api.search import service
 from services.api.search.schemas import SearchOut
 
@@ -19,7 +21,7 @@ _Q = "a few letters of a name, a phone number, an e-mail address or an external 
 _FULL = "search all the tenant's customers, whatever their assignment (extended handling)"
 
 
-@router.get("/customers/search", response_model=SearchOut)
+@router.get("/customers/search", response_model=SearchOut, dependencies=[limited(Expensive.search)])
 async def search_customers(
     resources: Res,
     agent: Agent,

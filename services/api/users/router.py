@@ -1,9 +1,12 @@
 """/v1/me, /v1/users and /v1/tokens: who is calling, the tenant's users and their tokens."""
 
-from fastapi import APIRouter, status
+from typing import Annotated
 
+from fastapi import APIRouter, Query, status
+
+from services.api.auth.revocations import publish_token_revoked, publish_user_changed
 from services.api.deps import Admin, CurrentUser, Res
-from services.api.fields import IdPath
+from services.api.fields import DbId, IdPath
 from services.api.users import service
 from services.api.users.schemas import (
     MeOut,
@@ -21,7 +24,8 @@ router = APIRouter(tags=["users"])
 
 @router.get("/me")
 async def me(principal: CurrentUser, resources: Res) -> MeOut:
-    """The caller: who they are, their tenant and their permissions."""
+    """The caller: who they are, their tenant and what this token may do (its user's
+    permissions, narrowed by the token's scopes)."""
     async with resources.session() as session:
         user = await service.get_user(session, principal.tenant_id, principal.user_id)
         tenant = await service.get_tenant(session, principal.tenant_id)
@@ -31,7 +35,7 @@ async def me(principal: CurrentUser, resources: Res) -> MeOut:
         email=user.email,
         team=user.team,
         tenant=TenantOut.model_validate(tenant),
-        permissions=list(user.permissions),
+        permissions=sorted(principal.permissions),
     )
 
 
@@ -64,6 +68,7 @@ async def update_user(
     async with resources.session() as session:
         user = await service.update_user(session, principal.tenant_id, user_id, data=body)
     resources.principals.forget_user(user.id)
+    await publish_user_changed(resources.redis, user.id)
     return UserOut.model_validate(user)
 
 
@@ -71,17 +76,13 @@ async def update_user(
 async def create_token(
     user_id: IdPath, body: TokenCreate, principal: Admin, resources: Res
 ) -> NewTokenOut:
-    """A new API token for the user. The response is the only place the token is shown."""
+    """A new API token for the user. The response is the only place the token is shown.
+
+    A token may expire (`expires_at`) and may be narrower than its user (`scopes`): a
+    reporting token, say, or a dialer's token that only works the queue."""
     async with resources.session() as session:
         token, plain = await service.create_token(session, principal.tenant_id, user_id, data=body)
-    return NewTokenOut(
-        id=token.id,
-        user_id=token.user_id,
-        name=token.name,
-        created_at=token.created_at,
-        revoked_at=token.revoked_at,
-        token=plain,
-    )
+    return NewTokenOut(**TokenOut.model_validate(token).model_dump(), token=plain)
 
 
 @router.get("/users/{user_id}/tokens")
@@ -91,10 +92,24 @@ async def list_tokens(user_id: IdPath, principal: Admin, resources: Res) -> list
         return [TokenOut.model_validate(t) for t in tokens]
 
 
+@router.get("/tokens")
+async def list_tenant_tokens(
+    principal: Admin,
+    resources: Res,
+    user_id: Annotated[DbId | None, Query(description="only this user's tokens")] = None,
+) -> list[TokenOut]:
+    """The tenant's tokens (never their secrets), with scopes, expiry, last use and status."""
+    async with resources.session() as session:
+        tokens = await service.list_tenant_tokens(session, principal.tenant_id, user_id=user_id)
+        return [TokenOut.model_validate(t) for t in tokens]
+
+
 @router.delete("/tokens/{token_id}")
 async def revoke_token(token_id: IdPath, principal: Admin, resources: Res) -> TokenOut:
-    """Revoke a token: requests carrying it answer 401 from now on. Revoking again is a no-op."""
+    """Revoke a token: every API process refuses it (401) within a second. Revoking again
+    is a no-op."""
     async with resources.session() as session:
         token = await service.revoke_token(session, principal.tenant_id, token_id)
-    resources.principals.forget_user(token.user_id)
+    resources.principals.forget_token(token.id)
+    await publish_token_revoked(resources.redis, token.id)
     return TokenOut.model_validate(token)

@@ -1,9 +1,18 @@
 """Request and response bodies of /v1/me, /v1/users and /v1/tokens."""
 
-from datetime import datetime
+from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Annotated, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    computed_field,
+    model_validator,
+)
 
 from services.api.fields import Name, Text
 from shared.models import Permission
@@ -80,9 +89,43 @@ class UserOut(BaseModel):
 
 
 class TokenCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"name": "reporting export"},
+                {
+                    "name": "dialer",
+                    "scopes": ["customer_handling"],
+                    "expires_at": "2027-06-30T00:00:00Z",
+                },
+            ]
+        },
+    )
 
     name: Name
+    expires_at: AwareDatetime | None = Field(
+        default=None, description="When the token stops working; none: never."
+    )
+    scopes: Annotated[Permissions, Field(min_length=1)] | None = Field(
+        default=None,
+        description=(
+            "Only these permissions, each held by the user (an administrator holds all);"
+            " none: every permission of the user, as it changes."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _expires_later(self) -> Self:
+        if self.expires_at is not None and self.expires_at <= datetime.now(UTC):
+            raise ValueError("'expires_at' must be in the future")
+        return self
+
+
+class TokenStatus(StrEnum):
+    active = "active"
+    expired = "expired"
+    revoked = "revoked"
 
 
 class TokenOut(BaseModel):
@@ -95,6 +138,22 @@ class TokenOut(BaseModel):
     name: str
     created_at: datetime
     revoked_at: datetime | None
+    expires_at: datetime | None = None
+    scopes: list[str] | None = Field(
+        default=None, description="None: every permission of the user."
+    )
+    last_used_at: datetime | None = Field(
+        default=None, description="When a request last carried it, to the minute."
+    )
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def status(self) -> TokenStatus:
+        if self.revoked_at is not None:
+            return TokenStatus.revoked
+        if self.expires_at is not None and self.expires_at <= datetime.now(UTC):
+            return TokenStatus.expired
+        return TokenStatus.active
 
 
 class NewTokenOut(TokenOut):

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.api.errors import Conflict, NotFound
+from services.api.errors import Conflict, NotFound, Unprocessable
 from services.api.users.schemas import TokenCreate, UserCreate, UserUpdate
 from shared.models import ApiToken, Permission, Tenant, User
 from shared.tokens import hash_token, new_token
@@ -85,23 +85,40 @@ async def create_token(
 ) -> tuple[ApiToken, str]:
     """A new token for the user: the row (which keeps only the hash) and the plain token."""
     user = await get_user(session, tenant_id, user_id)
+    scopes = None if data.scopes is None else [p.value for p in data.scopes]
+    if scopes is not None and Permission.administrator.value not in user.permissions:
+        missing = [p for p in scopes if p not in user.permissions]
+        if missing:
+            raise Unprocessable(
+                f"a token's scopes must be held by its user; {user.name} lacks {missing}",
+                code="scope_not_held",
+            )
     plain = new_token()
     token = ApiToken(
-        tenant_id=tenant_id, user_id=user.id, name=data.name, token_hash=hash_token(plain)
+        tenant_id=tenant_id,
+        user_id=user.id,
+        name=data.name,
+        token_hash=hash_token(plain),
+        expires_at=data.expires_at,
+        scopes=scopes,
     )
     session.add(token)
     await session.flush()
     return token, plain
 
 
+async def list_tenant_tokens(
+    session: AsyncSession, tenant_id: int, *, user_id: int | None
+) -> Sequence[ApiToken]:
+    query = select(ApiToken).where(ApiToken.tenant_id == tenant_id).order_by(ApiToken.id)
+    if user_id is not None:
+        query = query.where(ApiToken.user_id == user_id)
+    return (await session.scalars(query)).all()
+
+
 async def list_tokens(session: AsyncSession, tenant_id: int, user_id: int) -> Sequence[ApiToken]:
     await get_user(session, tenant_id, user_id)
-    result = await session.scalars(
-        select(ApiToken)
-        .where(ApiToken.tenant_id == tenant_id, ApiToken.user_id == user_id)
-        .order_by(ApiToken.id)
-    )
-    return result.all()
+    return await list_tenant_tokens(session, tenant_id, user_id=user_id)
 
 
 async def revoke_token(session: AsyncSession, tenant_id: int, token_id: int) -> ApiToken:

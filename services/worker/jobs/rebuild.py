@@ -71,16 +71,19 @@ async def _pipeline(
     build: QueueBuild,
     now: int,
     after_batch: Callable[[], Awaitable[object]],
+    on_placed: Callable[[int], object] | None = None,
 ) -> None:
     """Read and place batches in one task while another writes them to Redis: PostgreSQL,
-    this process and Redis each work on a different batch at the same time."""
-    Places = tuple[list[Entry], FreeByBucket]
+    this process and Redis each work on a different batch at the same time. `on_placed` hears
+    how many customers each batch written held (a command's progress bar)."""
+    Places = tuple[list[Entry], FreeByBucket, int]
     placed: asyncio.Queue[Places | Exception | None] = asyncio.Queue(PIPELINE_DEPTH)
 
     async def produce() -> None:
         try:
             async for batch in batches:
-                await placed.put(places_of(batch, now=now))
+                entries, free = places_of(batch, now=now)
+                await placed.put((entries, free, len(batch.plain) + len(batch.facts)))
         except Exception as error:  # handed over: the writer raises it
             await placed.put(error)
             return
@@ -91,8 +94,11 @@ async def _pipeline(
         while (places := await placed.get()) is not None:
             if isinstance(places, Exception):
                 raise places
-            await build.add_entries(*places)
+            entries, free, count = places
+            await build.add_entries(entries, free)
             await after_batch()
+            if on_placed is not None:
+                on_placed(count)
     finally:
         if not producer.done():
             producer.cancel()
@@ -106,9 +112,10 @@ async def rebuild_queue(
     sessionmaker: async_sessionmaker[AsyncSession],
     redis: Redis,
     now: int | None = None,
+    on_placed: Callable[[int], object] | None = None,
 ) -> RebuildResult | None:
     """Place every membership again in a fresh queue and swap it in (leases stay); None if
-    the assignment is unknown."""
+    the assignment is unknown. `on_placed(n)` after each batch of n customers."""
     started = time.perf_counter()
     async with sessionmaker() as session:
         assignment = await session.get(Assignment, assignment_id)
@@ -128,7 +135,7 @@ async def rebuild_queue(
             build = QueueBuild(queue)
             await build.start()
             batches = load_queue_batches(session, assignment, spec, batch_size=BATCH_SIZE)
-            await _pipeline(batches, build, at, lock.reacquire)
+            await _pipeline(batches, build, at, lock.reacquire, on_placed)
             placed = await build.swap()
     result = RebuildResult(assignment_id, placed, time.perf_counter() - started)
     log.info(

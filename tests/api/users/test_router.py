@@ -187,7 +187,17 @@ class TestListTokens:
         r = await acme.get(f"/v1/users/{agent.id}/tokens")
         assert r.status_code == 200
         assert [t["name"] for t in r.json()] == ["", "softphone"]
-        assert set(r.json()[1]) == {"id", "user_id", "name", "created_at", "revoked_at"}
+        assert set(r.json()[1]) == {
+            "id",
+            "user_id",
+            "name",
+            "created_at",
+            "revoked_at",
+            "expires_at",
+            "scopes",
+            "last_used_at",
+            "status",
+        }
 
     async def test_another_tenants_user_answers_404(self, acme: Org, globex: Org) -> None:
         r = await acme.get(f"/v1/users/{globex.users['agent'].id}/tokens")
