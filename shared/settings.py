@@ -2,9 +2,15 @@
 
 from enum import StrEnum
 from pathlib import Path
+from typing import Self
 
-from pydantic import Field
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Signs the dashboard's session cookies outside production only; production refuses it.
+DEVELOPMENT_SESSION_SECRET = "nextcall-development-session-secret-not-for-production"
+# A production secret is at least this long (256 bits as hex or base64 are 43-64 characters).
+MIN_SECRET_CHARS = 32
 
 
 class Environment(StrEnum):
@@ -64,6 +70,25 @@ class Settings(BaseSettings):
     import_inline_max_rows: int = 10_000
     # Largest request body accepted (imports of millions of rows go through files in batches).
     max_body_bytes: int = Field(default=64 * 1024 * 1024)
+
+    # The supervisors' dashboard (docs/decisions/020-supervisor-dashboard.md). Its session
+    # cookies are signed with this secret: required in production (`openssl rand -hex 32`);
+    # changing it signs every supervisor out.
+    session_secret: SecretStr = SecretStr(DEVELOPMENT_SESSION_SECRET)
+    # A dashboard session lasts one shift, then the supervisor signs in again.
+    session_hours: float = Field(default=12.0, gt=0, le=24 * 7)
+
+    @model_validator(mode="after")
+    def _production_secrets(self) -> Self:
+        secret = self.session_secret.get_secret_value()
+        if self.is_production() and (
+            secret == DEVELOPMENT_SESSION_SECRET or len(secret) < MIN_SECRET_CHARS
+        ):
+            raise ValueError(
+                f"NEXTCALL_SESSION_SECRET must be set in production "
+                f"(at least {MIN_SECRET_CHARS} characters)"
+            )
+        return self
 
     def is_production(self) -> bool:
         return self.env == Environment.production

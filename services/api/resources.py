@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from services.api.assignments.cache import AssignmentCache
 from services.api.auth.cache import PrincipalCache
+from services.api.dashboard.memo import Memo
 from services.api.live.events import StreamHub
 from services.api.live.waker import Waker
 from shared.db import unit_of_work
@@ -28,6 +29,8 @@ class Resources:
     # Server-sent event streams: their own Redis client (reads block), and their bound.
     streams: StreamHub
     principals: PrincipalCache = field(default_factory=PrincipalCache)
+    # The supervisors' dashboard: figures shared by its viewers for a few seconds.
+    dashboard: Memo = field(default_factory=Memo)
     # PostgreSQL: the hot path's statements on plain asyncpg connections; None on SQLite.
     direct: DirectPool | None = None
 

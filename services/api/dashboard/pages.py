@@ -1,0 +1,79 @@
+"""The dashboard's HTML: Jinja2 templates packaged with the code, autoescaped."""
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from starlette.responses import Response
+
+from services.api.dashboard.service import AssignmentView, Overview
+from services.api.dashboard.session import Viewer
+from shared.models import Permission
+
+HERE = Path(__file__).parent
+STATIC = HERE / "static"
+# Served from /dashboard/static/<name>: only these (no directory listing, no other file).
+STATIC_FILES = {"dashboard.css": "text/css", "dashboard.js": "text/javascript"}
+
+templates = Jinja2Templates(directory=HERE / "templates")
+
+
+def duration(since_ms: int | None, at: datetime) -> str:
+    """ "4 min 05 s" from `since_ms` to `at`; "" when unknown."""
+    if since_ms is None:
+        return ""
+    seconds = max(0, int(at.timestamp() - since_ms / 1000))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes:02d} min"
+    return f"{minutes} min {secs:02d} s"
+
+
+def local_time(moment: datetime | None, view: AssignmentView | None = None) -> str:
+    if moment is None:
+        return ""
+    tz = view.tz if view is not None else UTC
+    return moment.astimezone(tz).strftime("%H:%M:%S")
+
+
+templates.env.filters["duration"] = duration
+templates.env.globals["local_time"] = local_time
+
+
+def _base(viewer: Viewer | None) -> dict[str, Any]:
+    if viewer is None:
+        return {"viewer": None}
+    return {
+        "viewer": viewer,
+        "csrf": viewer.csrf,
+        "can_release": viewer.may(Permission.extended_handling),
+        "can_export": viewer.may(Permission.reporting),
+    }
+
+
+def page(
+    request: Request,
+    name: str,
+    viewer: Viewer | None,
+    *,
+    status_code: int = 200,
+    **context: Any,
+) -> Response:
+    response = templates.TemplateResponse(
+        request, name, {**_base(viewer), **context}, status_code=status_code
+    )
+    # Figures of one tenant: never kept by a shared cache, never shown from history stale.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def fragment(name: str, viewer: Viewer, **context: Any) -> str:
+    """The live part of a page, as the page itself renders it (one template for both)."""
+    return templates.get_template(name).render({**_base(viewer), **context})
+
+
+def overview_context(overview: Overview) -> dict[str, Any]:
+    return {"overview": overview, "at": overview.at}
