@@ -141,6 +141,7 @@ async def outside_hours(session: AsyncSession, config: AssignmentConfig, now: da
     tz = func.coalesce(Customer.time_zone, a.default_time_zone)
     query = (
         select(tz.label("tz"))
+        .select_from(Membership)
         .join(Customer, Customer.id == Membership.customer_id)
         .where(
             Membership.assignment_id == a.id,
