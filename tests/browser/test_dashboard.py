@@ -75,7 +75,7 @@ class TestSupervisorDashboard:
             outcomes = page.get_by_test_id(f"outcomes-{a}")
             await expect(outcomes).to_contain_text("sale")
             await expect(outcomes).to_contain_text("interested")
-            await expect(page.get_by_test_id(f"agent-{desk.agent_id}")).to_contain_text("2")
+            await expect(page.get_by_test_id(f"agent-{desk.agent_id}-outcomes")).to_have_text("2")
             await expect(page.locator("#live-status")).to_have_text("live")
             await page.evaluate("window.notReloaded = true")
 

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 # Redis figures (queue by state, leases, agents): fresh for every tick of a live page.
-LIVE_S = 0.5
+LIVE_S = 0.25
 # Database figures (follow-ups, corrections, outcomes): a few seconds behind at most.
 DATABASE_S = 5.0
 # Customers outside contact hours group a whole assignment by time zone: the costliest figure,

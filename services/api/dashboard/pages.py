@@ -21,15 +21,18 @@ templates = Jinja2Templates(directory=HERE / "templates")
 
 
 def duration(since_ms: int | None, at: datetime) -> str:
-    """ "4 min 05 s" from `since_ms` to `at`; "" when unknown."""
+    """ "under 1 min", "4 min", "1 h 05 min" from `since_ms` to `at`; "" when unknown.
+
+    Whole minutes, so the live part's HTML changes once a minute, not every second (the page
+    sends it only when it changed); static/dashboard.js writes the same text as time passes.
+    """
     if since_ms is None:
         return ""
     seconds = max(0, int(at.timestamp() - since_ms / 1000))
     hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
     if hours:
-        return f"{hours} h {minutes:02d} min"
-    return f"{minutes} min {secs:02d} s"
+        return f"{hours} h {rest // 60:02d} min"
+    return f"{rest // 60} min" if rest >= 60 else "under 1 min"
 
 
 def local_time(moment: datetime | None, view: AssignmentView | None = None) -> str:

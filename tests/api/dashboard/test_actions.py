@@ -1,5 +1,6 @@
 """The dashboard's live stream, its force release (forgery-protected) and its CSV."""
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -7,6 +8,7 @@ from fastapi import FastAPI
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.api.dashboard.router import TICK_S
 from services.api.dashboard.session import COOKIE
 from services.queue import AssignmentQueue
 from shared.models import Permission
@@ -135,6 +137,8 @@ class TestLive:
             first = await stream.next_event()
             assert first.event == "update"
             assert f'data-testid="held-{a}">0<' in first.json()["html"]
+            # Nothing changes for a few ticks: nothing is sent, so the next event is the claim.
+            await asyncio.sleep(3 * TICK_S)
             await _take(client, desk)
             changed = await stream.next_event(within_s=3.0)
             assert f'data-testid="held-{a}">1<' in changed.json()["html"]

@@ -2,12 +2,15 @@
 // server-sent events (EventSource reconnects by itself). Durations tick every second.
 "use strict";
 
+// The same words as the server's duration filter (services/api/dashboard/pages.py).
 function formatSince(ms) {
   const seconds = Math.max(0, Math.floor((Date.now() - ms) / 1000));
   const hours = Math.floor(seconds / 3600);
   const minutes = Math.floor((seconds % 3600) / 60);
-  const secs = String(seconds % 60).padStart(2, "0");
-  return hours ? `${hours} h ${String(minutes).padStart(2, "0")} min` : `${minutes} min ${secs} s`;
+  if (hours) {
+    return `${hours} h ${String(minutes).padStart(2, "0")} min`;
+  }
+  return seconds >= 60 ? `${minutes} min` : "under 1 min";
 }
 
 function tick() {
