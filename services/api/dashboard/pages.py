@@ -17,6 +17,10 @@ STATIC = HERE / "static"
 # Served from /dashboard/static/<name>: only these (no directory listing, no other file).
 STATIC_FILES = {"dashboard.css": "text/css", "dashboard.js": "text/javascript"}
 
+# The pages load nothing but /dashboard/static, open no connection but their own stream, and
+# post forms only to themselves.
+CONTENT_POLICY = "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+
 templates = Jinja2Templates(directory=HERE / "templates")
 
 
@@ -70,6 +74,9 @@ def page(
     )
     # Figures of one tenant: never kept by a shared cache, never shown from history stale.
     response.headers["Cache-Control"] = "no-store"
+    # Only our own files run here, and no other site may frame the page (its buttons act).
+    response.headers["Content-Security-Policy"] = CONTENT_POLICY
+    response.headers["X-Frame-Options"] = "DENY"
     return response
 
 

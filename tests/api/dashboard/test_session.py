@@ -38,6 +38,7 @@ class TestSignIn:
         page = await client.get("/dashboard")
         assert desk.assignment.name in page.text
         assert page.headers["cache-control"] == "no-store"
+        assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
 
     async def test_an_agent_gets_no_page(self, client: httpx.AsyncClient, desk: Desk) -> None:
         answer = await sign_in(client, desk.agent_token)
