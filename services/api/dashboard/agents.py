@@ -9,12 +9,11 @@ that fresh), and *idle* otherwise.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from redis.asyncio import Redis
 
-from services.queue import AssignmentQueue
-from shared import streams
+from services.queue import AssignmentQueue, streams
 
 # Asked for a customer this recently and holds none: waiting (twice the long poll's re-check).
 WAITING_S = 10
@@ -40,22 +39,12 @@ class _Seen:
     at_ms: int
 
 
-async def _recent_claims(redis: Redis, assignment_id: int, *, now_ms: int) -> dict[int, int]:
-    found: Any = await redis.zrangebyscore(
-        streams.workers_key(assignment_id),
-        now_ms - streams.RECENT_WORKER_MS,
-        "+inf",
-        withscores=True,
-    )
-    return {int(user): int(score) for user, score in found}
-
-
 async def agents_now(redis: Redis, assignment_ids: Sequence[int], *, now_ms: int) -> list[AgentNow]:
     last_claim: dict[int, _Seen] = {}
     claims_in: dict[tuple[int, int], int] = {}
     holding: dict[int, tuple[int, int]] = {}
     for a in assignment_ids:
-        for user, at in (await _recent_claims(redis, a, now_ms=now_ms)).items():
+        for user, at in (await streams.recent_claims(redis, a, at_ms=now_ms)).items():
             claims_in[(user, a)] = at
             if user not in last_claim or at > last_claim[user].at_ms:
                 last_claim[user] = _Seen(a, at)
