@@ -92,6 +92,16 @@ class TestSupervisorDashboard:
             png = await page.screenshot(path=str(shot), full_page=True)
             assert png.startswith(b"\x89PNG")
 
+            # The assignment's own page: today's chart, drawn on the server, and the CSV.
+            await page.get_by_role("link", name=desk.assignment.name).click()
+            chart = page.locator("svg.chart")
+            await expect(chart).to_be_visible()
+            await expect(chart.locator("title")).to_have_count(2)  # sale, interested
+            await expect(page.get_by_role("link", name="activity report")).to_be_visible()
+            await page.screenshot(
+                path=str(shot.with_name(shot.stem + "-assignment.png")), full_page=True
+            )
+
     async def test_force_release_from_the_page_returns_the_customer(
         self, served: Served, browser: Browser, session: AsyncSession, redis: Redis
     ) -> None:
