@@ -3,11 +3,16 @@
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Self
 
 from limits import parse_many
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# Signs the dashboard's session cookies outside production only; production refuses it.
+DEVELOPMENT_SESSION_SECRET = "nextcall-development-session-secret-not-for-production"
+# A production secret is at least this long (256 bits as hex or base64 are 43-64 characters).
+MIN_SECRET_CHARS = 32
 
 
 class Environment(StrEnum):
@@ -112,6 +117,25 @@ class Settings(BaseSettings):
         except ValueError:
             raise ValueError(f"'{value}' is no rate limit; write e.g. '60/minute'") from None
         return value
+
+    # The supervisors' dashboard (docs/decisions/020-supervisor-dashboard.md). Its session
+    # cookies are signed with this secret: required in production (`openssl rand -hex 32`);
+    # changing it signs every supervisor out.
+    session_secret: SecretStr = SecretStr(DEVELOPMENT_SESSION_SECRET)
+    # A dashboard session lasts one shift, then the supervisor signs in again.
+    session_hours: float = Field(default=12.0, gt=0, le=24 * 7)
+
+    @model_validator(mode="after")
+    def _production_secrets(self) -> Self:
+        secret = self.session_secret.get_secret_value()
+        if self.is_production() and (
+            secret == DEVELOPMENT_SESSION_SECRET or len(secret) < MIN_SECRET_CHARS
+        ):
+            raise ValueError(
+                f"NEXTCALL_SESSION_SECRET must be set in production "
+                f"(at least {MIN_SECRET_CHARS} characters)"
+            )
+        return self
 
     def is_production(self) -> bool:
         return self.env == Environment.production

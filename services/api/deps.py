@@ -42,7 +42,11 @@ async def authenticate_token(resources: Resources, token: str | None) -> Princip
     """Who is asking: from the principal cache, else from the token's row."""
     if not token:
         raise Unauthorized("missing bearer token")
-    token_hash = hash_token(token)
+    return await authenticate_hash(resources, hash_token(token))
+
+
+async def authenticate_hash(resources: Resources, token_hash: str) -> Principal:
+    """Who holds the token of this hash (the dashboard's session keeps only the hash)."""
     principal = resources.principals.get(token_hash)
     if principal is not None:
         return principal

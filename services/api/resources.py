@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from services.api.assignments.cache import AssignmentCache
 from services.api.auth.cache import PrincipalCache
+from services.api.dashboard.memo import Memo
 from services.api.live.events import StreamHub
 from services.api.live.waker import Waker
 from services.api.ratelimit.limiter import RateLimiter
@@ -33,6 +34,8 @@ class Resources:
     # Rate limits counted in Redis, shared by every API process (services/api/ratelimit).
     limiter: RateLimiter
     principals: PrincipalCache = field(default_factory=PrincipalCache)
+    # The supervisors' dashboard: figures shared by its viewers for a few seconds.
+    dashboard: Memo = field(default_factory=Memo)
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:

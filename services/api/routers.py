@@ -8,6 +8,7 @@ from services.api.corrections.router import router as corrections_router
 from services.api.custom_fields.router import router as custom_fields_router
 from services.api.customer_details.router import router as customer_details_router
 from services.api.customers.router import router as customers_router
+from services.api.dashboard.router import router as dashboard_router
 from services.api.flows.router import router as flows_router
 from services.api.followups.router import router as followups_router
 from services.api.health.router import router as health_router
@@ -30,6 +31,8 @@ hot_router = work_router
 ops_router = APIRouter()
 ops_router.include_router(health_router)
 ops_router.include_router(metrics_router)
+# The supervisors' pages in the browser, outside /v1 (a cookie session, not a bearer token).
+ops_router.include_router(dashboard_router)
 
 api_router = APIRouter()
 api_router.include_router(users_router)

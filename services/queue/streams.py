@@ -190,6 +190,15 @@ async def recent_workers(redis: Redis, assignment_id: int, *, at_ms: int) -> lis
     return [int(u) for u in found]
 
 
+async def recent_claims(redis: Redis, assignment_id: int, *, at_ms: int) -> dict[int, int]:
+    """The same users, each with its last request for a customer here (epoch ms): the
+    supervisors' dashboard tells waiting agents from idle ones by it."""
+    found: Any = await redis.zrangebyscore(
+        workers_key(assignment_id), at_ms - RECENT_WORKER_MS, "+inf", withscores=True
+    )
+    return {int(user): int(at) for user, at in found}
+
+
 async def announce_moved_in(
     redis: Redis,
     assignment_id: int,

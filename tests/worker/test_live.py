@@ -207,6 +207,20 @@ class TestRecentWorkers:
             redis, campaign.assignment.id, at_ms=streams.now_ms()
         ) == [campaign.agent.id]
 
+    async def test_recent_claims_say_when_each_agent_last_asked(
+        self, campaign: Campaign, redis: Redis
+    ) -> None:
+        await campaign.customers(1)
+        before = streams.now_ms()
+        await campaign.queue.claim_tracked(user_id=campaign.agent.id, lease_seconds=LEASE_S)
+        after = streams.now_ms()
+        an_hour_on = after + streams.RECENT_WORKER_MS + 1
+
+        found = await streams.recent_claims(redis, campaign.assignment.id, at_ms=after)
+        assert list(found) == [campaign.agent.id]
+        assert before <= found[campaign.agent.id] <= after
+        assert await streams.recent_claims(redis, campaign.assignment.id, at_ms=an_hour_on) == {}
+
     async def test_moved_in_customers_are_announced_to_recent_workers(
         self, campaign: Campaign, redis: Redis
     ) -> None:
