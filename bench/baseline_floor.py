@@ -10,7 +10,7 @@ is bounded by it.
 from fastapi import FastAPI
 
 from services.api.middleware import BodySizeLimit
-from shared.settings import Settings
+from shared.infra.settings import Settings
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

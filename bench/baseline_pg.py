@@ -9,7 +9,7 @@ fair index. `/done` is the outcome "no answer" (the customer stays free, one att
 event row), so a closed loop never drains the table; dead rows pile up as they would in a
 CRM that keeps its queue in PostgreSQL.
 
-Same engine and pool (shared.db.create_engine from NEXTCALL_DATABASE_URL), same response
+Same engine and pool (shared.infra.db.create_engine from NEXTCALL_DATABASE_URL), same response
 schema (CardOut | EmptyOut) as the real /next. No authentication: the agent is named by the
 X-Agent header.
 
@@ -37,9 +37,9 @@ from services.api.work.schemas import (
     OutcomeChoice,
     Reasons,
 )
-from shared.db import create_engine, create_sessionmaker
 from shared.flows import FlowSpec
-from shared.settings import Settings
+from shared.infra.db import create_engine, create_sessionmaker
+from shared.infra.settings import Settings
 
 CLAIM = text(
     """

@@ -1,6 +1,6 @@
 """Baseline "redis-only": an endpoint that only runs the Redis claim script, no database.
 
-The ceiling for /next: the same FastAPI stack and Redis client (shared.redis.create_redis
+The ceiling for /next: the same FastAPI stack and Redis client (shared.infra.redis.create_redis
 from NEXTCALL_REDIS_URL) around AssignmentQueue.claim, returning the claim as it comes. It
 claims from a copy of the main queue (bench/seed.py), so it does the same Lua work as ours.
 No authentication: the agent is named by the X-Agent header.
@@ -18,8 +18,8 @@ from redis.asyncio import Redis
 
 from bench.seed import LEASE_SECONDS
 from services.queue import AssignmentQueue, Claimed, NotHolder, Placement
-from shared.redis import create_redis
-from shared.settings import Settings
+from shared.infra.redis import create_redis
+from shared.infra.settings import Settings
 
 PARKED = Placement("park")
 

@@ -34,10 +34,10 @@ from bench.machine import calibrate, machine
 from bench.servers import ROOT, WORKERS
 from bench.sustained import sustained
 from services.queue import AssignmentQueue
-from shared.db import create_engine, create_sessionmaker
-from shared.migrate import upgrade
-from shared.redis import create_redis
-from shared.settings import Settings
+from shared.infra.db import create_engine, create_sessionmaker
+from shared.infra.migrate import upgrade
+from shared.infra.redis import create_redis
+from shared.infra.settings import Settings
 
 RESULTS = ROOT / "bench" / "results"
 DOC = ROOT / "docs" / "benchmarks.md"

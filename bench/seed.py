@@ -1,7 +1,7 @@
 """The benchmark's data: a tenant, the seed flow, assignments of N customers, agents.
 
 Customers and memberships are inserted in bulk by PostgreSQL itself (generate_series), then
-placed in Redis exactly as the project places them (shared.placement.load_queue_facts and
+placed in Redis exactly as the project places them (shared.membership.placement.load_queue_facts and
 AssignmentQueue.place_sources, as tests/factories.place_all does).
 """
 
@@ -17,9 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from services.queue import AssignmentQueue
 from shared.demo import SEED_FLOW
 from shared.flows import FlowSpec
+from shared.infra.tokens import hash_token, new_token
+from shared.membership.placement import load_queue_facts
 from shared.models import ApiToken, Assignment, Flow, Permission, Tenant, User
-from shared.placement import load_queue_facts
-from shared.tokens import hash_token, new_token
 
 # The seed flow plus "no answer" (free -> free, one attempt more): the most common outcome of
 # outbound work, and the one the closed loops use so that no scenario drains its customers.
@@ -130,7 +130,7 @@ async def insert_customers(
     """
     async with engine.begin() as conn:
         before = (await conn.execute(text("SELECT coalesce(max(id), 0) FROM customers"))).scalar()
-        # search_name by hand: Core writers keep it as shared.search.search_name would.
+        # search_name by hand: Core writers keep it as shared.customers.search.search_name would.
         await conn.execute(
             text(
                 """

@@ -39,7 +39,7 @@ from services.preflight import (
     report,
 )
 from services.progress import progress_bar
-from shared.settings import Settings
+from shared.infra.settings import Settings
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -216,7 +216,7 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _migrate(_args: argparse.Namespace, settings: Settings) -> int:
-    from shared.migrate import upgrade
+    from shared.infra.migrate import upgrade
 
     upgrade(settings)
     print("database schema is up to date", file=sys.stderr)
@@ -228,7 +228,7 @@ def _rebuild(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.enqueue:
         from services.worker.jobs.rebuild import enqueue_rebuild
-        from shared.jobqueue import rq_connection
+        from shared.infra.jobqueue import rq_connection
 
         ids = asyncio.run(_assignment_ids(settings, args.assignment))
         connection = rq_connection(settings, process_name="cli")
@@ -246,7 +246,7 @@ def _rebuild(args: argparse.Namespace, settings: Settings) -> int:
 async def _assignment_ids(settings: Settings, only: int | None) -> list[int]:
     from sqlalchemy import select
 
-    from shared.db import create_engine, create_sessionmaker
+    from shared.infra.db import create_engine, create_sessionmaker
     from shared.models import Assignment
 
     if only is not None:
@@ -262,8 +262,8 @@ async def _assignment_ids(settings: Settings, only: int | None) -> list[int]:
 
 async def _rebuild_now(settings: Settings, only: int | None) -> int:
     from services.worker.jobs.rebuild import rebuild_queue
-    from shared.db import create_engine, create_sessionmaker
-    from shared.redis import create_redis
+    from shared.infra.db import create_engine, create_sessionmaker
+    from shared.infra.redis import create_redis
 
     ids = await _assignment_ids(settings, only)
     engine = create_engine(settings, process_name="cli")
@@ -349,7 +349,7 @@ def _bench(args: argparse.Namespace, _settings: Settings) -> int:
 def _demo(_args: argparse.Namespace, settings: Settings) -> int:
     from services.demo import tokens_path
     from services.up import redis_available
-    from shared.migrate import upgrade
+    from shared.infra.migrate import upgrade
 
     upgrade(settings)
     with redis_available(settings):
@@ -363,8 +363,8 @@ def _demo(_args: argparse.Namespace, settings: Settings) -> int:
 
 async def _load_demo(settings: Settings) -> bool:
     from services.demo import load_demo
-    from shared.db import create_engine, create_sessionmaker
-    from shared.redis import create_redis
+    from shared.infra.db import create_engine, create_sessionmaker
+    from shared.infra.redis import create_redis
 
     engine = create_engine(settings, process_name="cli")
     redis = create_redis(settings, process_name="cli")
@@ -407,8 +407,8 @@ def _create_tenant(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _create_user(args: argparse.Namespace, settings: Settings) -> int:
+    from shared.infra.tokens import hash_token, new_token
     from shared.models import ApiToken, Permission, Tenant, User
-    from shared.tokens import hash_token, new_token
 
     known = {p.value for p in Permission}
     permissions = [p.strip() for p in args.permissions.split(",") if p.strip()]
@@ -448,7 +448,7 @@ def _create_user(args: argparse.Namespace, settings: Settings) -> int:
 @asynccontextmanager
 async def _session(settings: Settings) -> AsyncIterator[AsyncSession]:
     """One unit of work on an engine of its own, for one-off commands."""
-    from shared.db import create_engine, create_sessionmaker, unit_of_work
+    from shared.infra.db import create_engine, create_sessionmaker, unit_of_work
 
     engine = create_engine(settings, process_name="cli")
     try:

@@ -20,9 +20,12 @@ from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.worker.jobs.rebuild import rebuild_queue
-from shared.db import unit_of_work
+from shared.customers.search import search_name
 from shared.demo import SEED_FLOW
 from shared.flows import FlowSpec
+from shared.infra.db import unit_of_work
+from shared.infra.settings import Settings
+from shared.infra.tokens import hash_token, new_token
 from shared.models import (
     ApiToken,
     Assignment,
@@ -37,9 +40,6 @@ from shared.models import (
     Tenant,
     User,
 )
-from shared.search import search_name
-from shared.settings import Settings
-from shared.tokens import hash_token, new_token
 
 
 def _words(text: str) -> tuple[str, ...]:

@@ -15,12 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.preflight import CommandError
 from services.progress import progress_bar
 from services.worker.jobs.imports import import_customers
-from shared.db import create_engine, create_sessionmaker, unit_of_work
 from shared.importing import ImportProgress, rejected_rows_of
 from shared.importing.parsing import ImportFileError, ImportFormat, open_source
+from shared.infra.db import create_engine, create_sessionmaker, unit_of_work
+from shared.infra.redis import create_redis
+from shared.infra.settings import Settings
 from shared.models import Assignment, ImportJob, ImportStatus, Permission, User
-from shared.redis import create_redis
-from shared.settings import Settings
 
 # How often the bar reads the import's progress.
 POLL_S = 0.5

@@ -15,8 +15,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, ProgrammingError
 from sqlalchemy.pool import NullPool
 
-from shared.redis import embedded_redis_url
-from shared.settings import Settings
+from shared.infra.redis import embedded_redis_url
+from shared.infra.settings import Settings
 
 EXIT_FAILED = 1
 EXIT_SETTINGS = 2

@@ -31,11 +31,11 @@ from sqlalchemy import select
 from services.demo import load_demo, read_demo_info
 from services.worker.jobs.rebuild import rebuild_queue
 from services.worker.recovery import EPOCH_KEY
-from shared.db import create_engine, create_sessionmaker
-from shared.migrate import upgrade
+from shared.infra.db import create_engine, create_sessionmaker
+from shared.infra.migrate import upgrade
+from shared.infra.redis import create_redis, embedded_socket_path
+from shared.infra.settings import Settings
 from shared.models import Assignment
-from shared.redis import create_redis, embedded_socket_path
-from shared.settings import Settings
 
 # How long each step may take before `up` gives up and says why.
 REDIS_START_S = 20.0

@@ -15,11 +15,11 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from services.api.app import create_app
-from shared.db import create_engine as create_async_engine
-from shared.db import create_sessionmaker
-from shared.migrate import upgrade
+from shared.infra.db import create_engine as create_async_engine
+from shared.infra.db import create_sessionmaker
+from shared.infra.migrate import upgrade
+from shared.infra.settings import Environment, Settings
 from shared.models import Base
-from shared.settings import Environment, Settings
 
 
 def _required(name: str) -> str:

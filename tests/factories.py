@@ -9,6 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.queue import AssignmentQueue
 from shared.demo import SEED_FLOW
 from shared.flows import FlowSpec
+from shared.infra.tokens import hash_token, new_token
+from shared.membership.placement import load_queue_facts
 from shared.models import (
     ApiToken,
     Assignment,
@@ -19,8 +21,6 @@ from shared.models import (
     Tenant,
     User,
 )
-from shared.placement import load_queue_facts
-from shared.tokens import hash_token, new_token
 
 AGENT = [Permission.customer_handling.value]
 

@@ -255,7 +255,7 @@ class TestTheRules:
             "from services.queue.broadcast import publish_eligible",
             "from services.queue.streams import Activity, EventType",
             "import services.queue",
-            "from shared.placement import FactsBatch",
+            "from shared.membership.placement import FactsBatch",
         ],
     )
     def test_a_public_queue_import_is_not(self, source: str) -> None:
@@ -264,5 +264,5 @@ class TestTheRules:
     def test_the_queue_importing_a_framework_or_shared_is_found(self) -> None:
         assert queue_dependencies("from fastapi import FastAPI") != []
         assert queue_dependencies("from rq import Queue") != []
-        assert queue_dependencies("from shared.settings import Settings") != []
+        assert queue_dependencies("from shared.infra.settings import Settings") != []
         assert queue_dependencies("from services.queue import keys\nimport redis") == []

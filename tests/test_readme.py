@@ -3,7 +3,7 @@
 import re
 from pathlib import Path
 
-from shared.settings import Settings
+from shared.infra.settings import Settings
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 

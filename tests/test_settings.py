@@ -3,7 +3,7 @@
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from shared.settings import DEVELOPMENT_SESSION_SECRET, Environment, Settings
+from shared.infra.settings import DEVELOPMENT_SESSION_SECRET, Environment, Settings
 
 
 class TestSessionSecret:

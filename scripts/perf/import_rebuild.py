@@ -27,9 +27,10 @@ from bench import infra
 from services.queue import AssignmentQueue
 from services.worker.jobs.imports import import_customers
 from services.worker.jobs.rebuild import rebuild_queue
-from shared.db import create_engine, create_sessionmaker
 from shared.demo import SEED_FLOW
-from shared.migrate import upgrade
+from shared.infra.db import create_engine, create_sessionmaker
+from shared.infra.migrate import upgrade
+from shared.infra.settings import Settings
 from shared.models import (
     Assignment,
     Event,
@@ -41,7 +42,6 @@ from shared.models import (
     Tenant,
     User,
 )
-from shared.settings import Settings
 
 T = TypeVar("T")
 # The servers' process ids (bench.infra), when it started them: their CPU time is reported.

@@ -22,10 +22,10 @@ from services.api.resources import Resources
 from services.api.routers import api_router, hot_router, ops_router
 from services.api.work.hot import HotPaths
 from services.api.work.routes import PREFIX
-from shared.db import create_engine, create_sessionmaker
+from shared.infra.db import create_engine, create_sessionmaker
+from shared.infra.redis import create_redis
+from shared.infra.settings import Settings
 from shared.membership.store import open_store
-from shared.redis import create_redis
-from shared.settings import Settings
 
 # Answer headers a browser app may read besides the CORS-safelisted ones.
 CORS_EXPOSED_HEADERS = ["Location", "Retry-After", "Link"]

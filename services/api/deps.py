@@ -10,8 +10,8 @@ from services.api.auth.cache import Principal
 from services.api.auth.tokens import load_principal
 from services.api.errors import Forbidden, Unauthorized
 from services.api.resources import Resources
+from shared.infra.tokens import hash_token
 from shared.models import Permission
-from shared.tokens import hash_token
 
 
 async def get_resources(request: Request) -> Resources:

@@ -11,7 +11,7 @@ from fastapi import Path
 from pydantic import AfterValidator, Field, ValidationError
 
 from services.api.errors import Unprocessable
-from shared.storable import MAX_BIGINT, storable_text
+from shared.infra.storable import MAX_BIGINT, storable_text
 
 MAX_ID = MAX_BIGINT
 

@@ -13,9 +13,9 @@ from services.api.dashboard.memo import Memo
 from services.api.live.events import StreamHub
 from services.api.live.waker import Waker
 from services.api.ratelimit.limiter import RateLimiter
-from shared.db import unit_of_work
+from shared.infra.db import unit_of_work
+from shared.infra.settings import Settings
 from shared.membership.store import MembershipStore
-from shared.settings import Settings
 
 
 @dataclass

@@ -237,7 +237,7 @@ async def read(
 ) -> list[StreamEvent]:
     """Entries after `after`, waiting up to `block_ms` for the first; [] when none came."""
     found: Any = await redis.xread({key: after}, count=count, block=block_ms)
-    # RESP2 (shared.redis.create_redis): [[key, [(id, {field: value}), ...]]]
+    # RESP2 (shared.infra.redis.create_redis): [[key, [(id, {field: value}), ...]]]
     return [
         StreamEvent(str(entry_id), str(fields.get("type", "")), str(fields.get("data", "{}")))
         for _key, entries in found or []

@@ -35,7 +35,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from services.queue import keys
-from shared.jobqueue import (
+from shared.infra.jobqueue import (
     BULK_JOBS,
     IMPORT_JOB,
     QueueName,
@@ -44,8 +44,8 @@ from shared.jobqueue import (
     import_rq_id,
     rq_connection,
 )
+from shared.infra.settings import Settings
 from shared.models import BulkJob, BulkStatus, ImportJob, ImportStatus
-from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -33,10 +33,10 @@ from rq import Queue, Worker
 from services.worker.abandoned import AbandonedJobs
 from services.worker.lifetime import die_with_parent, forked_children_die_with_parent
 from services.worker.scheduler import Scheduler
-from shared.db import create_engine, create_sessionmaker
-from shared.jobqueue import QueueName, rq_connection
-from shared.redis import create_redis
-from shared.settings import Settings
+from shared.infra.db import create_engine, create_sessionmaker
+from shared.infra.jobqueue import QueueName, rq_connection
+from shared.infra.redis import create_redis
+from shared.infra.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -30,7 +30,7 @@ from services.queue.streams import Activity, EventType
 from services.worker.abandoned import AbandonedJobs
 from services.worker.jobs.followups import fall_back_passed_followups
 from services.worker.recovery import QueueRecovery
-from shared import metrics
+from shared.infra import metrics
 from shared.models import Assignment
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""The folded search name of an imported customer, the same as shared.search.search_name.
+"""The folded search name of an imported customer, the same as shared.customers.search.search_name.
 
 Folding "first last" character by character costs tens of microseconds; a million rows hold
 far fewer distinct first and last names. Folding works per character and the space between
@@ -8,7 +8,7 @@ part is folded once and remembered.
 
 from functools import lru_cache
 
-from shared.search import fold
+from shared.customers.search import fold
 
 _fold_part = lru_cache(maxsize=200_000)(fold)
 

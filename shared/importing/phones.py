@@ -1,7 +1,7 @@
 """Phone numbers of an import in E.164, without a full parse for the common shapes.
 
-A full parse (shared.phones.normalise_phone) costs tens of microseconds: most of an import's
-time at a million rows. Yet for a number that is only digits, in international form
+A full parse (shared.customers.phones.normalise_phone) costs tens of microseconds: most of an
+import's time at a million rows. Yet for a number that is only digits, in international form
 (+4722334455) or national form of a region without a national prefix (22334455 in Norway),
 phonenumbers' answer depends only on the country code and the number of digits: the digits
 stay as they are and the number is possible or not by its length alone. So the full parse
@@ -15,7 +15,7 @@ import re
 
 from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneMetadata, region_code_for_country_code
 
-from shared.phones import DEFAULT_REGION, InvalidPhone, normalise_phone
+from shared.customers.phones import DEFAULT_REGION, InvalidPhone, normalise_phone
 
 _SEPARATORS = str.maketrans("", "", " -")
 _INTERNATIONAL = re.compile(r"\+([1-9][0-9]{2,19})\Z")

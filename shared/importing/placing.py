@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 
 from shared.flows import FlowSpec
 from shared.importing.upsert import NewMember
+from shared.membership.placement import QueueFacts, queue_facts
 from shared.membership.record import imported
 from shared.models import Assignment, AttemptLimitAction
-from shared.placement import QueueFacts, queue_facts
 
 
 @dataclass(frozen=True, slots=True)

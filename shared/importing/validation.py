@@ -18,10 +18,10 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, available_timezones
 
+from shared.customers.phones import InvalidPhone
 from shared.importing.parsing import EXTERNAL_ID, RawRow, printable
 from shared.importing.phones import PhoneNormaliser
 from shared.models import FieldType
-from shared.phones import InvalidPhone
 
 # Longest values the customers table stores; longer ones reject the row, never the batch.
 MAX_EXTERNAL_ID = 200

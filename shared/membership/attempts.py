@@ -7,11 +7,11 @@ from typing import Protocol
 
 from shared.errors import Conflict, Unprocessable
 from shared.flows import FlowSpec, StateKind
+from shared.infra.timeutil import as_utc
 from shared.membership.events import Change, EventDraft
 from shared.membership.followups import followup_handled
 from shared.membership.record import MembershipRecord
 from shared.models import CORRECTION_STATE, EventKind, FollowUpKind
-from shared.timeutil import as_utc
 
 # A no-answer on a customer with a personal follow-up pushes the follow-up at least this far.
 MIN_FOLLOWUP_RETRY = timedelta(minutes=15)

@@ -13,11 +13,11 @@ from typing import Any
 
 from shared.errors import Conflict, Forbidden, Unprocessable
 from shared.flows import FlowOutcome, FlowSpec
+from shared.infra.timeutil import as_utc, iso_or_none
 from shared.membership.events import Change, EventDraft
 from shared.membership.outcomes import ChosenOutcome, apply_outcome, require_time
 from shared.membership.record import MembershipRecord
 from shared.models import CORRECTION_STATE, EventKind
-from shared.timeutil import as_utc, iso_or_none
 
 SET_BY = "correction"
 

@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from shared.errors import Conflict, Forbidden, Unprocessable
+from shared.infra.timeutil import as_utc, iso_or_none
 from shared.membership.events import Change, EventDraft
 from shared.membership.record import MembershipRecord
 from shared.models import EventKind, FollowUpKind
-from shared.timeutil import as_utc, iso_or_none
 
 # A follow-up handled no later than this after its time was kept; later, it was passed. An
 # attempt or outcome this long before the time already counts as handling it.

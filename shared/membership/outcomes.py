@@ -8,11 +8,11 @@ from typing import Any, Protocol
 
 from shared.errors import Unprocessable
 from shared.flows import FlowOutcome, FlowSpec, FollowUpRule
+from shared.infra.timeutil import as_utc
 from shared.membership.events import Change, EventDraft
 from shared.membership.followups import followup_handled
 from shared.membership.record import MembershipRecord
 from shared.models import EventKind, FollowUpKind
-from shared.timeutil import as_utc
 
 
 class ChosenOutcome(Protocol):

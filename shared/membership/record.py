@@ -1,7 +1,7 @@
 """A membership's state, declared once.
 
 The API schema (services/api/work/schemas.py `MembershipOut`), the placement facts
-(shared/placement.py) and the versioned write's columns (shared/membership/statements.py)
+(shared/membership/placement.py) and the versioned write's columns (shared/membership/statements.py)
 are derived from the fields below, so a new column is added here and in its migration (and
 the ORM model, which maps the table).
 """
@@ -52,7 +52,8 @@ STATE_COLUMNS: Final = tuple(f.name for f in fields(MembershipRecord) if ROLE no
 SHOWN_COLUMNS: Final = tuple(
     f.name for f in fields(MembershipRecord) if f.metadata.get(ROLE) != "key"
 )
-# What decides a customer's place in its queue (shared/placement.py reads them in this order).
+# What decides a customer's place in its queue (shared/membership/placement.py reads them in
+# this order).
 PLACEMENT_COLUMNS: Final = (
     "id",
     "segment_id",

@@ -2,7 +2,7 @@
 blocked numbers a placement needs.
 
 Two implementations, chosen once at start-up (`open_store`): on PostgreSQL the statements run
-on plain asyncpg connections (shared/directdb.py, decision 014), elsewhere (the embedded
+on plain asyncpg connections (shared/infra/directdb.py, decision 014), elsewhere (the embedded
 SQLite) on the SQLAlchemy engine. Callers never ask which one they hold.
 """
 
@@ -13,12 +13,12 @@ from typing import Any, Protocol, cast
 from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from shared.directdb import DirectPool, DirectStatement
+from shared.infra.directdb import DirectPool, DirectStatement
+from shared.infra.settings import Settings
 from shared.membership import statements
 from shared.membership.record import MembershipRecord
 from shared.membership.statements import CustomerView, card_of, write_params
 from shared.models import BlockedPhone, Meeting, Product
-from shared.settings import Settings
 
 Card = tuple[MembershipRecord, CustomerView]
 

@@ -3,8 +3,8 @@
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
+from shared.infra.settings import Settings
 from shared.models import Base
-from shared.settings import Settings
 
 config = context.config
 if not config.get_main_option("sqlalchemy.url"):

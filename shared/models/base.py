@@ -7,7 +7,7 @@ from sqlalchemy import BigInteger, DateTime, Dialect, Integer, MetaData
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-from shared.timeutil import as_utc
+from shared.infra.timeutil import as_utc
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",

@@ -5,8 +5,8 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column
 
+from shared.customers.search import search_name
 from shared.models.base import Base, BigId, IdMixin, TimestampMixin, utcnow
-from shared.search import search_name
 
 
 class FieldType(StrEnum):
@@ -51,8 +51,8 @@ class Customer(IdMixin, TimestampMixin, Base):
     account_type: Mapped[str] = mapped_column(String(50), default="")
     city: Mapped[str] = mapped_column(String(200), default="")
     custom: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    # "first last", folded by shared.search.fold (lower case, no accents): what name search
-    # matches, so "ode" finds "Ødegård" on every database.
+    # "first last", folded by shared.customers.search.fold (lower case, no accents): what name
+    # search matches, so "ode" finds "Ødegård" on every database.
     search_name: Mapped[str] = mapped_column(String(400), default="", index=True)
     # Set once by anonymisation (rule 5); personal fields are blank from then on.
     anonymised_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from shared.settings import Settings
+from shared.infra.settings import Settings
 from tests.net import free_port
 
 READY_TIMEOUT_S = 60.0

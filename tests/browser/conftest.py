@@ -17,7 +17,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, async_playwright
 
-from shared.settings import Settings
+from shared.infra.settings import Settings
 from tests.net import free_port
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.api.app import create_app
 from services.queue import AssignmentQueue
 from services.worker.recovery import WRITE_GRACE_S, recover_queues
+from shared.infra.settings import Settings
 from shared.models import Membership
-from shared.settings import Settings
 from tests.chaos.redis_server import RedisServer
 from tests.factories import (
     add_customers,

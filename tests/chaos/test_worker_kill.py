@@ -25,8 +25,8 @@ from services.worker.abandoned import (
     sweep_abandoned,
 )
 from shared.importing import failure_of
+from shared.infra.settings import Settings
 from shared.models import Customer, Event, EventKind, ImportStatus, Membership
-from shared.settings import Settings
 from tests.chaos.worker_process import WorkerProcess, new_import, read_import, wait_for_import
 
 ROWS = 60_000

@@ -18,8 +18,8 @@ from textwrap import dedent
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.api.customers.enqueue import enqueue_import
+from shared.infra.settings import Settings
 from shared.models import ImportStatus
-from shared.settings import Settings
 from tests.chaos.worker_process import (
     WorkerProcess,
     alive,

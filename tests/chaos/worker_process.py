@@ -11,8 +11,8 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shared.infra.settings import Settings
 from shared.models import ImportJob, ImportStatus
-from shared.settings import Settings
 from tests.factories import create_assignment, create_flow, create_tenant, create_user
 
 # A process the kernel has ended is gone within this; a test that waits longer found a leak.

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from services.queue import AssignmentQueue
-from shared.redis import create_redis
-from shared.settings import Settings
+from shared.infra.redis import create_redis
+from shared.infra.settings import Settings
 
 
 @pytest.fixture

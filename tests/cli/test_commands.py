@@ -10,10 +10,10 @@ from sqlalchemy import Select, create_engine, func, select
 
 from services.cli import main
 from services.demo import DEMO_CUSTOMERS, tokens_path
-from shared.jobqueue import QueueName
+from shared.infra.jobqueue import QueueName
+from shared.infra.settings import Settings
+from shared.infra.tokens import hash_token
 from shared.models import ApiToken, Customer, Tenant, User
-from shared.settings import Settings
-from shared.tokens import hash_token
 from tests.cli.conftest import queue_depth
 
 

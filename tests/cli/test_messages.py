@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from shared.settings import Settings
+from shared.infra.settings import Settings
 from tests.cli.run import NEXTCALL, ROOT, environment, nextcall
 from tests.net import free_port
 

@@ -7,8 +7,8 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.queue import AssignmentQueue
+from shared.infra.settings import Settings
 from shared.models import Permission
-from shared.settings import Settings
 from tests.cli.run import environment, on_a_terminal
 from tests.factories import create_assignment, create_flow, create_tenant, create_user
 

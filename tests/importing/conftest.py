@@ -10,6 +10,7 @@ from services.queue import AssignmentQueue
 from shared import importing
 from shared.flows import FlowSpec
 from shared.importing import ImportFormat
+from shared.membership.placement import load_queue_facts
 from shared.models import (
     Assignment,
     CustomFieldDefinition,
@@ -21,7 +22,6 @@ from shared.models import (
     Tenant,
     User,
 )
-from shared.placement import load_queue_facts
 from tests.factories import create_assignment, create_flow, create_tenant, create_user
 
 

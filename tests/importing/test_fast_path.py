@@ -13,12 +13,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.queue import AssignmentQueue
 from services.worker.jobs.imports import import_customers
-from shared.db import create_engine, create_sessionmaker
+from shared.customers.search import search_name as reference_search_name
 from shared.flows import FlowSpec
 from shared.importing import CsvSource, FieldRule, FieldRules, ImportTarget, RowError, Upserter
 from shared.importing.folding import search_name
 from shared.importing.placing import new_member_facts
 from shared.importing.validation import RowValidator
+from shared.infra.db import create_engine, create_sessionmaker
+from shared.infra.settings import Settings
+from shared.membership.placement import load_queue_facts
 from shared.models import (
     Assignment,
     Base,
@@ -31,9 +34,6 @@ from shared.models import (
     Segment,
     Tenant,
 )
-from shared.placement import load_queue_facts
-from shared.search import search_name as reference_search_name
-from shared.settings import Settings
 from tests.factories import create_assignment, create_flow, create_tenant
 from tests.importing.conftest import Target, create_import
 

@@ -4,8 +4,8 @@ import random
 
 import pytest
 
+from shared.customers.phones import InvalidPhone, normalise_phone
 from shared.importing.phones import PhoneNormaliser
-from shared.phones import InvalidPhone, normalise_phone
 
 
 def _answer(normalise: object, raw: str) -> str | None:

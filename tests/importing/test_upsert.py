@@ -8,7 +8,6 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.db import create_engine, create_sessionmaker
 from shared.demo import SEED_FLOW
 from shared.importing import (
     ACTIVE_ELSEWHERE,
@@ -19,6 +18,8 @@ from shared.importing import (
     ImportTarget,
     Upserter,
 )
+from shared.infra.db import create_engine, create_sessionmaker
+from shared.infra.settings import Settings
 from shared.models import (
     Assignment,
     Base,
@@ -30,7 +31,6 @@ from shared.models import (
     Segment,
     Tenant,
 )
-from shared.settings import Settings
 from tests.factories import create_assignment, create_tenant
 from tests.importing.conftest import Target
 

@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.queue import AssignmentQueue
 from shared.demo import SEED_FLOW
 from shared.flows import FlowSpec
+from shared.membership.placement import load_queue_facts
 from shared.models import Assignment, Customer, Flow, Membership, Tenant, User
-from shared.placement import load_queue_facts
 from tests.factories import (
     add_customers,
     create_assignment,

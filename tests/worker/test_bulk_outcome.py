@@ -11,14 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.queue import AssignmentQueue
 from services.worker.jobs.outcomes import run_bulk_outcome_job
-from shared.bulk_outcome import BulkOutcome, load_batch, write_all, write_batch
-from shared.db import create_engine, create_sessionmaker
 from shared.demo import SEED_FLOW
 from shared.errors import Conflict
 from shared.flows import FlowSpec
+from shared.infra.db import create_engine, create_sessionmaker
+from shared.infra.settings import Settings
 from shared.models import Base, BulkJob, BulkKind, Event, Membership
-from shared.selection import Selection
-from shared.settings import Settings
+from shared.selections.bulk_outcome import BulkOutcome, load_batch, write_all, write_batch
+from shared.selections.selection import Selection
 from tests.factories import (
     add_customers,
     create_assignment,

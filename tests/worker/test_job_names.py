@@ -1,4 +1,4 @@
-"""The job names the API and the sweep queue by (shared/jobqueue.py) name real job functions.
+"""The job names the API and the sweep queue by (shared/infra/jobqueue.py) name real job functions.
 
 The API never imports the worker (DESIGN 4), so a renamed or moved job would otherwise fail
 only when a worker picks the job up.
@@ -9,7 +9,7 @@ import inspect
 import pytest
 from rq.utils import import_attribute
 
-from shared.jobqueue import BULK_JOBS, IMPORT_JOB
+from shared.infra.jobqueue import BULK_JOBS, IMPORT_JOB
 from shared.models import BulkKind
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.queue import Claimed, streams
 from services.queue.streams import Activity
 from services.worker.scheduler import Scheduler
-from shared.settings import Settings
+from shared.infra.settings import Settings
 from tests.worker.conftest import NOW_MS, Campaign, ahead
 
 LEASE_S = 300

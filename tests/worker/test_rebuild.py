@@ -15,11 +15,11 @@ from services.queue import AssignmentQueue, Claimed, QueueBuild, keys
 from services.worker.jobs.rebuild import enqueue_rebuild, rebuild_assignment, rebuild_queue
 from shared.demo import SEED_FLOW
 from shared.flows import FlowSpec
-from shared.jobqueue import QueueName
+from shared.infra.jobqueue import QueueName
+from shared.infra.redis import create_redis
+from shared.infra.settings import Settings
+from shared.membership.placement import load_queue_facts
 from shared.models import AttemptLimitAction, BlockedPhone, Segment
-from shared.placement import load_queue_facts
-from shared.redis import create_redis
-from shared.settings import Settings
 from tests.worker.conftest import NOW_MS, Campaign, ago, ahead
 
 

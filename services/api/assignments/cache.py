@@ -12,10 +12,10 @@ from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.api.visibility import visible_to
 from services.queue import AssignmentQueue
 from shared.flows import FlowSpec
 from shared.models import Assignment, Flow, Segment
-from shared.visibility import visible_to
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,8 +9,8 @@ from zoneinfo import available_timezones
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from services.api.fields import DbId, Name
+from shared.infra.timeutil import as_utc
 from shared.models import AttemptLimitAction, PresentationMode
-from shared.timeutil import as_utc
 
 SORT_KEY_PATTERN = r"^(attempts|last_attempt_at|import_order|custom:[a-z][a-z0-9_]{0,99})$"
 HOUR_MINUTE_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"

@@ -21,11 +21,11 @@ from services.api.assignments.schemas import (
 )
 from services.api.custom_fields.service import field_keys
 from services.api.errors import Conflict, NotFound, Unprocessable
+from services.api.visibility import visible_to
 from services.queue import AssignmentQueue
 from shared.flows import FlowSpec
+from shared.membership.placement import load_queue_facts
 from shared.models import Assignment, Flow, Membership, Segment, User
-from shared.placement import load_queue_facts
-from shared.visibility import visible_to
 
 UNSEGMENTED = "unsegmented"
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from shared.timeutil import as_utc
+from shared.infra.timeutil import as_utc
 
 # The backstop: a revocation whose message was lost still takes effect within this. Each token
 # in use costs one primary-key read per process per TTL_S.

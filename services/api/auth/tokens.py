@@ -7,7 +7,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.api.auth.cache import Principal
-from shared.db import unit_of_work
+from shared.infra.db import unit_of_work
 from shared.models import ApiToken, Permission, User
 
 # Last-used time is kept to this precision: a token in use writes at most once per this long

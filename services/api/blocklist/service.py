@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.api.assignments.service import place_customers
 from services.api.blocklist.schemas import BlockedPhoneCreate
 from services.api.errors import Conflict, NotFound, Unprocessable
+from shared.customers.phones import InvalidPhone, normalise_phone
 from shared.models import Assignment, BlockedPhone, Customer, Membership
-from shared.phones import InvalidPhone, normalise_phone
 
 # Customer ids per assignment whose queue place must be recomputed.
 Affected = Mapping[int, Sequence[int]]

@@ -15,9 +15,9 @@ from services.api.resources import Resources
 from services.queue import AssignmentQueue
 from services.queue.broadcast import publish_eligible
 from shared.flows import FlowSpec
+from shared.membership.placement import QueueFacts, load_queue_facts
 from shared.membership.record import MembershipRecord
 from shared.models import Assignment, Event, Permission, User
-from shared.placement import QueueFacts, load_queue_facts
 
 # Sending to correction, correcting yourself and report flags (administrator also passes).
 Corrector = Annotated[Principal, require(Permission.correction)]

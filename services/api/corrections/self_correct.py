@@ -23,9 +23,9 @@ from services.api.resources import Resources
 from services.api.work.cards import membership_out
 from shared.membership import corrections
 from shared.membership.events import event_for
+from shared.membership.moving import flow_of
 from shared.membership.record import record_of, store_into
 from shared.models import Assignment, Event, EventKind, Membership
-from shared.moving import flow_of
 
 # Events after which the corrected outcome is no longer what set the customer's state.
 STATE_CHANGES = (

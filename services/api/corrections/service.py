@@ -29,9 +29,9 @@ from services.api.work.cards import membership_out
 from shared.flows import FlowSpec
 from shared.membership import corrections
 from shared.membership.events import event_of
+from shared.membership.moving import flow_of
 from shared.membership.record import record_of, store_into
 from shared.models import Assignment, Correction, Membership
-from shared.moving import flow_of
 
 
 async def send_to_correction(

@@ -12,8 +12,8 @@ from services.api.corrections.schemas import ToCorrectPage, ToCorrectRow, UserRe
 from services.api.corrections.service import outcome_refs
 from services.api.users.names import user_names
 from shared.flows import FlowSpec
+from shared.membership.moving import flow_of
 from shared.models import CORRECTION_STATE, Assignment, Correction, Customer, Membership
-from shared.moving import flow_of
 
 _WAITING = and_(
     Membership.customer_id == Correction.customer_id,

@@ -8,8 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.api.auth.cache import Principal
 from services.api.errors import NotFound
+from services.api.visibility import visible_to
 from shared.models import Assignment, Customer, Membership, Permission
-from shared.visibility import visible_to
 
 
 @dataclass(frozen=True, slots=True)

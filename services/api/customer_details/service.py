@@ -23,6 +23,7 @@ from services.api.customer_details.schemas import (
 from services.api.privacy.service import privacy
 from services.api.users.names import user_names
 from services.queue import AssignmentQueue, Holder
+from shared.membership.moving import flow_of
 from shared.models import (
     CORRECTION_STATE,
     Customer,
@@ -32,7 +33,6 @@ from shared.models import (
     ProductStatus,
     Segment,
 )
-from shared.moving import flow_of
 
 UNSEGMENTED = "unsegmented"
 CORRECTION_STATE_NAME = "To correct"

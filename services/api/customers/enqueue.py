@@ -1,7 +1,7 @@
 """Handing a large import to the worker through RQ, by the job's import path."""
 
-from shared.jobqueue import IMPORT_JOB, enqueue, import_rq_id
-from shared.settings import Settings
+from shared.infra.jobqueue import IMPORT_JOB, enqueue, import_rq_id
+from shared.infra.settings import Settings
 
 __all__ = ["IMPORT_JOB", "IMPORT_JOB_TIMEOUT_S", "enqueue_import"]
 

@@ -1,6 +1,6 @@
 """Outcomes and attempts of an assignment: the last 15 minutes, today per agent, today by hour.
 
-Today's figures are the activity report's (shared/reporting.py: re-attributed, without
+Today's figures are the activity report's (services/api/reports/reporting.py: re-attributed, without
 excluded or corrected events) for the assignment's local day, so the dashboard and the CSV
 agree. The last 15 minutes count outcomes as they were registered (by `created_at`): a live
 view of the floor, not a report.
@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import BigInteger, cast, extract, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.api.reports.reporting import ActivityQuery, activity, counts_in_reports, utc_range
 from shared.models import Event, EventKind
-from shared.reporting import ActivityQuery, activity, counts_in_reports, utc_range
 
 RECENT = timedelta(minutes=15)
 HOUR_S = 3600

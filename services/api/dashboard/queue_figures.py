@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.api.assignments.cache import AssignmentConfig
 from services.api.assignments.schemas import QueueCounts
 from shared.flows import StateKind
+from shared.infra.timeutil import as_utc
 from shared.membership.followups import FOLLOWUP_GRACE
 from shared.models import (
     CORRECTION_STATE,
@@ -24,7 +25,6 @@ from shared.models import (
     FollowUpKind,
     Membership,
 )
-from shared.timeutil import as_utc
 
 
 @dataclass(frozen=True, slots=True)

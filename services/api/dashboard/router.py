@@ -32,8 +32,8 @@ from services.api.reports.schemas import ActivityParams, ReportFormat
 from services.api.reports.service import activity_report
 from services.api.resources import Resources
 from services.api.work.leases import release
+from shared.infra.tokens import hash_token
 from shared.models import Permission
-from shared.tokens import hash_token
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
 

@@ -29,8 +29,8 @@ from services.api.dashboard.queue_figures import (
 from services.api.dashboard.words import why_empty
 from services.api.errors import NotFound
 from services.api.resources import Resources
+from services.api.visibility import visible_to
 from shared.models import Assignment, User
-from shared.visibility import visible_to
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,8 +18,8 @@ from services.api.auth.cache import Principal
 from services.api.deps import authenticate_hash
 from services.api.errors import DomainError, Forbidden
 from services.api.resources import Resources
+from shared.infra.settings import Settings
 from shared.models import Permission
-from shared.settings import Settings
 
 COOKIE = "nextcall_dashboard"
 # Before sign-in: the token the sign-in form must echo (login forgery), for a few minutes.

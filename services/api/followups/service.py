@@ -9,16 +9,16 @@ from services.api.auth.cache import Principal
 from services.api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from services.api.followups.schemas import FollowUpChange, FollowUpChanged
 from services.api.resources import Resources
+from services.api.visibility import visible_to
 from services.api.work.cards import load_card, membership_out
 from services.queue import AssignmentQueue
 from services.queue.broadcast import publish_eligible
 from shared.membership import followups
 from shared.membership.events import event_of
+from shared.membership.moving import flow_of
+from shared.membership.placement import load_queue_facts
 from shared.membership.record import record_of, store_into
 from shared.models import Assignment, Permission, User
-from shared.moving import flow_of
-from shared.placement import load_queue_facts
-from shared.visibility import visible_to
 
 
 async def change_follow_up(

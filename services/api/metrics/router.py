@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from services.api.deps import Res
 from services.api.resources import Resources
 from services.queue import AssignmentQueue
-from shared import metrics as _metrics  # noqa: F401  (declares every metric of nextcall)
+from shared.infra import metrics as _metrics  # noqa: F401  (declares every metric of nextcall)
 from shared.models import Assignment
 
 log = logging.getLogger(__name__)

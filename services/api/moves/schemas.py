@@ -4,7 +4,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from services.api.work.schemas import MembershipOut
-from shared.selection import Selection
+from shared.selections.selection import Selection
 
 
 class MoveOne(BaseModel):

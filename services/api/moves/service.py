@@ -13,7 +13,9 @@ from services.api.work.cards import membership_out
 from services.queue import AssignmentQueue, transfer
 from services.queue.broadcast import publish_eligible
 from services.queue.streams import announce_moved_in
-from shared.jobqueue import enqueue_bulk
+from shared.infra.jobqueue import enqueue_bulk
+from shared.membership.moving import flow_of, move_memberships
+from shared.membership.placement import load_queue_facts
 from shared.models import (
     Assignment,
     BulkJob,
@@ -23,8 +25,6 @@ from shared.models import (
     Membership,
     Segment,
 )
-from shared.moving import flow_of, move_memberships
-from shared.placement import load_queue_facts
 
 
 async def target_of(

@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.api.auth.cache import Principal
 from services.api.my_work.schemas import FollowUpPage, FollowUpRow, WorkList
+from services.api.visibility import visible_to
 from shared.models import Assignment, Customer, FollowUpKind, Membership
-from shared.visibility import visible_to
 
 
 async def visible_assignment_ids(session: AsyncSession, principal: Principal) -> list[int]:

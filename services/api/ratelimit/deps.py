@@ -5,7 +5,7 @@ from fastapi import Request, params
 from services.api.ratelimit.client import bearer_token, client_address
 from services.api.ratelimit.limiter import Expensive
 from services.api.resources import Resources
-from shared.tokens import hash_token
+from shared.infra.tokens import hash_token
 
 
 def limited(kind: Expensive) -> params.Depends:

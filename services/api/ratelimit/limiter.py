@@ -19,7 +19,7 @@ from redis.exceptions import RedisError
 
 from services.queue import keys
 from shared.errors import TooManyRequests
-from shared.settings import Settings
+from shared.infra.settings import Settings
 
 log = logging.getLogger(__name__)
 

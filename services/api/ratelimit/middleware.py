@@ -11,7 +11,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from services.api.errors import TooManyRequests, error_response
 from services.api.ratelimit.client import bearer_token, client_address
 from services.api.resources import Resources
-from shared.tokens import hash_token
+from shared.infra.tokens import hash_token
 
 
 class AuthFailureLimit:

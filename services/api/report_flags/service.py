@@ -11,8 +11,8 @@ from services.api.corrections.common import active_user, locked_event
 from services.api.errors import Unprocessable
 from services.api.report_flags.schemas import ReportFlagsChange, ReportFlagsOut
 from services.api.resources import Resources
+from shared.infra.timeutil import as_utc, iso_or_none
 from shared.models import Event, EventKind
-from shared.timeutil import as_utc, iso_or_none
 
 
 async def change_report_flags(

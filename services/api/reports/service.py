@@ -12,6 +12,7 @@ from sqlalchemy import select
 from services.api.auth.cache import Principal
 from services.api.errors import NotFound, Unprocessable
 from services.api.reports import csv_out
+from services.api.reports.reporting import GROUP_KEYS, Activity, ActivityQuery, GroupKey, activity
 from services.api.reports.schemas import (
     MAX_RANGE_DAYS,
     ActivityParams,
@@ -21,7 +22,6 @@ from services.api.reports.schemas import (
 from services.api.resources import Resources
 from shared.membership.attempts import AttemptKind
 from shared.models import Assignment, Permission, User
-from shared.reporting import GROUP_KEYS, Activity, ActivityQuery, GroupKey, activity
 
 ATTEMPT_KINDS = tuple(k.value for k in AttemptKind)
 

@@ -17,6 +17,7 @@ from services.api.errors import NotFound
 from services.api.reports import csv_out
 from services.api.reports.schemas import ReportFormat
 from services.api.resources import Resources
+from shared.membership.moving import flow_of
 from shared.models import (
     CORRECTION_STATE,
     Assignment,
@@ -28,7 +29,6 @@ from shared.models import (
     Product,
     Segment,
 )
-from shared.moving import flow_of
 
 BATCH_SIZE = 1000
 CUSTOMER_FIELDS = (

@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.api.auth.cache import Principal
 from services.api.my_work.service import visible_assignment_ids
 from services.api.search.schemas import MatchedBy, SearchHit, SearchOut
+from shared.customers.phones import InvalidPhone, normalise_phone
+from shared.customers.search import fold
 from shared.models import Assignment, Customer, Membership
-from shared.phones import InvalidPhone, normalise_phone
-from shared.search import fold
 
 # Digits with the usual separators, and enough of them to be a number rather than a name.
 _PHONE_LIKE = re.compile(r"^\+?[\d\s().-]+$")

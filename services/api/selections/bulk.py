@@ -19,12 +19,12 @@ from services.api.selections.schemas import BulkOutcomeOut, BulkOutcomeRequest
 from services.api.selections.service import INLINE_LIMIT
 from services.queue import AssignmentQueue
 from services.queue.broadcast import publish_eligible
-from shared import bulk_outcome
-from shared.bulk_outcome import BulkOutcome
-from shared.jobqueue import enqueue_bulk
+from shared.infra.jobqueue import enqueue_bulk
+from shared.infra.timeutil import as_utc
+from shared.membership.moving import flow_of
 from shared.models import BulkJob, BulkKind, BulkStatus
-from shared.moving import flow_of
-from shared.timeutil import as_utc
+from shared.selections import bulk_outcome
+from shared.selections.bulk_outcome import BulkOutcome
 
 
 async def apply(

@@ -22,7 +22,7 @@ from services.api.selections.schemas import (
     SegmentRequest,
 )
 from shared.models import Permission
-from shared.selection import Selection
+from shared.selections.selection import Selection
 
 router = APIRouter(tags=["selections"])
 

@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.api.fields import DbId, Name, Text
 from services.api.moves.schemas import BulkJobOut
-from shared.selection import Selection
+from shared.selections.selection import Selection
 
 
 class CountOut(BaseModel):

@@ -18,10 +18,14 @@ from services.api.selections.schemas import (
     SegmentRequest,
 )
 from services.queue.broadcast import publish_eligible
-from shared.bulk_outcome import nothing_offered_reason, offered_outcomes, selection_counts
+from shared.membership.moving import flow_of, move_memberships
 from shared.models import Assignment, Customer, Membership, Segment
-from shared.moving import flow_of, move_memberships
-from shared.selection import Selection
+from shared.selections.bulk_outcome import (
+    nothing_offered_reason,
+    offered_outcomes,
+    selection_counts,
+)
+from shared.selections.selection import Selection
 
 # Selections up to this size are handled in the request, in one transaction; larger ones by
 # a worker job with progress. A thousand memberships and events write in well under a second

@@ -8,8 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.api.errors import Conflict, NotFound, Unprocessable
 from services.api.users.schemas import TokenCreate, UserCreate, UserUpdate
+from shared.infra.tokens import hash_token, new_token
 from shared.models import ApiToken, Permission, Tenant, User
-from shared.tokens import hash_token, new_token
 
 
 async def get_tenant(session: AsyncSession, tenant_id: int) -> Tenant:

@@ -8,7 +8,7 @@ from services.api.auth.cache import Principal
 from services.api.errors import Conflict, Forbidden, NotFound
 from services.api.resources import Resources
 from services.queue import NotHolder
-from shared import metrics
+from shared.infra import metrics
 from shared.membership.record import MembershipRecord
 from shared.membership.statements import CustomerView
 from shared.models import User

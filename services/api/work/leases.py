@@ -17,7 +17,7 @@ from services.api.work.common import (
 from services.api.work.schemas import CardOut, LeaseOut, ReleaseResult
 from services.queue import AssignmentQueue, HeldByOther, NotHolder, NotInQueue
 from services.queue.broadcast import publish_eligible
-from shared import metrics
+from shared.infra import metrics
 from shared.models import CORRECTION_STATE, Event, EventKind, PresentationMode
 
 

@@ -17,10 +17,10 @@ from services.api.work.common import config_for, lease_id_of
 from services.api.work.schemas import CardOut, EmptyOut, Reasons
 from services.queue import AssignmentQueue, Claimed, Empty, compute_placement
 from services.queue.broadcast import publish_eligible
-from shared import metrics
+from shared.infra import metrics
+from shared.membership.placement import queue_facts
 from shared.membership.record import MembershipRecord
 from shared.membership.statements import CustomerView
-from shared.placement import queue_facts
 
 # A claim the database disagrees with is re-placed and claimed again, at most this often.
 MAX_REPAIRS = 3

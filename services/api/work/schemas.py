@@ -5,10 +5,10 @@ from typing import TYPE_CHECKING, Any, Literal, Self, get_type_hints
 
 from pydantic import BaseModel, Field, create_model, model_validator
 
+from shared.infra.timeutil import as_utc
 from shared.membership.attempts import AttemptKind
 from shared.membership.record import SHOWN_COLUMNS, MembershipRecord
 from shared.models import ProductStatus
-from shared.timeutil import as_utc
 
 # The longest a /next may wait for a customer (long poll).
 MAX_WAIT_SECONDS = 30

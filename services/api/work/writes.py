@@ -19,16 +19,16 @@ from services.api.work.common import config_for, parse_lease_id, read_card, stal
 from services.api.work.schemas import AttemptRequest, OutcomeRequest, WriteResult
 from services.queue import AssignmentQueue, NotHolder, Placement, compute_placement, streams
 from services.queue.streams import Activity
-from shared import metrics
+from shared.infra import metrics
+from shared.infra.timeutil import as_utc
 from shared.membership import attempts, outcomes
 from shared.membership.attempts import AttemptKind
 from shared.membership.events import Change
+from shared.membership.placement import queue_facts
 from shared.membership.record import MembershipRecord
 from shared.membership.statements import CustomerView
 from shared.membership.store import NO_EXTRAS, Extras
 from shared.models import User
-from shared.placement import queue_facts
-from shared.timeutil import as_utc
 
 
 class _Held(NamedTuple):

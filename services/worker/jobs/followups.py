@@ -12,10 +12,10 @@ from services.queue import AssignmentQueue
 from services.queue.broadcast import publish_eligible
 from shared.membership.events import event_of
 from shared.membership.followups import fall_back
+from shared.membership.moving import flow_of
+from shared.membership.placement import load_queue_facts
 from shared.membership.record import record_of, store_into
 from shared.models import Assignment, FollowUpKind, Membership
-from shared.moving import flow_of
-from shared.placement import load_queue_facts
 
 BATCH_SIZE = 1000
 

@@ -17,12 +17,12 @@ from services.queue import AssignmentQueue
 from services.queue.broadcast import publish_eligible
 from services.worker.abandoned import import_lock, job_lock
 from shared import importing
-from shared.db import create_engine, create_sessionmaker
 from shared.importing.placing import new_member_facts
+from shared.infra.db import create_engine, create_sessionmaker
+from shared.infra.redis import create_redis
+from shared.infra.settings import Settings
+from shared.membership.placement import blocked_among, load_queue_facts
 from shared.models import BlockedPhone, ImportJob, ImportStatus
-from shared.placement import blocked_among, load_queue_facts
-from shared.redis import create_redis
-from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -16,13 +16,13 @@ from services.queue import AssignmentQueue, transfer
 from services.queue.broadcast import publish_eligible
 from services.queue.streams import announce_moved_in
 from services.worker.abandoned import bulk_lock, job_lock
-from shared.db import create_engine, create_sessionmaker
+from shared.infra.db import create_engine, create_sessionmaker
+from shared.infra.redis import create_redis
+from shared.infra.settings import Settings
+from shared.membership.moving import flow_of, move_memberships
+from shared.membership.placement import load_queue_facts
 from shared.models import Assignment, BulkJob, BulkStatus, Customer, Membership
-from shared.moving import flow_of, move_memberships
-from shared.placement import load_queue_facts
-from shared.redis import create_redis
-from shared.selection import Selection
-from shared.settings import Settings
+from shared.selections.selection import Selection
 
 BATCH_SIZE = 1000
 

@@ -21,15 +21,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.queue import AssignmentQueue
 from services.queue.broadcast import publish_eligible
 from services.worker.abandoned import bulk_lock, job_lock
-from shared import bulk_outcome
-from shared.bulk_outcome import BATCH_SIZE, BulkOutcome
-from shared.db import create_engine, create_sessionmaker
 from shared.errors import DomainError, NotFound
+from shared.infra.db import create_engine, create_sessionmaker
+from shared.infra.redis import create_redis
+from shared.infra.settings import Settings
+from shared.membership.moving import flow_of
 from shared.models import Assignment, BulkJob, BulkStatus
-from shared.moving import flow_of
-from shared.redis import create_redis
-from shared.selection import Selection
-from shared.settings import Settings
+from shared.selections import bulk_outcome
+from shared.selections.bulk_outcome import BATCH_SIZE, BulkOutcome
+from shared.selections.selection import Selection
 
 
 def run_bulk_outcome(job_id: int) -> None:

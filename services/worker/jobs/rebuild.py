@@ -28,13 +28,13 @@ from services.queue import (
     now_ms,
     plain_places,
 )
-from shared.db import create_engine, create_sessionmaker
 from shared.flows import FlowSpec
-from shared.jobqueue import QueueName
+from shared.infra.db import create_engine, create_sessionmaker
+from shared.infra.jobqueue import QueueName
+from shared.infra.redis import create_redis
+from shared.infra.settings import Settings
+from shared.membership.placement import FactsBatch, load_queue_batches
 from shared.models import Assignment, Flow
-from shared.placement import FactsBatch, load_queue_batches
-from shared.redis import create_redis
-from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.infra.settings import Settings
 from shared.models import Permission, Tenant, User
-from shared.settings import Settings
 from tests.api.api_process import ApiProcess, start_apis
 from tests.factories import create_tenant, create_user
 

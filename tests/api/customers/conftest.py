@@ -11,8 +11,8 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.api.app import create_app
+from shared.infra.settings import Settings
 from shared.models import Assignment
-from shared.settings import Settings
 from tests.api.orgs import Org, make_org
 from tests.factories import create_assignment, create_flow
 

@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.api.customers.enqueue import IMPORT_JOB
 from services.queue import AssignmentQueue, Claimed
 from services.worker.jobs.imports import run_import
-from shared.jobqueue import QueueName
+from shared.infra.jobqueue import QueueName
+from shared.infra.settings import Settings
 from shared.models import Customer, Event, ImportJob, ImportStatus
-from shared.settings import Settings
 from tests.api.customers.conftest import SMALL_INLINE_MAX_ROWS, Importer
 
 ROOT = Path(__file__).resolve().parents[3]

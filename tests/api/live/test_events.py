@@ -13,8 +13,8 @@ from services.api.app import create_app
 from services.api.resources import Resources
 from services.queue import streams
 from services.worker.scheduler import Scheduler
+from shared.infra.settings import Settings
 from shared.models import Membership, Permission
-from shared.settings import Settings
 from tests.api.live.sse import EventStream
 from tests.api.world import World
 from tests.factories import create_assignment, create_tenant, create_user, place_all

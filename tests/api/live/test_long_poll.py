@@ -16,8 +16,8 @@ from services.api.app import create_app
 from services.api.resources import Resources
 from services.queue import AssignmentQueue
 from services.worker.scheduler import Scheduler
+from shared.infra.settings import Settings
 from shared.models import Membership
-from shared.settings import Settings
 from tests.api.live.conftest import eventually
 from tests.api.world import World
 from tests.factories import place_all

@@ -11,7 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.settings import Settings
+from shared.infra.settings import Settings
 from tests.factories import (
     add_customers,
     create_assignment,
@@ -66,7 +66,7 @@ class TestMetrics:
 
 
 WRITER = """
-from shared import metrics
+from shared.infra import metrics
 metrics.CLAIMS.labels("free").inc()
 metrics.NEXT_LATENCY.observe(0.003)
 """

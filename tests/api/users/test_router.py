@@ -4,8 +4,8 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.infra.tokens import hash_token
 from shared.models import ApiToken, User
-from shared.tokens import hash_token
 from tests.api.orgs import Org
 
 

@@ -13,9 +13,9 @@ import pytest
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.infra.settings import Settings
+from shared.infra.tokens import hash_token, new_token
 from shared.models import ApiToken, User
-from shared.settings import Settings
-from shared.tokens import hash_token, new_token
 from tests.factories import add_customers, create_assignment, create_flow, create_tenant
 from tests.net import free_port
 

@@ -1,4 +1,4 @@
-"""The hot path's connection pool (shared/directdb.py) against the real PostgreSQL."""
+"""The hot path's connection pool (shared/infra/directdb.py) against the real PostgreSQL."""
 
 import asyncio
 from collections.abc import AsyncIterator
@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import JSON, bindparam, literal, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from shared.directdb import DirectPool, DirectStatement, PoolClosed
-from shared.settings import Settings
+from shared.infra.directdb import DirectPool, DirectStatement, PoolClosed
+from shared.infra.settings import Settings
 
 _ECHO = DirectStatement(
     select(

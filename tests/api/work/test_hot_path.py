@@ -34,7 +34,7 @@ class TestNextCost:
         after = await world.redis.info("commandstats")
 
         assert card["status"] == "claimed"
-        # The card read runs on the direct pool (shared/directdb.py), not through the engine.
+        # The card read runs on the direct pool (shared/infra/directdb.py), not through the engine.
         assert statements == []
         assert resources.store.pool.executed - direct_before == 1
         scripts = after["cmdstat_evalsha"]["calls"] - before["cmdstat_evalsha"]["calls"]

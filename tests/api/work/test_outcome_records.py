@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from shared.db import create_engine, create_sessionmaker
+from shared.infra.db import create_engine, create_sessionmaker
+from shared.infra.settings import Settings
 from shared.membership.record import imported
 from shared.membership.store import EngineStore, Extras
 from shared.models import Base, BlockedPhone, Customer, Event, Meeting, Membership, Product
-from shared.settings import Settings
 from tests.api.world import World
 from tests.factories import create_assignment, create_flow, create_tenant
 

@@ -12,8 +12,8 @@ from redis.exceptions import ConnectionError, TimeoutError
 from redis.retry import Retry
 from rq import Queue
 
-from shared.redis import embedded_redis_url
-from shared.settings import Settings
+from shared.infra.redis import embedded_redis_url
+from shared.infra.settings import Settings
 
 # How long RQ keeps a finished job's record; the job's own row (import, bulk job) stays.
 RESULT_TTL_S = 24 * 3600

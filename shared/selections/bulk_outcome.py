@@ -20,10 +20,10 @@ from shared.errors import Conflict, Unprocessable
 from shared.flows import FlowOutcome, FlowSpec
 from shared.membership.events import event_of
 from shared.membership.outcomes import bulk_outcome as rule
+from shared.membership.placement import QueueFacts, load_queue_facts
 from shared.membership.record import record_of, store_into
 from shared.models import CORRECTION_STATE, Assignment, Customer, Event, Membership
-from shared.placement import QueueFacts, load_queue_facts
-from shared.selection import Selection
+from shared.selections.selection import Selection
 
 # Memberships written per flush, and customers re-placed per queue call: bounds memory and
 # the size of one IN list, whatever the size of the selection.

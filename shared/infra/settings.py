@@ -38,7 +38,7 @@ class Settings(BaseSettings):
     db_max_overflow: int = 20
     db_pool_recycle_s: int = 1800
     # PostgreSQL only: plain asyncpg connections per API process for the statements of
-    # next and outcomes (shared/directdb.py); opened on demand up to this many.
+    # next and outcomes (shared/infra/directdb.py); opened on demand up to this many.
     db_direct_pool_size: int = 20
 
     # Redis client: a dead server must fail a request quickly, not hang an agent's screen.

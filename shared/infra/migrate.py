@@ -5,7 +5,7 @@ from importlib import resources
 from alembic import command
 from alembic.config import Config
 
-from shared.settings import Settings
+from shared.infra.settings import Settings
 
 
 def alembic_config(settings: Settings) -> Config:

@@ -5,8 +5,8 @@ from typing import Annotated, Any, Self
 from pydantic import AfterValidator, BaseModel, Field, model_validator
 from sqlalchemy import ColumnElement, and_, or_
 
+from shared.infra.storable import MAX_BIGINT, MAX_INTEGER, storable_text
 from shared.models import Customer, Membership
-from shared.storable import MAX_BIGINT, MAX_INTEGER, storable_text
 
 
 def _sql_number(value: Any) -> Any:

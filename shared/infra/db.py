@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from shared.settings import Settings
+from shared.infra.settings import Settings
 
 
 def create_engine(settings: Settings, *, process_name: str) -> AsyncEngine:

@@ -7,7 +7,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError, TimeoutError
 
-from shared.settings import Settings
+from shared.infra.settings import Settings
 
 
 def create_redis(

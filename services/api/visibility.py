@@ -2,8 +2,8 @@
 
 from datetime import datetime
 
+from shared.infra.timeutil import as_utc
 from shared.models import Assignment
-from shared.timeutil import as_utc
 
 
 def visible_to(assignment: Assignment, user_id: int, now: datetime) -> bool:

@@ -25,7 +25,7 @@ from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from shared.settings import Settings
+from shared.infra.settings import Settings
 
 _DIALECT = PGDialect_asyncpg()
 # Connections opened at start; more are opened while requests wait, up to the pool's size.

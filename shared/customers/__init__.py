@@ -1,0 +1,1 @@
+"""Customers: phone numbers and search keys."""

@@ -1,0 +1,1 @@
+"""Selections of an assignment's customers and the bulk outcome on them."""
