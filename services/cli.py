@@ -193,8 +193,12 @@ def _api(args: argparse.Namespace, settings: Settings) -> int:
         import uvicorn
 
         uvicorn.run(
-            "services.api.app:create_app",
+            "services.api.app:create_served_app",
             factory=True,
+            # Logging is set up by the app factory in each process; requests are logged by
+            # the app itself (services/api/observe.py), with route templates, not paths.
+            log_config=None,
+            access_log=False,
             host=args.host,
             port=args.port,
             fd=args.fd,

@@ -1,7 +1,8 @@
 """The FastAPI application factory; engines and clients live in the lifespan."""
 
+import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -16,6 +17,7 @@ from services.api.errors import ERROR_RESPONSES, Unprocessable, install_error_ha
 from services.api.live.events import StreamHub
 from services.api.live.waker import Waker
 from services.api.middleware import BodySizeLimit
+from services.api.observe import Observe, route_names
 from services.api.ratelimit.limiter import Limits, RateLimiter
 from services.api.ratelimit.middleware import AuthFailureLimit
 from services.api.resources import Resources
@@ -23,12 +25,23 @@ from services.api.routers import api_router, hot_router, ops_router
 from services.api.work.hot import HotPaths
 from services.api.work.routes import PREFIX
 from shared.infra.db import create_engine, create_sessionmaker
+from shared.infra.directdb import DirectPool
+from shared.infra.logs import configure_logging
 from shared.infra.redis import create_redis
 from shared.infra.settings import Settings
+from shared.infra.telemetry import SAMPLE_INTERVAL_S, Sampler, process_gone
 from shared.membership.store import open_store
 
 # Answer headers a browser app may read besides the CORS-safelisted ones.
 CORS_EXPOSED_HEADERS = ["Location", "Retry-After", "Link"]
+
+
+def create_served_app() -> FastAPI:
+    """The app as `nextcall api` serves it: settings from the environment, logging set up
+    once in each API process (uvicorn calls this once per process it starts)."""
+    settings = Settings()
+    configure_logging(settings.log_format_in_use(), level=settings.log_level)
+    return create_app(settings)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -68,9 +81,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         await waker.start(ready_timeout_s=settings.redis_socket_timeout_s)
         await revocations.start(ready_timeout_s=settings.redis_socket_timeout_s)
+        route_names(app)
+        # PostgreSQL's store keeps the hot path's own pool: its use is sampled too.
+        direct: DirectPool | None = getattr(store, "pool", None)
+        sampler = Sampler(
+            engine=engine, redis={"api": redis, "api-streams": stream_redis}, direct=direct
+        )
+        sampling = asyncio.create_task(sampler.run(asyncio.Event(), SAMPLE_INTERVAL_S))
         try:
             yield
         finally:
+            sampling.cancel()
+            with suppress(asyncio.CancelledError):
+                await sampling
+            process_gone()
             await revocations.stop()
             await waker.stop()
             await stream_redis.aclose()
@@ -112,6 +136,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=CORS_EXPOSED_HEADERS,
             max_age=600,
         )
+    # Outermost: every request is counted, timed and logged, the hot paths' too (a CORS
+    # preflight included).
+    app.add_middleware(Observe)
 
     app.include_router(hot_router, prefix=PREFIX, responses=ERROR_RESPONSES)
     app.include_router(ops_router)

@@ -18,6 +18,7 @@ from services.queue.engine import (
     Empty,
     ExpiringLease,
     Holder,
+    Overdue,
     now_ms,
     transfer,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "Holder",
     "NotHolder",
     "NotInQueue",
+    "Overdue",
     "Placement",
     "PlacementSource",
     "QueueBuild",

@@ -83,6 +83,14 @@ class ComingDue:
     expiring: tuple[ExpiringLease, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Overdue:
+    """What AssignmentQueue.overdue() found."""
+
+    working: int  # agents who claimed recently
+    by_kind: dict[str, tuple[int, int]]  # shared | personal: (how many, due ms of the oldest)
+
+
 def _claim_result(r: list[str]) -> Claimed | Empty:
     if r[0] == "empty":
         return Empty(
@@ -452,6 +460,35 @@ class AssignmentQueue:
         for name, value in zip(names, results, strict=True):
             counts[name] += int(value)
         return counts
+
+    async def overdue(self, *, due_before: int, worked_since: int) -> "Overdue":
+        """Follow-ups due before `due_before` (epoch ms) that /next should have served: shared
+        ones while anyone claimed here since `worked_since`, personal ones while their owner
+        did; and how many agents claimed here since then. For metrics: O(segments + working
+        owners) ranges, no scan."""
+        workers = set(
+            map(str, await self.redis.zrangebyscore(self._key(WORKERS), worked_since, "+inf"))
+        )
+        found = {"shared": (0, 0), "personal": (0, 0)}
+        if not workers:
+            return Overdue(working=0, by_kind=found)
+        segs = sorted(map(str, await self.redis.smembers(self._key("segs"))))
+        owners = sorted(workers & set(map(str, await self.redis.smembers(self._key("owners")))))
+        keys = [("shared", self._key(f"sfu:{s}")) for s in segs]
+        keys += [("personal", self._key(f"pfu:{o}")) for o in owners]
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for _, key in keys:
+                pipe.zcount(key, "-inf", f"({due_before}")
+                pipe.zrange(key, 0, 0, withscores=True)
+            replies = await pipe.execute()
+        for i, (kind, _) in enumerate(keys):
+            count, first = int(replies[2 * i]), replies[2 * i + 1]
+            if not count:
+                continue
+            total, oldest = found[kind]
+            due = int(float(first[0][1]))
+            found[kind] = (total + count, min(oldest, due) if oldest else due)
+        return Overdue(working=len(workers), by_kind=found)
 
     async def snapshot(self) -> dict[str, object]:
         """Every key of this assignment with its content: proves a rebuild equals the queue."""

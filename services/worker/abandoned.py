@@ -35,6 +35,8 @@ from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from services.queue import keys
+from services.worker.metered import job_kind
+from shared.infra import metrics
 from shared.infra.jobqueue import (
     BULK_JOBS,
     IMPORT_JOB,
@@ -249,10 +251,12 @@ async def _sweep_row(
         if reruns > MAX_RERUNS:
             reason = f"the worker running this job stopped {MAX_RERUNS + 1} times; not run again"
             await _give_up(conn, row, reason, now)
+            metrics.JOBS_FAILED.labels(job_kind(row.func)).inc()
             log.error("jobs.abandoned_failed job=%s reruns=%d", row.rq_id, reruns - 1)
             return "failed"
     # After the commit: the new run must find the lock free.
     await asyncio.to_thread(_requeue, settings, connection, row, job)
+    metrics.JOBS_RETRIED.labels(job_kind(row.func)).inc()
     log.warning("jobs.abandoned_rerun job=%s rerun=%d", row.rq_id, reruns)
     return "rerun"
 

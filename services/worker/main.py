@@ -26,17 +26,20 @@ import threading
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
-from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client import REGISTRY, CollectorRegistry, start_http_server
 from prometheus_client.multiprocess import MultiProcessCollector
-from rq import Queue, Worker
+from rq import Queue
 
 from services.worker.abandoned import AbandonedJobs
 from services.worker.lifetime import die_with_parent, forked_children_die_with_parent
+from services.worker.metered import MeteredWorker, RqQueueCollector
 from services.worker.scheduler import Scheduler
 from shared.infra.db import create_engine, create_sessionmaker
 from shared.infra.jobqueue import QueueName, rq_connection
+from shared.infra.logs import configure_logging
 from shared.infra.redis import create_redis
 from shared.infra.settings import Settings
+from shared.infra.telemetry import SAMPLE_INTERVAL_S, Sampler, process_gone
 
 log = logging.getLogger(__name__)
 
@@ -50,13 +53,13 @@ def run_worker(settings: Settings, *, burst: bool = False, metrics_port: int | N
 
     Returns whether any job ran.
     """
-    _configure_logging()
+    configure_logging(settings.log_format_in_use(), level=settings.log_level)
     forked_children_die_with_parent()
     scheduler = _SchedulerProcess.start(settings, metrics_port)
     connection = rq_connection(settings, process_name="worker")
     try:
         queue = Queue(QueueName.default, connection=connection)
-        worker = Worker([queue], connection=connection)
+        worker = MeteredWorker([queue], connection=connection)
         # RQ's own scheduler runs delayed jobs and retries with intervals.
         return worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
     finally:
@@ -101,7 +104,7 @@ def _scheduler_main(
 ) -> None:
     """The scheduler process: ticks until the worker closes the pipe, or dies."""
     die_with_parent(worker_pid)
-    _configure_logging()
+    configure_logging(settings.log_format_in_use(), level=settings.log_level)
     stop = threading.Event()
     # Ctrl-C reaches the whole process group: the worker decides when the scheduler stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -111,12 +114,14 @@ def _scheduler_main(
         target=_stop_on_close, args=(stop_pipe, stop), name="stop-pipe", daemon=True
     ).start()
     if metrics_port:
-        _serve_metrics(metrics_port)
+        _serve_metrics(metrics_port, settings)
     try:
         asyncio.run(_run_scheduler(settings, stop))
     except Exception:
         log.exception("scheduler.crashed")
         raise
+    finally:
+        process_gone()
 
 
 def _stop_on_close(stop_pipe: Connection, stop: threading.Event) -> None:
@@ -141,23 +146,29 @@ async def _run_scheduler(settings: Settings, stop: threading.Event) -> None:
                 engine=engine, sessionmaker=sessionmaker, redis=redis, settings=settings
             ),
         )
-        await scheduler.run(interval_s=settings.scheduler_interval_s, stop=stop)
+        # This process's pools and the process itself, every few seconds.
+        sampler = Sampler(engine=engine, redis={"scheduler": redis})
+        sampling = asyncio.create_task(sampler.run(stop, SAMPLE_INTERVAL_S))
+        try:
+            await scheduler.run(interval_s=settings.scheduler_interval_s, stop=stop)
+        finally:
+            sampling.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sampling
     finally:
         await redis.aclose()
         await engine.dispose()
 
 
-def _configure_logging() -> None:
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-
-
-def _serve_metrics(port: int) -> None:
-    """A /metrics of the worker's own, for deployments where no API shares its directory."""
+def _serve_metrics(port: int, settings: Settings) -> None:
+    """The worker's own /metrics: what its processes recorded (the scheduler, RQ's work
+    horses) and the RQ queue; scraped as the job nextcall-worker
+    (deploy/prometheus/prometheus.yml)."""
+    registry = CollectorRegistry()
     if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
-        registry = CollectorRegistry()
         MultiProcessCollector(registry)
-        start_http_server(port, registry=registry)
     else:
-        start_http_server(port)
+        registry = REGISTRY
+    registry.register(RqQueueCollector(rq_connection(settings, process_name="worker-metrics")))
+    start_http_server(port, registry=registry)
     log.info("worker.metrics_serving port=%d", port)

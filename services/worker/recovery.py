@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.queue import keys
 from services.worker.jobs.rebuild import rebuild_queue
+from shared.infra import metrics
 from shared.models import Assignment
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,8 @@ async def recover_queues(
         await redis.set(EPOCH_KEY, run_id)
     finally:
         await redis.eval(_RELEASE, 1, LOCK_KEY, token)
+    if ids:
+        metrics.QUEUE_RECOVERIES.inc()
     # A new Redis with nothing to rebuild (a first start) lost nothing: no warning then.
     log.log(
         logging.WARNING if ids else logging.INFO,

@@ -281,8 +281,11 @@ class Scheduler:
         recovery = QueueRecovery(sessionmaker=self.sessionmaker, redis=self.redis)
         failures = 0
         next_fallback = 0.0
+        previous: float | None = None
         while not stop.is_set():
             started = time.monotonic()
+            lag = 0.0 if previous is None else max(0.0, started - previous - interval_s)
+            previous = started
             try:
                 await recovery.check()
                 if self.abandoned is not None:
@@ -292,8 +295,12 @@ class Scheduler:
                     next_fallback = started + FALLBACK_INTERVAL_S
                     await self.fall_back()
                 failures = 0
+                metrics.TICK_DURATION.observe(time.monotonic() - started)
+                metrics.TICK_LAG.observe(lag)
+                metrics.LAST_TICK.set(time.time())
             except Exception:
                 failures += 1
+                metrics.TICK_FAILURES.inc()
                 log.exception("scheduler.tick_failed failures=%d", failures)
             pause = interval_s - (time.monotonic() - started)
             if failures:

@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from shared.infra import metrics
 from shared.infra.settings import Settings
 
 
@@ -20,20 +22,30 @@ def create_engine(settings: Settings, *, process_name: str) -> AsyncEngine:
     url = settings.async_database_url()
     if url.startswith("sqlite"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
         # WAL lets the API read while the worker writes; the busy timeout waits out short locks.
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_async_engine(
-        url,
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_max_overflow,
-        # No ping before each checkout: it is a round trip on every /next. Connections are
-        # recycled instead, and a broken one fails one request, which the client retries.
-        pool_pre_ping=False,
-        pool_recycle=settings.db_pool_recycle_s,
-        connect_args={"application_name": f"nextcall-{process_name}"},
-    )
+    else:
+        engine = create_async_engine(
+            url,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            # No ping before each checkout: it is a round trip on every /next. Connections are
+            # recycled instead, and a broken one fails one request, which the client retries.
+            pool_pre_ping=False,
+            pool_recycle=settings.db_pool_recycle_s,
+            connect_args={"application_name": f"nextcall-{process_name}"},
+            # Statement errors must not carry their parameters into logs: they hold names and
+            # phone numbers (no personal data in logs).
+            hide_parameters=True,
+        )
+    event.listen(engine.sync_engine, "handle_error", _count_error)
+    return engine
+
+
+def _count_error(context: ExceptionContext) -> None:
+    kind = "disconnect" if context.is_disconnect else "statement"
+    metrics.DB_ERRORS.labels("engine", kind).inc()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -25,6 +25,7 @@ from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from shared.infra import metrics
 from shared.infra.settings import Settings
 
 _DIALECT = PGDialect_asyncpg()
@@ -176,6 +177,11 @@ class DirectPool:
     def _free_slot(self) -> None:
         self._give_back(None)
 
+    def counts(self) -> tuple[int, int]:
+        """Connections in use and idle, for the pool metrics."""
+        opened = self.size - self._slots
+        return opened - len(self._idle), len(self._idle)
+
     async def fetchone(
         self, statement: DirectStatement, params: Mapping[str, Any]
     ) -> tuple[Any, ...] | None:
@@ -188,9 +194,11 @@ class DirectPool:
         except asyncpg.PostgresError as exc:
             # The server refused the statement; the connection is fine unless it is ending.
             if isinstance(exc, _BROKEN) or conn.is_closed():
+                metrics.DB_ERRORS.labels("direct", "disconnect").inc()
                 conn.terminate()
                 self._free_slot()
             else:
+                metrics.DB_ERRORS.labels("direct", "statement").inc()
                 self._give_back(conn)
             raise
         except BaseException:

@@ -1,6 +1,7 @@
 """The one Redis client factory, and the embedded server of the default set-up."""
 
 from pathlib import Path
+from typing import Any
 
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
@@ -8,6 +9,25 @@ from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError, TimeoutError
 
 from shared.infra.settings import Settings
+
+
+class CountingRetry(Retry):
+    """redis-py's retry, counting every connection error and timeout it sees, by client."""
+
+    def __init__(self, *args: Any, client: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.client = client
+
+    async def call_with_retry(self, do: Any, fail: Any, *args: Any, **kwargs: Any) -> Any:
+        def counted(error: Exception, *rest: Any) -> Any:
+            # Imported here, not with this module: `nextcall` imports this module before it
+            # sets up prometheus_client's multiprocess mode, which the first import fixes.
+            from shared.infra import metrics
+
+            metrics.REDIS_ERRORS.labels(self.client).inc()
+            return fail(error, *rest)
+
+        return await super().call_with_retry(do, counted, *args, **kwargs)
 
 
 def create_redis(
@@ -30,7 +50,7 @@ def create_redis(
         socket_timeout=socket_timeout_s or settings.redis_socket_timeout_s,
         socket_connect_timeout=settings.redis_socket_timeout_s,
         max_connections=max_connections or settings.redis_max_connections,
-        retry=Retry(ExponentialBackoff(cap=0.5, base=0.02), retries=3),
+        retry=CountingRetry(ExponentialBackoff(cap=0.5, base=0.02), retries=3, client=process_name),
         retry_on_error=[ConnectionError, TimeoutError],
         health_check_interval=30,
     )

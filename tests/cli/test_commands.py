@@ -1,6 +1,8 @@
 """The one-off commands: tenants, users, demo data, rebuilds."""
 
 import json
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -122,3 +124,16 @@ class TestDemoAndRebuild:
     ) -> None:
         assert main(["rebuild", "--assignment", "404"]) == 1
         assert "assignment 404: not found" in capsys.readouterr().err
+
+
+class TestMetricsMode:
+    def test_the_command_line_imports_no_metric_before_choosing_the_mode(self) -> None:
+        """prometheus_client fixes multiprocess mode when first imported: `nextcall` must set
+        PROMETHEUS_MULTIPROC_DIR before any module that declares a metric is imported."""
+        code = "import sys, services.cli; print('prometheus_client' in sys.modules)"
+
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+        )
+
+        assert done.stdout.strip() == "False"

@@ -1,12 +1,11 @@
-"""Prometheus metrics: what every process recorded, and the queues' depth read at scrape time.
+"""Prometheus metrics: what every process recorded, and the queues read at scrape time.
 
 Several API processes (uvicorn --workers) and the worker's forked work-horses record into one
 directory in multiprocess mode (PROMETHEUS_MULTIPROC_DIR, set by `nextcall`); any process can
-answer a scrape, because it aggregates the files of all of them. Queue depth is read from
-Redis, so every process gives the same answer too.
+answer a scrape, because it aggregates the files of all of them. What the queues hold is read
+from Redis (queues.py), so every process gives the same answer too.
 """
 
-import asyncio
 import logging
 import os
 from collections.abc import Iterable, Sequence
@@ -15,23 +14,20 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from prometheus_client import REGISTRY, CollectorRegistry
 from prometheus_client.exposition import choose_encoder
-from prometheus_client.metrics_core import GaugeMetricFamily, Metric
+from prometheus_client.metrics_core import Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from services.api.deps import Res
+from services.api.metrics.queues import queue_families
 from services.api.resources import Resources
-from services.queue import AssignmentQueue
 from shared.infra import metrics as _metrics  # noqa: F401  (declares every metric of nextcall)
 from shared.models import Assignment
 
 log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["ops"])
-
-# Assignments whose depth is read at the same time; bounds the scrape's Redis connections.
-DEPTH_CONCURRENCY = 16
 
 
 class _Families:
@@ -56,25 +52,20 @@ class _Delegate:
 
 @router.get("/metrics", include_in_schema=False)
 async def metrics(request: Request, resources: Res) -> Response:
-    depth = await _queue_depth(resources)
+    queues = await _queue_families(resources)
     registry = CollectorRegistry()
     if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
         MultiProcessCollector(registry)
     else:
         registry.register(_Delegate(REGISTRY))
-    registry.register(_Families([depth]))
+    registry.register(_Families(queues))
     encoder, content_type = choose_encoder(request.headers.get("accept", ""))
     # Reading the multiprocess files is blocking file I/O: keep it off the event loop.
     body = await run_in_threadpool(encoder, registry)
     return Response(body, media_type=content_type)
 
 
-async def _queue_depth(resources: Resources) -> GaugeMetricFamily:
-    family = GaugeMetricFamily(
-        "nextcall_queue_depth",
-        "Customers waiting in an assignment's queue, by where they wait.",
-        labels=["assignment", "where"],
-    )
+async def _queue_families(resources: Resources) -> list[Metric]:
     try:
         async with resources.sessionmaker() as session:
             ids: Sequence[int] = list(
@@ -82,18 +73,8 @@ async def _queue_depth(resources: Resources) -> GaugeMetricFamily:
                     select(Assignment.id).where(Assignment.active.is_(True)).order_by(Assignment.id)
                 )
             )
-        limit = asyncio.Semaphore(DEPTH_CONCURRENCY)
-
-        async def one(assignment_id: int) -> dict[str, int]:
-            async with limit:
-                return await AssignmentQueue(resources.redis, assignment_id).depth()
-
-        depths = await asyncio.gather(*(one(i) for i in ids))
+        return await queue_families(resources.redis, ids)
     except Exception:
         # The process's own metrics still answer when the database or Redis does not.
-        log.warning("metrics.queue_depth_failed", exc_info=True)
-        return family
-    for assignment_id, counts in zip(ids, depths, strict=True):
-        for where, value in sorted(counts.items()):
-            family.add_metric([str(assignment_id), where], value)
-    return family
+        log.warning("metrics.queue_read_failed", exc_info=True)
+        return []

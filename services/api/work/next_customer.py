@@ -50,7 +50,9 @@ async def next_customer(
     else:
         answer = await _next_waiting(res, principal, assignment_id, segment_id, wait_seconds)
     if isinstance(answer, EmptyOut):
-        metrics.EMPTY_ANSWERS.inc()
+        metrics.NEXT_ANSWERS.labels("empty", metrics.main_reason(answer.reasons.model_dump())).inc()
+    else:
+        metrics.NEXT_ANSWERS.labels("claimed", answer.source).inc()
     return answer
 
 
@@ -106,6 +108,7 @@ async def _next_once(
             if left is not None:
                 await publish_eligible(res.redis, previous)
         if isinstance(result, Empty):
+            metrics.NEXT_LATENCY.observe(time.perf_counter() - started)
             return _empty_out(result)
         row = await res.store.read_card(result.customer_id, tenant_id=principal.tenant_id)
         if row is None or row[0].assignment_id != assignment_id:
@@ -119,6 +122,7 @@ async def _next_once(
             continue
         metrics.CLAIMS.labels(result.source).inc()
         metrics.NEXT_LATENCY.observe(time.perf_counter() - started)
+        metrics.followup_served(result.source, membership.followup_at, now)
         return card_out(
             membership,
             customer,

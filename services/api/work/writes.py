@@ -70,7 +70,7 @@ async def register_outcome(
     change = outcomes.register_outcome(
         held.membership, held.config.flow, body, user_id=principal.user_id, now=held.now
     )
-    metrics.OUTCOMES.labels(body.code).inc()
+    metrics.OUTCOMES.labels(metrics.outcome_code(body.code)).inc()
     return await _store(
         res, principal, held, change, activity=Activity.outcomes, extras=_extras(body)
     )

@@ -33,9 +33,13 @@ SIMPLE_WORKER = """
 import sys
 from redis import Redis
 from rq import Queue, SimpleWorker
+from services.worker.metered import PromptUnsubscribe
+
+class Worker(PromptUnsubscribe, SimpleWorker):
+    pass
 
 connection = Redis.from_url(sys.argv[1])
-worker = SimpleWorker([Queue(sys.argv[2], connection=connection)], connection=connection)
+worker = Worker([Queue(sys.argv[2], connection=connection)], connection=connection)
 worker.work(burst=True)
 """
 
