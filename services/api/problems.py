@@ -33,6 +33,13 @@ class FieldError(BaseModel):
     type: str
 
 
+class CustomerFieldError(BaseModel):
+    """One refused field of a customer's edit or creation: its name and why, in words."""
+
+    field: str
+    reason: str
+
+
 class Problem(BaseModel):
     """An error answer (RFC 9457 problem details). `code` is the stable machine code (see
     docs/errors.md); `type` is the same code as a URI. Some problems carry more members:
@@ -59,8 +66,10 @@ class Problem(BaseModel):
     status: int = Field(description="The HTTP status of the answer.")
     detail: str = Field(description="What went wrong this time, for a person to read.")
     code: str = Field(description="The stable machine code; clients branch on it.")
-    errors: list[FieldError] | None = Field(
-        default=None, description="With `invalid` input: every field that was refused."
+    errors: list[FieldError | CustomerFieldError] | None = Field(
+        default=None,
+        description="With `invalid` input: every field that was refused (`loc`, `msg`, `type`; "
+        "a customer's edit names its fields with `field` and `reason`).",
     )
 
 
