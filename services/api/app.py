@@ -4,20 +4,19 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
 
 from services.api.apidocs import install_docs
 from services.api.assignments.cache import AssignmentCache
 from services.api.auth.cache import PrincipalCache
 from services.api.auth.revocations import RevocationListener
-from services.api.errors import ERROR_RESPONSES, Unprocessable, install_error_handlers
+from services.api.errors import ERROR_RESPONSES, install_error_handlers
 from services.api.live.events import StreamHub
 from services.api.live.waker import Waker
 from services.api.middleware import BodySizeLimit
 from services.api.observe import Observe, route_names
+from services.api.problems import document_problems
 from services.api.ratelimit.limiter import Limits, RateLimiter
 from services.api.ratelimit.middleware import AuthFailureLimit
 from services.api.resources import Resources
@@ -112,15 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_docs(app)
     install_error_handlers(app)
-
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
-            for e in exc.errors()
-        ]
-        body = {"detail": "invalid request", "code": Unprocessable.default_code, "errors": errors}
-        return JSONResponse(body, status_code=422)
+    document_problems(app)
 
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     # Next and the holder's writes skip FastAPI's request handling (decision 017).

@@ -1,16 +1,18 @@
-"""Domain errors carry their HTTP status and code; one handler renders them: {"detail", "code"}."""
+"""Domain errors carry their HTTP status and code; one handler renders them as problem details
+(services/api/problems.py): {"type", "title", "status", "detail", "code", ...extra}."""
 
 from typing import Any
 
 from asyncpg.exceptions import DataError as AsyncpgDataError
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from services.api.problems import Problem, ProblemResponse, problem, problem_response
 from shared.errors import (
     BadRequest,
     Conflict,
@@ -41,20 +43,10 @@ __all__ = [
 ApiError = DomainError
 
 
-class ErrorBody(BaseModel):
-    """Every 4xx/5xx answer: a message and a stable machine code, sometimes with details
-    (`errors` for invalid input, `holder` for a customer someone else holds)."""
-
-    model_config = ConfigDict(extra="allow")
-
-    detail: str
-    code: str
-
-
 # Documented on every /v1 operation, so that clients (and the schema fuzzer) know the shape of
 # the answers any handler may give besides its success.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorBody, "description": description}
+    code: {"model": Problem, "description": description}
     for code, description in {
         400: "Bad request",
         401: "Missing or unknown token",
@@ -72,7 +64,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 QUEUE_STORE_UNAVAILABLE = "queue store unavailable, retry"
 
 
-# What the API answers for each kind of error it expects: status, body, extra headers.
+# What the API answers for each kind of error it expects: status, problem body, extra headers.
 Answer = tuple[int, dict[str, Any], dict[str, str] | None]
 
 
@@ -82,17 +74,14 @@ def error_answer(exc: BaseException) -> Answer | None:
     One definition for FastAPI's exception handlers and the hot paths (services/api/work/hot.py).
     """
     if isinstance(exc, DomainError):
-        return (
-            exc.status_code,
-            {"detail": exc.message, "code": exc.code, **exc.extra},
-            _headers(exc),
-        )
+        body = problem(exc.status_code, exc.code, exc.message, **exc.extra)
+        return exc.status_code, body, _headers(exc)
     if isinstance(exc, RedisConnectionError | RedisTimeoutError):
         # Redis away is an outage to wait out, not a bug: agents retry after a moment and the
         # worker rebuilds the queues once it is back (services/worker/recovery.py).
         return (
             503,
-            {"detail": QUEUE_STORE_UNAVAILABLE, "code": "queue_store_unavailable"},
+            problem(503, "queue_store_unavailable", QUEUE_STORE_UNAVAILABLE),
             {"Retry-After": "1"},
         )
     if isinstance(exc, DataError | AsyncpgDataError):
@@ -100,8 +89,7 @@ def error_answer(exc: BaseException) -> Answer | None:
         # the statement failed, so its transaction is rolled back and nothing changed. Bounded
         # fields (services/api/fields.py) answer this earlier and more precisely.
         message = "a value does not fit what it is stored or compared as"
-        body = {"detail": message, "code": "invalid"}
-        return 422, body, None
+        return 422, problem(422, "invalid", message), None
     return None
 
 
@@ -113,12 +101,12 @@ def _headers(exc: DomainError) -> dict[str, str] | None:
     return None
 
 
-def error_response(exc: BaseException) -> JSONResponse | None:
+def error_response(exc: BaseException) -> ProblemResponse | None:
     answer = error_answer(exc)
     if answer is None:
         return None
     status, body, headers = answer
-    return JSONResponse(body, status_code=status, headers=headers)
+    return ProblemResponse(body, status, headers=headers)
 
 
 # Codes for the answers the framework gives itself (unknown path, wrong method, ...).
@@ -136,7 +124,7 @@ _HTTP_CODES = {
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    async def _render(_request: Request, exc: Exception) -> JSONResponse:
+    async def _render(_request: Request, exc: Exception) -> ProblemResponse:
         response = error_response(exc)
         if response is None:
             raise exc
@@ -147,10 +135,18 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code < 400:
             return Response(status_code=exc.status_code, headers=exc.headers)
         code = _HTTP_CODES.get(exc.status_code, "http_error")
-        body = {"detail": exc.detail, "code": code}
-        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+        return problem_response(exc.status_code, code, exc.detail, headers=exc.headers)
+
+    async def _invalid(_request: Request, exc: Exception) -> ProblemResponse:
+        assert isinstance(exc, RequestValidationError)
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+            for e in exc.errors()
+        ]
+        return problem_response(422, Unprocessable.default_code, "invalid request", errors=errors)
 
     app.add_exception_handler(StarletteHTTPException, _framework)
+    app.add_exception_handler(RequestValidationError, _invalid)
     for kind in (
         DomainError,
         RedisConnectionError,

@@ -5,11 +5,10 @@ Starlette's BaseHTTPMiddleware wraps every request in extra tasks and streams; m
 (and counts streamed bodies without one) and answers 413 above the limit.
 """
 
-import json
-
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services.api.problems import problem_response
 from shared.errors import PayloadTooLarge
 
 
@@ -25,7 +24,7 @@ class BodySizeLimit:
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
                 if value.isdigit() and int(value) > self.max_bytes:
-                    await send_too_large(send, self.max_bytes)
+                    await send_too_large(scope, receive, send, self.max_bytes)
                     return
                 break
         seen = 0
@@ -42,24 +41,12 @@ class BodySizeLimit:
         try:
             await self.app(scope, counting_receive, send)
         except BodyTooLarge:
-            await send_too_large(send, self.max_bytes)
+            await send_too_large(scope, receive, send, self.max_bytes)
 
 
-async def send_too_large(send: Send, max_bytes: int) -> None:
-    body = json.dumps(
-        {"detail": too_large_message(max_bytes), "code": PayloadTooLarge.default_code}
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+async def send_too_large(scope: Scope, receive: Receive, send: Send, max_bytes: int) -> None:
+    code = PayloadTooLarge.default_code
+    await problem_response(413, code, too_large_message(max_bytes))(scope, receive, send)
 
 
 def too_large_message(max_bytes: int) -> str:

@@ -12,6 +12,9 @@ import httpx
 from shared.infra.settings import Settings
 from tests.net import free_port
 
+# The checkout under test, first on the processes' path: the environment's installed copy of
+# the project may be another checkout's.
+SOURCE_ROOT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 40.0
 
@@ -27,6 +30,7 @@ class ApiProcess:
             "NEXTCALL_DATABASE_URL": settings.database_url,
             "NEXTCALL_REDIS_URL": settings.redis_url,
             "NEXTCALL_DATA_DIR": str(directory / f"data-{self.port}"),
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(SOURCE_ROOT), full.get("PYTHONPATH")])),
             **env,
         }
         nextcall = str(Path(sys.executable).parent / "nextcall")

@@ -15,6 +15,8 @@ class TestBodySizeLimit:
             headers={**world.auth(world.supervisor[1]), "Content-Type": "text/csv"},
         )
         assert r.status_code == 413
+        assert r.headers["content-type"] == "application/problem+json"
+        assert r.json()["code"] == "payload_too_large"
         assert "over" in r.json()["detail"]
 
     async def test_a_streamed_body_over_the_limit_is_413_on_a_fastapi_route(
@@ -29,6 +31,8 @@ class TestBodySizeLimit:
             headers={**world.auth(world.supervisor[1]), "Content-Type": "application/json"},
         )
         assert r.status_code == 413
+        assert r.headers["content-type"] == "application/problem+json"
+        assert r.json()["code"] == "payload_too_large"
         assert "over" in r.json()["detail"]
 
     async def test_a_body_under_the_limit_passes(self, world: World) -> None:

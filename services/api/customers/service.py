@@ -30,10 +30,12 @@ FILE_FIELD = "file"
 
 class UnsupportedMediaType(ApiError):
     status_code = 415
+    default_code = "unsupported_media_type"
 
 
 class ServiceUnavailable(ApiError):
     status_code = 503
+    default_code = "service_unavailable"
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,6 +44,7 @@ LastEventIdQuery = Annotated[
 
 class TooManyStreams(ApiError):
     status_code = 503
+    default_code = "too_many_streams"
 
 
 def _resume_from(header: str | None, query: str | None) -> str | None:

@@ -67,7 +67,7 @@ class HotPaths:
             return
         body, complete = await self._read_body(receive)
         if len(body) > self.max_body_bytes:
-            await send_too_large(send, self.max_body_bytes)
+            await send_too_large(scope, receive, send, self.max_body_bytes)
             return
         try:
             # No Content-Type is fine without a body (a plain `next`), not with one.

@@ -91,6 +91,6 @@ class TestAuthenticationFailures:
 async def test_429_is_documented_on_every_operation(client: httpx.AsyncClient, path: str) -> None:
     schema = (await client.get("/openapi.json")).json()
     operation = schema["paths"][path.split("?")[0]]["get"]
-    assert operation["responses"]["429"]["content"]["application/json"]["schema"] == {
-        "$ref": "#/components/schemas/ErrorBody"
+    assert operation["responses"]["429"]["content"]["application/problem+json"]["schema"] == {
+        "$ref": "#/components/schemas/Problem"
     }
