@@ -13,6 +13,9 @@ from shared.infra.settings import Settings
 from tests.net import free_port
 
 READY_TIMEOUT_S = 60.0
+# The checkout under test: its code runs in the processes, whichever checkout the virtualenv's
+# editable install points at.
+CHECKOUT = Path(__file__).resolve().parents[2]
 STOP_TIMEOUT_S = 40.0
 
 
@@ -27,6 +30,7 @@ class ApiProcess:
             "NEXTCALL_DATABASE_URL": settings.database_url,
             "NEXTCALL_REDIS_URL": settings.redis_url,
             "NEXTCALL_DATA_DIR": str(directory / f"data-{self.port}"),
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(CHECKOUT), full.get("PYTHONPATH")])),
             **env,
         }
         nextcall = str(Path(sys.executable).parent / "nextcall")
