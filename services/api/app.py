@@ -12,6 +12,7 @@ from services.api.assignments.cache import AssignmentCache
 from services.api.auth.cache import PrincipalCache
 from services.api.auth.revocations import RevocationListener
 from services.api.errors import ERROR_RESPONSES, install_error_handlers
+from services.api.idempotency.middleware import IdempotentWrites
 from services.api.live.events import StreamHub
 from services.api.live.waker import Waker
 from services.api.middleware import BodySizeLimit
@@ -32,7 +33,7 @@ from shared.infra.telemetry import SAMPLE_INTERVAL_S, Sampler, process_gone
 from shared.membership.store import open_store
 
 # Answer headers a browser app may read besides the CORS-safelisted ones.
-CORS_EXPOSED_HEADERS = ["Location", "Retry-After", "Link"]
+CORS_EXPOSED_HEADERS = ["Location", "Retry-After", "Link", "Idempotent-Replayed"]
 
 
 def create_served_app() -> FastAPI:
@@ -116,6 +117,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     # Next and the holder's writes skip FastAPI's request handling (decision 017).
     app.add_middleware(HotPaths, max_body_bytes=settings.max_body_bytes)
+    # In front of the hot paths, so that a key works there too (decision 025).
+    app.add_middleware(IdempotentWrites, max_body_bytes=settings.max_body_bytes)
     # In front of the hot paths too; CORS outermost, so that its headers are on every answer.
     app.add_middleware(AuthFailureLimit)
     if settings.cors_allowed_origins:

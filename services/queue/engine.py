@@ -25,6 +25,8 @@ _REGISTRIES = frozenset({"buckets", "segs", "owners"})
 WORKERS = "workers"
 # Entries older than this leave the workers set at the next claim.
 WORKERS_KEEP_MS = 3600 * 1000
+# How long a settled lease's receipt is kept: as long as an Idempotency-Key (decision 025).
+RECEIPT_KEEP_MS = 24 * 3600 * 1000
 
 
 def now_ms() -> int:
@@ -296,7 +298,7 @@ class AssignmentQueue:
             lease_seconds * 1000,
         )
         if r[0] != "ok":
-            raise NotHolder(int(r[1]) if r[1] else None)
+            raise NotHolder(int(r[1]) if r[1] else None, str(r[2]) if len(r) > 2 else "")
         return int(float(r[1]))
 
     async def release(
@@ -316,13 +318,23 @@ class AssignmentQueue:
         lease_token: str,
         placement: Placement,
         also: Callable[[Any], None] | None = None,
+        receipt: str = "",
     ) -> None:
         """After the database accepted a write: end the lease, move to the new home.
 
         `also` may queue more commands on the pipeline given to it (counters, a wake-up):
-        they travel in the same round trip and run after the settle.
+        they travel in the same round trip and run after the settle. A `receipt` is kept
+        under the lease's token for RECEIPT_KEEP_MS: a later renew of that lease finds it
+        in its NotHolder, so a replayed write can be told from one on a lost lease.
         """
-        args: list[Any] = [customer_id, user_id, lease_token, placement.encode()]
+        args: list[Any] = [
+            customer_id,
+            user_id,
+            lease_token,
+            placement.encode(),
+            receipt,
+            RECEIPT_KEEP_MS,
+        ]
         if also is None:
             await self._run("settle", *args)
             return

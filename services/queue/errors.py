@@ -20,6 +20,8 @@ class HeldByOther(QueueError):
 class NotHolder(QueueError):
     """The caller's lease has expired, was force-released, or never existed (rule 18)."""
 
-    def __init__(self, holder_user_id: int | None) -> None:
+    def __init__(self, holder_user_id: int | None, receipt: str = "") -> None:
         super().__init__("you do not hold this customer")
         self.holder_user_id = holder_user_id
+        # What the write that settled this lease left (AssignmentQueue.settle), or "".
+        self.receipt = receipt

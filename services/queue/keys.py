@@ -62,3 +62,9 @@ def job_reruns(rq_id: str) -> str:
 def once(what: str) -> str:
     """Claimed with SET NX by the one worker replica that does a periodic task this time."""
     return f"{PREFIX}:once:{what}"
+
+
+def idempotency(tenant_id: int, user_id: int, key_digest: str) -> str:
+    """The first answer to a write sent with an Idempotency-Key, per tenant and user
+    (services/api/idempotency)."""
+    return f"{PREFIX}:idem:{user_tag(user_id)}:{tenant_id}:{key_digest}"

@@ -148,10 +148,11 @@ async def settle_counted(
     activity: Activity,
     at_ms: int,
     wake: bool,
+    receipt: str = "",
 ) -> None:
-    """AssignmentQueue.settle after a holder's write, and in the same round trip: count the
-    write for live stats and, with `wake` (its new place is one /next serves now), wake the
-    agents waiting on the assignment."""
+    """AssignmentQueue.settle after a holder's write (leaving its `receipt`), and in the same
+    round trip: count the write for live stats and, with `wake` (its new place is one /next
+    serves now), wake the agents waiting on the assignment."""
     assignment_id = queue.assignment_id
 
     def count_and_wake(pipe: Pipeline) -> None:
@@ -165,6 +166,7 @@ async def settle_counted(
         lease_token=lease_token,
         placement=placement,
         also=count_and_wake,
+        receipt=receipt,
     )
 
 

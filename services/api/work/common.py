@@ -46,10 +46,13 @@ async def user_name(res: Resources, tenant_id: int, user_id: int) -> str:
 async def stale(res: Resources, principal: Principal, exc: NotHolder) -> Conflict:
     metrics.STALE_WRITES.inc()
     if exc.holder_user_id is None:
-        return Conflict("you do not hold this customer: the lease expired or was released")
+        return Conflict(
+            "you do not hold this customer: the lease expired or was released", code="lease_lost"
+        )
     name = await user_name(res, principal.tenant_id, exc.holder_user_id)
     return Conflict(
         f"you do not hold this customer: it is held by {name}",
+        code="lease_lost",
         holder={"id": exc.holder_user_id, "name": name},
     )
 

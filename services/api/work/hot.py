@@ -22,8 +22,9 @@ from collections.abc import Callable
 
 from fastapi.security.utils import get_authorization_scheme_param
 from pydantic import BaseModel, ValidationError
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from services.api.asgi_body import read_body, replay
 from services.api.deps import authorize
 from services.api.errors import error_response
 from services.api.fields import MAX_ID
@@ -65,7 +66,7 @@ class HotPaths:
         if token is None or content_type not in (b"application/json", None) or declared_too_long:
             await self.app(scope, receive, send)
             return
-        body, complete = await self._read_body(receive)
+        body, complete = await read_body(receive, limit=self.max_body_bytes)
         if len(body) > self.max_body_bytes:
             await send_too_large(scope, receive, send, self.max_body_bytes)
             return
@@ -76,7 +77,7 @@ class HotPaths:
         except ValidationError:
             request = None
         if request is None:
-            await self.app(scope, _replay(body, receive, more=not complete), send)
+            await self.app(scope, replay(body, receive, more=not complete), send)
             return
         resources: Resources = scope["app"].state.resources
         try:
@@ -92,23 +93,6 @@ class HotPaths:
         size = (b"content-length", str(len(content)).encode())
         await send({"type": "http.response.start", "status": 200, "headers": [size, _JSON]})
         await send({"type": "http.response.body", "body": content})
-
-    async def _read_body(self, receive: Receive) -> tuple[bytes, bool]:
-        """The whole body and True; or what was read and False (past the limit, or the client
-        left)."""
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                return b"".join(chunks), False
-            chunk = message.get("body", b"")
-            chunks.append(chunk)
-            size += len(chunk)
-            if size > self.max_body_bytes:
-                return b"".join(chunks), False
-            if not message.get("more_body", False):
-                return b"".join(chunks), True
 
 
 def _headers(headers: list[tuple[bytes, bytes]]) -> tuple[str | None, bytes | None, int | None]:
@@ -132,17 +116,3 @@ def _headers(headers: list[tuple[bytes, bytes]]) -> tuple[str | None, bytes | No
         elif name == b"content-length" and value.isdigit():
             length = int(value)
     return token, content_type, length
-
-
-def _replay(body: bytes, receive: Receive, *, more: bool) -> Receive:
-    """A receive that gives `body` first (what was read), then the rest of the request."""
-    replayed = False
-
-    async def again() -> Message:
-        nonlocal replayed
-        if replayed:
-            return await receive()
-        replayed = True
-        return {"type": "http.request", "body": body, "more_body": more}
-
-    return again

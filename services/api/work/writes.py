@@ -14,6 +14,7 @@ from services.api.assignments.cache import AssignmentConfig
 from services.api.auth.cache import Principal
 from services.api.errors import Conflict, Unprocessable
 from services.api.resources import Resources
+from services.api.work import receipts
 from services.api.work.cards import membership_out
 from services.api.work.common import config_for, parse_lease_id, read_card, stale
 from services.api.work.schemas import AttemptRequest, OutcomeRequest, WriteResult
@@ -40,6 +41,8 @@ class _Held(NamedTuple):
     queue: AssignmentQueue
     token: str
     now: datetime
+    # The request's fingerprint, left in the settle's receipt (receipts.py).
+    request: str
 
 
 async def register_attempt(
@@ -47,7 +50,10 @@ async def register_attempt(
 ) -> WriteResult:
     """No answer or call back later (rules 19-20)."""
     owner_id = body.owner_id if body.kind == AttemptKind.call_back_later else None
-    held = await _held(res, principal, customer_id, body.lease_id, body.version, owner_id)
+    request = receipts.fingerprint("attempt", body)
+    held = await _held(
+        res, principal, customer_id, body.lease_id, body.version, owner_id, request=request
+    )
     change = attempts.register_attempt(
         held.membership,
         held.config.flow,
@@ -64,8 +70,15 @@ async def register_outcome(
     res: Resources, principal: Principal, customer_id: int, body: OutcomeRequest
 ) -> WriteResult:
     """An outcome the flow allows from the current state (rules 7, 21)."""
+    request = receipts.fingerprint("outcome", body)
     held = await _held(
-        res, principal, customer_id, body.lease_id, body.version, body.follow_up_owner_id
+        res,
+        principal,
+        customer_id,
+        body.lease_id,
+        body.version,
+        body.follow_up_owner_id,
+        request=request,
     )
     change = outcomes.register_outcome(
         held.membership, held.config.flow, body, user_id=principal.user_id, now=held.now
@@ -96,6 +109,8 @@ async def _held(
     lease_id: str,
     version: int,
     owner_id: int | None,
+    *,
+    request: str,
 ) -> _Held:
     """The card, once the caller is shown to hold it at `version` (and a follow-up owner
     named, to be an active user here): one database read and one Redis round trip."""
@@ -115,7 +130,8 @@ async def _held(
             lease_seconds=config.assignment.lease_seconds,
         )
     except NotHolder as exc:
-        raise await stale(res, principal, exc) from exc
+        replayed = receipts.already_recorded(exc, user_id=principal.user_id, request=request)
+        raise (replayed or await stale(res, principal, exc)) from exc
     if membership.version != version:
         raise Conflict(
             f"customer changed since you got it (version {membership.version}, "
@@ -126,7 +142,7 @@ async def _held(
             owner = await session.get(User, owner_id)
         if owner is None or owner.tenant_id != principal.tenant_id or not owner.active:
             raise Unprocessable(f"user {owner_id} cannot own a follow-up here")
-    return _Held(membership, customer, config, queue, token, now)
+    return _Held(membership, customer, config, queue, token, now, request)
 
 
 async def _store(
@@ -189,6 +205,7 @@ async def _store(
         activity=activity,
         at_ms=at,
         wake=_servable_now(placement, at),
+        receipt=receipts.receipt(principal.user_id, written.event_id, held.request),
     )
     return result
 
