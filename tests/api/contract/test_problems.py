@@ -144,7 +144,7 @@ class TestAnswers:
         unknown = await world.post(path, **body, code="nope")
         await checked("POST", label, unknown, 422, "invalid")
         lost = await world.post(path, agent=1, **body, code="sale")
-        await checked("POST", label, lost, 409, "conflict")
+        await checked("POST", label, lost, 409, "lease_lost")
         refused = await world.client.post(
             path, json={**body, "code": "sale"}, headers=world.auth(reporter)
         )
