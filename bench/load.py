@@ -25,7 +25,9 @@ import httpx
 from bench.seed import NO_ANSWER, Agent
 
 REQUEST_TIMEOUT_S = 10.0
-Kind = Literal["floor", "ideal", "nextcall", "peer"]
+Kind = Literal["floor", "ideal", "nextcall", "peer", "base"]
+# nextcall itself, and nextcall from another checkout (`--base`) driven the same way.
+NEXTCALL_KINDS: tuple[Kind, ...] = ("nextcall", "base")
 
 
 class Conn(Protocol):
@@ -107,13 +109,13 @@ class Target:
     def next_path(self) -> str:
         if self.kind == "floor":
             return "/noop"
-        if self.kind == "nextcall":
+        if self.kind in NEXTCALL_KINDS:
             return f"/v1/assignments/{self.assignment_id}/next"
         return f"/next/{self.assignment_id}"
 
     def headers(self, agent: Agent) -> dict[str, str]:
         auth = {"Authorization": f"Bearer {agent.token}", "Content-Type": "application/json"}
-        return auth if self.kind == "nextcall" else {**auth, "X-Agent": str(agent.user_id)}
+        return auth if self.kind in NEXTCALL_KINDS else {**auth, "X-Agent": str(agent.user_id)}
 
     def finish(self, card: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         """The second request of a cycle, which puts the customer back where it can be served.
@@ -124,7 +126,7 @@ class Target:
         """
         if self.kind == "floor":
             return "/noop", {}
-        if self.kind == "nextcall":
+        if self.kind in NEXTCALL_KINDS:
             cid, membership = card["customer"]["id"], card["membership"]
             code = NO_ANSWER if membership["state"] == "free" else "not_interested"
             body = {"lease_id": card["lease"]["id"], "version": membership["version"]}

@@ -115,6 +115,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="a setting for every server alike, e.g. NEXTCALL_DB_POOL_SIZE=60 (repeatable)",
     )
     p.add_argument("--profile", action="store_true", help="cProfile each server (1 worker)")
+    p.add_argument(
+        "--base",
+        type=Path,
+        help="another checkout of nextcall (e.g. a git worktree of an earlier commit), run as "
+        "server 'base' beside this one in the same slices; it must share the database schema",
+    )
     p.add_argument("--out", type=Path, help="results JSON (default bench/results/<time>.json)")
     p.add_argument("--raw-dir", type=Path, default=RESULTS / "raw", help="server logs, CSVs")
     p.add_argument("--doc", type=Path, default=DOC, help="the page written")
@@ -132,6 +138,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         args.realistic_agents = 0
     for x in args.only - set(PARTS):
         p.error(f"unknown part {x}")
+    if args.base is not None:
+        args.base = args.base.resolve()
+        if not (args.base / "services" / "api" / "app.py").is_file():
+            p.error(f"--base {args.base} is not a nextcall checkout")
+        if "base" not in args.servers:
+            args.servers.append("base")
+    elif "base" in args.servers:
+        p.error("server 'base' needs --base PATH")
     for x in set(args.servers) - set(KINDS):
         p.error(f"unknown server {x}")
     if args.repeats < 1:

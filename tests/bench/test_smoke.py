@@ -19,7 +19,8 @@ import redis
 ROOT = Path(__file__).resolve().parents[2]
 SMOKE_DB = "nextcall_bench_smoke"
 SMOKE_REDIS_DB = 9
-SERVERS = ("floor", "ideal", "nextcall", "peer")
+# "base" is this checkout again, through --base: the path that compares two commits in one run.
+SERVERS = ("floor", "ideal", "nextcall", "peer", "base")
 
 
 @pytest.fixture
@@ -53,7 +54,7 @@ def test_every_scenario_produces_figures(bench_urls: tuple[str, str], tmp_path: 
         *("--only", "saturation,realistic,rebuild", "--repeats", "1", "--workers", "1"),
         *("--customers", "2000", "--seconds", "1", "--warmup", "0.5", "--slice-warmup", "0.2"),
         *("--saturation-agents", "5", "--realistic-agents", "10", "--realistic-interval", "0.5"),
-        *("--import-rows", "2000", "--client-procs", "1"),
+        *("--import-rows", "2000", "--client-procs", "1", "--base", str(ROOT)),
         *("--out", str(out), "--doc", str(doc), "--raw-dir", str(tmp_path / "raw")),
     ]
     done = subprocess.run(
@@ -75,10 +76,14 @@ def test_every_scenario_produces_figures(bench_urls: tuple[str, str], tmp_path: 
             assert figure["next_per_s"]["median"] > 0, (shape, name, figure["runs"])
             assert figure["p99_ms"]["median"] > 0, (shape, name)
             assert figure["errors"] == 0, (shape, name, figure["runs"][0]["statuses"])
+        before_after = (
+            {"nextcall/base", "base/peer"} if shape == "saturation-5" else {"nextcall/base"}
+        )
         assert set(results["compare"][shape]["ratios"]) == {
             "nextcall/peer",
             "nextcall/ideal",
             "nextcall/floor",
+            *before_after,
         }
     assert results["rebuild"]["runs"][0]["placed"] == 2000
     assert len(results["targets"]) == 9
