@@ -25,8 +25,10 @@ _REGISTRIES = frozenset({"buckets", "segs", "owners"})
 WORKERS = "workers"
 # Entries older than this leave the workers set at the next claim.
 WORKERS_KEEP_MS = 3600 * 1000
-# How long a settled lease's receipt is kept: as long as an Idempotency-Key (decision 025).
-RECEIPT_KEEP_MS = 24 * 3600 * 1000
+# How long a settled lease's receipt is kept (decision 025): long enough for a client's own
+# retry of a lost answer; one key per write, so a day's worth would be tens of millions of keys
+# at a busy centre. A later replay needs an Idempotency-Key (kept 24 h).
+RECEIPT_KEEP_MS = 15 * 60 * 1000
 
 
 def now_ms() -> int:
