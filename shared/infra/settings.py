@@ -72,6 +72,11 @@ class Settings(BaseSettings):
     sse_max_streams: int = Field(default=500, ge=1)
     # An open stream waits this long for events, then sends a keep-alive comment line.
     sse_keepalive_s: float = Field(default=15.0, gt=0, le=15.0)
+    # An idle HTTP connection is kept open this long. Longer than the idle expiry of clients'
+    # pools (httpx 5 s, aiohttp 15 s) and of load balancers (commonly 60 s), so that the client
+    # side always closes first: when the server closes a connection just as a client reuses
+    # it, that request fails with a read error and no answer (uvicorn's default is 5 s).
+    http_keep_alive_s: int = Field(default=75, ge=1, le=3600)
     # The worker writes the stats of every watched assignment this often.
     live_stats_interval_s: float = Field(default=2.0, gt=0)
     # The holder hears "lease_expiring" this long before its lease ends.
