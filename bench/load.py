@@ -237,14 +237,22 @@ async def run_load(spec: LoadSpec) -> LoadResult:
     def conn() -> Conn:
         return HttpxConn(shared) if shared is not None else RawConn("127.0.0.1", target.port)
 
-    async def request(c: Conn, path: str, body: bytes, headers: dict[str, str]) -> int | bytes:
-        """The status, or the body of a 200; 0 for a failed request."""
+    async def request(
+        c: Conn, path: str, body: bytes, headers: dict[str, str]
+    ) -> int | bytes | str:
+        """The status, or the body of a 200; for a request with no answer, why: "timeout"
+        (none within REQUEST_TIMEOUT_S), "dropped" (the connection ended under it) or
+        "failed" (it could not be sent)."""
         try:
             status, payload = await asyncio.wait_for(
                 c.request("POST", path, body, headers), REQUEST_TIMEOUT_S
             )
-        except (OSError, TimeoutError, asyncio.IncompleteReadError, httpx.HTTPError):
-            return 0
+        except (TimeoutError, httpx.TimeoutException):
+            return "timeout"
+        except (asyncio.IncompleteReadError, ConnectionResetError, httpx.RemoteProtocolError):
+            return "dropped"
+        except (OSError, httpx.HTTPError):
+            return "failed"
         return payload if status == 200 else status
 
     async def agent_loop(agent: Agent, offset: float) -> None:
@@ -275,7 +283,7 @@ async def run_load(spec: LoadSpec) -> LoadResult:
                 if not isinstance(answer, bytes):
                     if counted:
                         result.next_errors += 1
-                        result.statuses[f"next:{answer or 'error'}"] += 1
+                        result.statuses[f"next:{answer}"] += 1
                     await asyncio.sleep(0.05)
                     continue
                 card = json.loads(answer)
@@ -298,7 +306,7 @@ async def run_load(spec: LoadSpec) -> LoadResult:
                     result.finish_count += 1
                     if not isinstance(done, bytes):
                         result.finish_errors += 1
-                        result.statuses[f"finish:{done or 'error'}"] += 1
+                        result.statuses[f"finish:{done}"] += 1
         finally:
             await c.close()
 
