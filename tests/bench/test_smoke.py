@@ -1,9 +1,10 @@
 """The benchmark still runs: a seconds-long smoke of `nextcall bench`, not a timed test.
 
 Tiny data, a few agents, one second per slice (and the connections part's 300 agents for 30 s,
-asserting that none of their requests goes unanswered), on the test run's PostgreSQL (a database of its
-own, dropped after) and Redis (a db index of its own). It writes only to a temp directory and
-asserts that every compared server produced figures, not that any target is met.
+asserting that none of their requests goes unanswered), on the test run's PostgreSQL (a
+database of its own, dropped after) and Redis (a db index of its own). It writes only to a
+temp directory and asserts that every compared server produced figures, not that any target
+is met.
 """
 
 import json
