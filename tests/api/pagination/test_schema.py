@@ -7,6 +7,9 @@ import httpx
 
 from tests.api.pagination.lists import LISTS
 
+# The ways lists paged before decision 026.
+OTHER_WAYS = {"offset", "after_id", "before_id", "errors_offset"}
+
 
 def _resolve(schema: dict[str, Any], document: dict[str, Any]) -> dict[str, Any]:
     ref = schema.get("$ref")
@@ -32,9 +35,10 @@ async def test_every_list_is_a_page_with_cursor_limit_and_next(client: httpx.Asy
             answer = _answer(operation, document)
             assert answer.get("type") != "array", f"{method} {path} answers a bare list"
             properties = answer.get("properties", {})
+            names = {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
+            assert not names & OTHER_WAYS, f"{method} {path} pages another way"
             if properties.get("items", {}).get("type") != "array":
                 continue
-            names = {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
             assert {"cursor", "limit"} <= names, f"{method} {path} lists without paging"
             assert {"limit", "next"} <= set(properties), f"{method} {path}: no next"
             assert "Link" in operation["responses"]["200"].get("headers", {}), path
