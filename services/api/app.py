@@ -17,6 +17,7 @@ from services.api.live.events import StreamHub
 from services.api.live.waker import Waker
 from services.api.middleware import BodySizeLimit
 from services.api.observe import Observe, route_names
+from services.api.pagination import document_pages
 from services.api.problems import document_problems
 from services.api.ratelimit.limiter import Limits, RateLimiter
 from services.api.ratelimit.middleware import AuthFailureLimit
@@ -113,6 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_docs(app)
     install_error_handlers(app)
     document_problems(app)
+    document_pages(app)
 
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     # Next and the holder's writes skip FastAPI's request handling (decision 017).

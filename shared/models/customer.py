@@ -71,7 +71,11 @@ class BlockedPhone(IdMixin, TimestampMixin, Base):
     """A number on the tenant's blocklist or do-not-call list (rule 12)."""
 
     __tablename__ = "blocked_phones"
-    __table_args__ = (UniqueConstraint("tenant_id", "phone"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "phone"),
+        # The list pages by id (decision 026); a do-not-call register may hold millions.
+        Index("ix_blocked_phones_tenant_page", "tenant_id", "id"),
+    )
 
     tenant_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("tenants.id"), index=True)
     phone: Mapped[str] = mapped_column(String(20))

@@ -1,7 +1,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.models.base import Base, IdMixin, TimestampMixin
@@ -21,6 +21,8 @@ class Permission(StrEnum):
 
 class User(IdMixin, TimestampMixin, Base):
     __tablename__ = "users"
+    # Lists page by id within the tenant (decision 026).
+    __table_args__ = (Index("ix_users_tenant_page", "tenant_id", "id"),)
 
     tenant_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("tenants.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -38,6 +40,7 @@ class ApiToken(IdMixin, TimestampMixin, Base):
     """An opaque bearer token; only its SHA-256 is stored."""
 
     __tablename__ = "api_tokens"
+    __table_args__ = (Index("ix_api_tokens_tenant_page", "tenant_id", "id"),)
 
     tenant_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("tenants.id"), index=True)
     user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id"), index=True)

@@ -6,6 +6,7 @@ from enum import StrEnum
 from pydantic import BaseModel, Field
 
 from services.api.fields import DbId, Text
+from services.api.pagination import Page
 from services.api.work.schemas import MembershipOut
 
 CODE = Field(min_length=1, max_length=100)
@@ -90,8 +91,7 @@ class ToCorrectRow(BaseModel):
     created_at: datetime
 
 
-class ToCorrectPage(BaseModel):
+class ToCorrectPage(Page[ToCorrectRow]):
+    """A page of the caller's open corrections; `total` counts them all."""
+
     total: int
-    offset: int
-    limit: int
-    rows: list[ToCorrectRow]

@@ -4,10 +4,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.api.fields import Text
+from services.api.pagination import Page
 from services.api.privacy.schemas import PrivacyOut
-
-DEFAULT_EVENTS = 50
-MAX_EVENTS = 200
 
 
 class CustomerFields(BaseModel):
@@ -122,10 +120,8 @@ class EventOut(BaseModel):
     corrected_by_event_id: int | None
 
 
-class EventPage(BaseModel):
-    events: list[EventOut]
-    # Pass as before_id for the next (older) page; None when this page is the last.
-    next_before_id: int | None
+class EventPage(Page[EventOut]):
+    """A customer's events, newest first."""
 
 
 Phone = Annotated[Text, Field(max_length=40)]

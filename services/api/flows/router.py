@@ -1,20 +1,25 @@
 """/v1/flows: the tenant's customer flows (assignment setup)."""
 
-from fastapi import APIRouter, status
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, status
 
 from services.api.deps import Res, Setup
 from services.api.fields import IdPath
 from services.api.flows import service
 from services.api.flows.schemas import FlowCreate, FlowOut
+from services.api.pagination import IdKey, Page, PageRequest, by_id, paging
 
 router = APIRouter(tags=["flows"])
 
+FlowPages = Annotated[PageRequest[IdKey], Depends(paging(service.FLOWS))]
+
 
 @router.get("/flows")
-async def list_flows(principal: Setup, resources: Res) -> list[FlowOut]:
+async def list_flows(principal: Setup, resources: Res, page: FlowPages) -> Page[FlowOut]:
     async with resources.session() as session:
-        flows = await service.list_flows(session, principal.tenant_id)
-        return [service.to_out(f) for f in flows]
+        flows = await service.list_flows(session, principal.tenant_id, page=page)
+        return page.answer(Page[FlowOut], flows, key=by_id, item=service.to_out)
 
 
 @router.post("/flows", status_code=status.HTTP_201_CREATED)

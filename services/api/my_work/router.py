@@ -3,18 +3,32 @@
 from typing import Annotated
 from zoneinfo import ZoneInfo, available_timezones
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from services.api.corrections.schemas import ToCorrectPage
-from services.api.corrections.to_correct import to_correct_count, to_correct_page
+from services.api.corrections.to_correct import (
+    TO_CORRECT,
+    ToCorrectKey,
+    to_correct_count,
+    to_correct_page,
+)
 from services.api.deps import Agent, Res
 from services.api.errors import Unprocessable
 from services.api.my_work.schemas import FollowUpPage, MyWorkOut, WorkList
-from services.api.my_work.service import follow_up_page, visible_assignment_ids
+from services.api.my_work.service import (
+    MY_WORK,
+    FollowUpKey,
+    follow_up_page,
+    visible_assignment_ids,
+)
+from services.api.pagination import PageRequest, paging
 
 router = APIRouter(prefix="/my-work", tags=["my work"])
 
 PREVIEW_ROWS = 10
+
+FollowUpPages = Annotated[PageRequest[FollowUpKey], Depends(paging(MY_WORK))]
+ToCorrectPages = Annotated[PageRequest[ToCorrectKey], Depends(paging(TO_CORRECT))]
 
 
 def _zone(tz: str) -> ZoneInfo:
@@ -34,7 +48,12 @@ async def my_work(resources: Res, agent: Agent, tz: TimeZoneQuery = "UTC") -> My
         ids = await visible_assignment_ids(session, agent)
         pages = {
             which: await follow_up_page(
-                session, agent, which, assignment_ids=ids, tz=zone, offset=0, limit=PREVIEW_ROWS
+                session,
+                agent,
+                which,
+                assignment_ids=ids,
+                tz=zone,
+                page=PageRequest(MY_WORK, None, PREVIEW_ROWS),
             )
             for which in WorkList
         }
@@ -50,15 +69,10 @@ async def my_work(resources: Res, agent: Agent, tz: TimeZoneQuery = "UTC") -> My
 
 
 @router.get("/to-correct", response_model=ToCorrectPage)
-async def to_correct_list(
-    resources: Res,
-    agent: Agent,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> ToCorrectPage:
+async def to_correct_list(resources: Res, agent: Agent, page: ToCorrectPages) -> ToCorrectPage:
     """Customers sent to me for correction, oldest first (declared before "/{which}")."""
     async with resources.sessionmaker() as session:
-        return await to_correct_page(session, agent, offset=offset, limit=limit)
+        return await to_correct_page(session, agent, page=page)
 
 
 @router.get("/{which}", response_model=FollowUpPage)
@@ -66,14 +80,11 @@ async def work_list(
     which: WorkList,
     resources: Res,
     agent: Agent,
+    page: FollowUpPages,
     tz: TimeZoneQuery = "UTC",
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> FollowUpPage:
     """One list, paginated: upcoming ones earliest first, passed ones newest first."""
     zone = _zone(tz)
     async with resources.sessionmaker() as session:
         ids = await visible_assignment_ids(session, agent)
-        return await follow_up_page(
-            session, agent, which, assignment_ids=ids, tz=zone, offset=offset, limit=limit
-        )
+        return await follow_up_page(session, agent, which, assignment_ids=ids, tz=zone, page=page)

@@ -5,6 +5,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel
 
+from services.api.pagination import Page
+
 
 class WorkList(StrEnum):
     personal_today = "personal-today"  # my personal follow-ups due later today
@@ -26,16 +28,16 @@ class FollowUpRow(BaseModel):
     followup_owner_id: int | None
 
 
-class FollowUpPage(BaseModel):
+class FollowUpPage(Page[FollowUpRow]):
+    """A page of one list; `total` counts the whole list."""
+
     name: WorkList
     total: int
-    offset: int
-    limit: int
-    rows: list[FollowUpRow]
 
 
 class MyWorkOut(BaseModel):
-    """The home screen: the first rows of every list and their totals."""
+    """The home screen: the first rows of every list and their totals; each list's `next`
+    continues it at GET /v1/my-work/{list}."""
 
     personal_today: FollowUpPage
     shared_today: FollowUpPage

@@ -2,6 +2,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel
 
+from services.api.pagination import Page
+
 
 class MatchedBy(StrEnum):
     external_id = "external_id"
@@ -27,7 +29,8 @@ class SearchHit(BaseModel):
     matched_by: MatchedBy
 
 
-class SearchOut(BaseModel):
+class SearchOut(Page[SearchHit]):
+    """The hits, best first."""
+
     query: str
     full: bool
-    hits: list[SearchHit]

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.api.auth.cache import Principal
 from services.api.my_work.service import visible_assignment_ids
+from services.api.pagination import KeyId, Keyset, KeyText, PageRequest
 from services.api.search.schemas import MatchedBy, SearchHit, SearchOut
 from shared.customers.phones import InvalidPhone, normalise_phone
 from shared.customers.search import fold
@@ -21,6 +22,10 @@ from shared.models import Assignment, Customer, Membership
 _PHONE_LIKE = re.compile(r"^\+?[\d\s().-]+$")
 _MIN_PHONE_DIGITS = 5
 EXACT, WORD_START, CONTAINS, NO_MATCH = 0, 1, 2, 3
+
+# The ranking's order: rank, folded name, id (a customer has one membership: one row each).
+SearchKey = tuple[KeyId, KeyText, KeyId]
+SEARCH: Keyset[SearchKey] = Keyset("search", SearchKey)
 
 
 def _like_escape(text: str) -> str:
@@ -84,7 +89,12 @@ class Query:
 
 
 async def search(
-    session: AsyncSession, principal: Principal, text: str, *, limit: int, full: bool
+    session: AsyncSession,
+    principal: Principal,
+    text: str,
+    *,
+    full: bool,
+    page: PageRequest[SearchKey],
 ) -> SearchOut:
     """The tenant's customers matching `text`: in assignments open to the caller and in none,
     or all of them with `full`."""
@@ -102,32 +112,41 @@ async def search(
         visible = await visible_assignment_ids(session, principal)
         scope.append(or_(Membership.id.is_(None), Membership.assignment_id.in_(visible)))
     statement = (
-        select(Customer, Membership.assignment_id, Assignment.name, Membership.state)
+        select(Customer, Membership.assignment_id, Assignment.name, Membership.state, rank)
         .outerjoin(Membership, Membership.customer_id == Customer.id)
         .outerjoin(Assignment, Assignment.id == Membership.assignment_id)
         .where(*scope, rank < NO_MATCH)
-        .order_by(rank, Customer.search_name, Customer.id)
-        .limit(limit)
     )
+    statement = page.window(statement, rank, Customer.search_name, Customer.id)
     rows = (await session.execute(statement)).all()
-    return SearchOut(
+    return page.answer(
+        SearchOut,
+        rows,
+        key=lambda row: (row[4], row[0].search_name, row[0].id),
+        item=lambda row: _hit(query, row[0], row[1], row[2], row[3]),
         query=query.text,
         full=full,
-        hits=[
-            SearchHit(
-                id=c.id,
-                external_id=c.external_id,
-                first_name=c.first_name,
-                last_name=c.last_name,
-                account_type=c.account_type,
-                email=c.email,
-                city=c.city,
-                phones=c.phones,
-                assignment_id=assignment_id,
-                assignment_name=assignment_name,
-                state=state,
-                matched_by=query.matched_by(c),
-            )
-            for c, assignment_id, assignment_name, state in rows
-        ],
+    )
+
+
+def _hit(
+    query: Query,
+    c: Customer,
+    assignment_id: int | None,
+    assignment_name: str | None,
+    state: str | None,
+) -> SearchHit:
+    return SearchHit(
+        id=c.id,
+        external_id=c.external_id,
+        first_name=c.first_name,
+        last_name=c.last_name,
+        account_type=c.account_type,
+        email=c.email,
+        city=c.city,
+        phones=c.phones,
+        assignment_id=assignment_id,
+        assignment_name=assignment_name,
+        state=state,
+        matched_by=query.matched_by(c),
     )
