@@ -16,8 +16,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.api.pipeline.access import current_time
 from services.queue import streams
-from shared.models import Permission, PipelineService, PipelineServiceMember, Tenant, User
-from tests.factories import create_tenant, create_user
+from shared.infra.tokens import hash_token, new_token
+from shared.models import (
+    ApiToken,
+    Permission,
+    PipelineService,
+    PipelineServiceMember,
+    Tenant,
+    User,
+)
+from shared.pipeline.store import service_search_text
 
 REGISTER = Permission.pipeline_register.value
 MANAGE = Permission.pipeline_manage.value
@@ -105,44 +113,47 @@ def profile(first: str, last: str = "Dubois", **fields: Any) -> dict[str, Any]:
     return values
 
 
-async def _service(
-    session: AsyncSession, tenant: Tenant, name: str, region: str, members: list[User]
-) -> int:
-    service = PipelineService(
+def _service(tenant: Tenant, name: str, region: str) -> PipelineService:
+    return PipelineService(
         tenant_id=tenant.id,
         kind="service",
         name=name,
         department="Home care",
         region=region,
-        search_text=f"{name} home care {region}".lower(),
+        search_text=service_search_text(name, "Home care", region),
     )
-    session.add(service)
-    await session.flush()
-    for user in members:
-        session.add(
-            PipelineServiceMember(tenant_id=tenant.id, service_id=service.id, user_id=user.id)
-        )
-    await session.commit()
-    return service.id
 
 
 async def make_care(
     client: httpx.AsyncClient, session: AsyncSession, redis: Redis, clock: Clock, *, name: str
 ) -> Care:
-    tenant = await create_tenant(session, name=name)
-    users: dict[str, User] = {}
-    tokens: dict[str, str] = {}
-    for who, permissions in PEOPLE.items():
-        users[who], tokens[who] = await create_user(
-            session, tenant, name=f"{who.title()} {name}", permissions=permissions
+    """The whole organisation in one transaction (a commit per user would cost more than
+    most of the tests)."""
+    tenant = Tenant(name=name)
+    session.add(tenant)
+    await session.flush()
+    users = {
+        who: User(tenant_id=tenant.id, name=f"{who.title()} {name}", permissions=granted)
+        for who, granted in PEOPLE.items()
+    }
+    services = {"antwerp": _service(tenant, "Home nursing", "Antwerp")}
+    services["ghent"] = _service(tenant, "Home nursing", "Ghent")
+    session.add_all([*users.values(), *services.values()])
+    await session.flush()
+    tokens = {who: new_token() for who in users}
+    session.add_all(
+        ApiToken(tenant_id=tenant.id, user_id=users[who].id, token_hash=hash_token(token))
+        for who, token in tokens.items()
+    )
+    for region, who in (("antwerp", "ann"), ("ghent", "bob")):
+        session.add(
+            PipelineServiceMember(
+                tenant_id=tenant.id, service_id=services[region].id, user_id=users[who].id
+            )
         )
+    await session.commit()
     care = Care(client, redis, tenant, users, tokens, clock)
-    care.services["antwerp"] = await _service(
-        session, tenant, "Home nursing", "Antwerp", [users["ann"]]
-    )
-    care.services["ghent"] = await _service(
-        session, tenant, "Home nursing", "Ghent", [users["bob"]]
-    )
+    care.services = {region: service.id for region, service in services.items()}
     return care
 
 
