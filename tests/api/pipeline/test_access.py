@@ -9,7 +9,15 @@ import httpx
 from tests.api.pipeline.conftest import Care, profile
 
 # Every pipeline operation, with a body that would be valid.
-READS = ["/labels", "/contacts/search?q=a", "/services", "/colleagues?q=a", "/requests", "/tasks"]
+READS = [
+    "/labels",
+    "/contacts/search?q=a",
+    "/services",
+    "/colleagues?q=a",
+    "/requests",
+    "/tasks",
+    "/delegations",
+]
 
 
 async def _ids(care: Care) -> dict[str, int]:

@@ -213,3 +213,9 @@ class TestLabels:
         assert norwegian.json()["language"] == "nb"
         kinds = {c["code"]: c["label"] for c in norwegian.json()["groups"]["request_kind"]}
         assert kinds["stay"] == "Opphold"
+        cleared = await client.patch(
+            f"/v1/users/{care.id('ann')}", json={"language": None}, headers=care.auth("admin")
+        )
+        assert cleared.json()["language"] is None
+        again = await client.get("/v1/pipeline/labels", headers=headers)
+        assert again.json()["language"] == "fr"
