@@ -18,7 +18,7 @@ from services.api.access import require_any
 from services.api.auth.cache import Principal
 from services.api.deps import require
 from shared.models import Permission
-from shared.pipeline.languages import MAX_HEADER, choose
+from shared.pipeline.languages import choose
 
 _REGISTER, _MANAGE, _ADMIN = (
     Permission.pipeline_register,
@@ -41,9 +41,10 @@ def may_manage(permissions: list[str] | frozenset[str]) -> bool:
     return any(p in permissions for p in (_MANAGE.value, _ADMIN.value, "administrator"))
 
 
-def current_time() -> datetime:
+async def current_time() -> datetime:
     """The pipeline's clock: delegations start and end by it. One dependency, so that tests
-    can set the time instead of waiting for it."""
+    can set the time instead of waiting for it. (async: a plain def would run in a worker
+    thread on every request.)"""
     return datetime.now(UTC)
 
 
@@ -52,7 +53,8 @@ Now = Annotated[datetime, Depends(current_time)]
 
 async def language(
     principal: Reader,
-    accept_language: Annotated[str | None, Header(max_length=MAX_HEADER)] = None,
+    # Not bounded here: an overlong header is ignored (languages.MAX_HEADER), not refused.
+    accept_language: Annotated[str | None, Header()] = None,
 ) -> str:
     """The caller's profile language if the labels have it, else Accept-Language's, else en."""
     return choose(principal.language, accept_language)
