@@ -17,6 +17,14 @@ from shared.models.event import Event, EventKind
 from shared.models.flow import Flow
 from shared.models.imports import ImportJob, ImportStatus
 from shared.models.membership import FollowUpKind, Membership
+from shared.models.pipeline import (
+    PipelineDelegation,
+    PipelineRequest,
+    PipelineRequestEvent,
+    PipelineService,
+    PipelineServiceMember,
+    PipelineTask,
+)
 from shared.models.tenant import Tenant
 from shared.models.user import ApiToken, Permission, User
 
@@ -43,6 +51,12 @@ __all__ = [
     "Meeting",
     "Membership",
     "Permission",
+    "PipelineDelegation",
+    "PipelineRequest",
+    "PipelineRequestEvent",
+    "PipelineService",
+    "PipelineServiceMember",
+    "PipelineTask",
     "PresentationMode",
     "Product",
     "ProductStatus",

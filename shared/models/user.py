@@ -17,6 +17,11 @@ class Permission(StrEnum):
     customer_handling = "customer_handling"
     extended_handling = "extended_handling"
     correction = "correction"
+    # The care pipeline's bundle (rule 31, decision 028): intake employees register requests,
+    # relationship managers and task executors work their own, team leads administer it.
+    pipeline_register = "pipeline_register"
+    pipeline_manage = "pipeline_manage"
+    pipeline_admin = "pipeline_admin"
 
 
 class User(IdMixin, TimestampMixin, Base):
@@ -30,6 +35,9 @@ class User(IdMixin, TimestampMixin, Base):
     team: Mapped[str] = mapped_column(String(200), default="")
     permissions: Mapped[list[str]] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(default=True)
+    # The language the user reads the API's labels in (a tag such as "fr" or "nb-NO");
+    # None: the request's Accept-Language decides.
+    language: Mapped[str | None] = mapped_column(String(20), default=None)
 
     def has(self, permission: Permission) -> bool:
         granted = self.permissions

@@ -30,6 +30,8 @@ class Principal:
     permissions: frozenset[str]
     token_id: int = 0
     expires_at: datetime | None = None
+    # The user's profile language (labels of the care pipeline); None: Accept-Language decides.
+    language: str | None = None
 
     def has(self, permission: str) -> bool:
         return "administrator" in self.permissions or permission in self.permissions

@@ -22,6 +22,9 @@ from services.api.my_work.service import (
     visible_assignment_ids,
 )
 from services.api.pagination import PageRequest, paging
+from services.api.pipeline.access import Lang, Manager, Now, may_manage
+from services.api.pipeline.my_work import new_requests_count, pipeline_work
+from services.api.pipeline.schemas import PipelineWork
 
 router = APIRouter(prefix="/my-work", tags=["my work"])
 
@@ -41,7 +44,7 @@ TimeZoneQuery = Annotated[str, Query(max_length=64, description="Whose 'today': 
 
 
 @router.get("", response_model=MyWorkOut)
-async def my_work(resources: Res, agent: Agent, tz: TimeZoneQuery = "UTC") -> MyWorkOut:
+async def my_work(resources: Res, agent: Agent, now: Now, tz: TimeZoneQuery = "UTC") -> MyWorkOut:
     """Every list's first rows and totals: the agent's home screen and side panel."""
     zone = _zone(tz)
     async with resources.sessionmaker() as session:
@@ -58,6 +61,11 @@ async def my_work(resources: Res, agent: Agent, tz: TimeZoneQuery = "UTC") -> My
             for which in WorkList
         }
         to_correct = await to_correct_count(session, agent)
+        new_requests = (
+            await new_requests_count(session, agent, now=now)
+            if may_manage(agent.permissions)
+            else 0
+        )
     return MyWorkOut(
         personal_today=pages[WorkList.personal_today],
         shared_today=pages[WorkList.shared_today],
@@ -65,7 +73,18 @@ async def my_work(resources: Res, agent: Agent, tz: TimeZoneQuery = "UTC") -> My
         passed_personal=pages[WorkList.passed_personal],
         passed_shared=pages[WorkList.passed_shared],
         to_correct=to_correct,
+        new_requests=new_requests,
     )
+
+
+@router.get("/requests")
+async def pipeline_items(
+    resources: Res, manager: Manager, language: Lang, now: Now
+) -> PipelineWork:
+    """The care pipeline's items: new requests you handle now (yours and those delegated to
+    you), your open tasks, overdue tasks of your requests (declared before "/{which}")."""
+    async with resources.sessionmaker() as session:
+        return await pipeline_work(session, manager, language=language, now=now)
 
 
 @router.get("/to-correct", response_model=ToCorrectPage)

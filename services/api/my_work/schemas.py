@@ -46,3 +46,6 @@ class MyWorkOut(BaseModel):
     passed_shared: FollowUpPage
     # Open corrections sent to the caller (rule 26a); the list is GET /v1/my-work/to-correct.
     to_correct: int = 0
+    # New care-pipeline requests the caller handles now (for holders of pipeline_manage);
+    # the list is GET /v1/my-work/requests.
+    new_requests: int = 0

@@ -78,6 +78,18 @@ class Query:
             return false()
         return Customer.search_name.like(f"%{_like_escape(self.folded)}%", escape="\\")
 
+    def rank(self) -> ColumnElement[int]:
+        """EXACT, WORD_START, CONTAINS or NO_MATCH for each customer; anonymised customers
+        match by external id only."""
+        not_anonymised = Customer.anonymised_at.is_(None)
+        return case(
+            (self.exact_id(), literal(EXACT)),
+            (and_(not_anonymised, self.exact_personal()), literal(EXACT)),
+            (and_(not_anonymised, self.word_start()), literal(WORD_START)),
+            (and_(not_anonymised, self.contains()), literal(CONTAINS)),
+            else_=literal(NO_MATCH),
+        )
+
     def matched_by(self, customer: Customer) -> MatchedBy:
         if customer.external_id == self.text:
             return MatchedBy.external_id
@@ -99,14 +111,7 @@ async def search(
     """The tenant's customers matching `text`: in assignments open to the caller and in none,
     or all of them with `full`."""
     query = Query(text)
-    not_anonymised = Customer.anonymised_at.is_(None)
-    rank = case(
-        (query.exact_id(), literal(EXACT)),
-        (and_(not_anonymised, query.exact_personal()), literal(EXACT)),
-        (and_(not_anonymised, query.word_start()), literal(WORD_START)),
-        (and_(not_anonymised, query.contains()), literal(CONTAINS)),
-        else_=literal(NO_MATCH),
-    )
+    rank = query.rank()
     scope: list[ColumnElement[bool]] = [Customer.tenant_id == principal.tenant_id]
     if not full:
         visible = await visible_assignment_ids(session, principal)

@@ -38,6 +38,7 @@ async def me(principal: CurrentUser, resources: Res) -> MeOut:
         name=user.name,
         email=user.email,
         team=user.team,
+        language=user.language,
         tenant=TenantOut.model_validate(tenant),
         permissions=sorted(principal.permissions),
     )

@@ -21,6 +21,8 @@ EMAIL_PATTERN = r"^$|^[^@\s]+@[^@\s]+$"
 
 Email = Annotated[Text, Field(max_length=320, pattern=EMAIL_PATTERN)]
 Team = Annotated[Text, Field(max_length=200)]
+# A language tag ("fr", "nb-NO"): the language the user reads labels in.
+Language = Annotated[str, Field(max_length=20, pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$")]
 
 
 def _unique(permissions: list[Permission]) -> list[Permission]:
@@ -44,6 +46,7 @@ class MeOut(BaseModel):
     name: str
     email: str
     team: str
+    language: str | None = None
     tenant: TenantOut
     permissions: list[str]
 
@@ -54,6 +57,7 @@ class UserCreate(BaseModel):
     name: Name
     email: Email = ""
     team: Team = ""
+    language: Language | None = None
     permissions: Permissions = Field(default_factory=list)
 
 
@@ -65,12 +69,14 @@ class UserUpdate(BaseModel):
     name: Name | None = None
     email: Email | None = None
     team: Team | None = None
+    # null clears it: the request's Accept-Language decides again.
+    language: Language | None = None
     permissions: Permissions | None = None
     active: bool | None = None
 
     @model_validator(mode="after")
     def _no_nulls(self) -> Self:
-        for field in self.model_fields_set:
+        for field in self.model_fields_set - {"language"}:
             if getattr(self, field) is None:
                 raise ValueError(f"'{field}' cannot be null")
         return self
@@ -83,6 +89,7 @@ class UserOut(BaseModel):
     name: str
     email: str
     team: str
+    language: str | None = None
     permissions: list[str]
     active: bool
     created_at: datetime

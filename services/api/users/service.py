@@ -43,6 +43,7 @@ async def create_user(session: AsyncSession, tenant_id: int, *, data: UserCreate
         name=data.name,
         email=data.email,
         team=data.team,
+        language=data.language,
         permissions=[p.value for p in data.permissions],
         active=True,
     )
@@ -65,6 +66,8 @@ async def update_user(
         user.email = data.email
     if data.team is not None:
         user.team = data.team
+    if "language" in data.model_fields_set:
+        user.language = data.language
     if data.permissions is not None:
         user.permissions = [p.value for p in data.permissions]
     if data.active is not None:
