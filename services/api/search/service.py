@@ -13,9 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.api.auth.cache import Principal
 from services.api.my_work.service import visible_assignment_ids
 from services.api.search.schemas import MatchedBy, SearchHit, SearchOut
+from shared.customers.collation import sorter
 from shared.customers.phones import InvalidPhone, normalise_phone
 from shared.customers.search import fold
-from shared.models import Assignment, Customer, Membership
+from shared.models import Assignment, Customer, Membership, Tenant
 
 # Digits with the usual separators, and enough of them to be a number rather than a name.
 _PHONE_LIKE = re.compile(r"^\+?[\d\s().-]+$")
@@ -34,6 +35,12 @@ def _phone_of(text: str) -> str | None:
         return normalise_phone(text)
     except InvalidPhone:
         return None
+
+
+async def tenant_locale(session: AsyncSession, tenant_id: int) -> str:
+    """How the tenant's names sort (shared.customers.collation)."""
+    locale = await session.scalar(select(Tenant.locale).where(Tenant.id == tenant_id))
+    return locale or "nb"
 
 
 class Query:
@@ -102,7 +109,7 @@ async def search(
         visible = await visible_assignment_ids(session, principal)
         scope.append(or_(Membership.id.is_(None), Membership.assignment_id.in_(visible)))
     statement = (
-        select(Customer, Membership.assignment_id, Assignment.name, Membership.state)
+        select(Customer, Membership.assignment_id, Assignment.name, Membership.state, rank)
         .outerjoin(Membership, Membership.customer_id == Customer.id)
         .outerjoin(Assignment, Assignment.id == Membership.assignment_id)
         .where(*scope, rank < NO_MATCH)
@@ -110,6 +117,9 @@ async def search(
         .limit(limit)
     )
     rows = (await session.execute(statement)).all()
+    # The page in the tenant's alphabet (Æ, Ø, Å after Z in Norwegian) within each rank.
+    key = sorter(await tenant_locale(session, principal.tenant_id))
+    rows = sorted(rows, key=lambda r: (r[4], key(f"{r[0].last_name} {r[0].first_name}"), r[0].id))
     return SearchOut(
         query=query.text,
         full=full,
@@ -128,6 +138,6 @@ async def search(
                 state=state,
                 matched_by=query.matched_by(c),
             )
-            for c, assignment_id, assignment_name, state in rows
+            for c, assignment_id, assignment_name, state, _ in rows
         ],
     )
