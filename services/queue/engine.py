@@ -172,9 +172,9 @@ class AssignmentQueue:
         """The next customer for this agent (rule 10), leased to it; or why there is none.
 
         `open_time_zones` lists the zones inside contact hours now; None means all.
-        `openings` gives each closed zone's next opening (epoch ms): the empty answer's next
-        eligible time. With `hold_followups`, a due follow-up of a closed zone is not served
-        but re-scored to its zone's next opening (calling rules, decision 029).
+        `openings` gives each closed zone's next opening (epoch ms, 0 for never): the empty
+        answer's next eligible time. With `hold_followups`, a due follow-up of a closed zone
+        is not served but re-scored to its zone's next opening (calling rules, decision 029).
         """
         raw = await self._scripts.run(
             "claim",
@@ -439,7 +439,8 @@ class AssignmentQueue:
         return ComingDue(shared_due=any(shared), personal=personal, expiring=leases)
 
     async def time_zones(self) -> tuple[str, ...]:
-        """The time zones customers wait in here: free and cooling buckets are "segment|tz"."""
+        """The zones customers wait in here: buckets (free, cooling, follow-ups) are
+        "segment|zone"."""
         buckets = await self.redis.smembers(self._key("buckets"))
         return tuple(sorted({str(b).split("|", 1)[1] for b in buckets}))
 

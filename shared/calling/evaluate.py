@@ -116,13 +116,14 @@ class ZoneClock:
         return found
 
     def split(self, zones: Iterable[str], at: datetime) -> tuple[list[str], dict[str, int]]:
-        """(the zones open at `at`, the others with their next opening in epoch ms)."""
+        """(the zones open at `at`, the others with their next opening in epoch ms, 0 for
+        never)."""
         open_zones: list[str] = []
         openings: dict[str, int] = {}
         for zone in zones:
             found = self.status(zone, at)
             if found.open:
                 open_zones.append(zone)
-            elif found.until is not None:
-                openings[zone] = int(found.until.timestamp() * 1000)
+            else:
+                openings[zone] = 0 if found.until is None else int(found.until.timestamp() * 1000)
         return open_zones, openings

@@ -98,16 +98,16 @@ PRESETS: dict[str, dict[str, object]] = {
         "preset": "NO",
         "weekly": _every(WORKDAYS, ("09:00", "21:00")),
         "public_holidays": True,
-        "source": "Markedsføringsloven § 12 tredje ledd: not on Saturdays, Sundays or public "
-        "holidays, nor before 09:00 or after 21:00 on weekdays.",
+        "source": "Markedsføringsloven § 14: not on Saturdays, Sundays, public holidays or days "
+        "the law treats as holidays, nor before 09:00 or after 21:00 on working days.",
     },
     "FR": {
         "preset": "FR",
         "weekly": _every(WORKDAYS, ("10:00", "13:00"), ("14:00", "20:00")),
         "public_holidays": True,
-        "source": "Code de la consommation art. L. 223-1 and D. 223-8 (décret n° 2022-1313 of "
-        "13 October 2022, in force 1 March 2023): Monday to Friday 10:00-13:00 and "
-        "14:00-20:00, not on Saturdays, Sundays or public holidays.",
+        "source": "Code de la consommation art. D. 223-9 (décret n° 2022-1313 of 13 October "
+        "2022, in force 1 March 2023): Monday to Friday 10:00-13:00 and 14:00-20:00 in the "
+        "consumer's time zone, not on public holidays (code du travail art. L. 3133-1).",
     },
 }
 

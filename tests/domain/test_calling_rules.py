@@ -93,7 +93,7 @@ class TestFrance:
         assert (found.open, found.until) == (False, paris(2027, 7, 15, 10))
 
     def test_the_preset_names_its_source(self) -> None:
-        assert "D. 223-8" in FRANCE.source
+        assert "D. 223-9" in FRANCE.source
 
 
 class TestRulesAsData:

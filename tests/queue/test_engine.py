@@ -796,3 +796,14 @@ class TestCallingHours:
             hold_followups=True,
         )
         assert found == nothing(outside_hours=2, next_eligible_ms=self.OPENS)
+
+    async def test_a_follow_ups_zone_is_known_to_the_caller(self, queue: AssignmentQueue) -> None:
+        await queue.place([self.followup(1, NOW + 5, self.OSLO, followup_kind="shared")])
+        assert await queue.time_zones() == (self.OSLO,)
+
+    async def test_a_zone_the_caller_does_not_know_yet_is_asked_about_again_soon(
+        self, queue: AssignmentQueue
+    ) -> None:
+        await queue.place([self.followup(1, NOW - 5, self.OSLO, followup_kind="shared")])
+        found = await empty(queue, ANN, open_time_zones=[], openings={}, hold_followups=True)
+        assert found == nothing(waiting_followups=1, next_eligible_ms=NOW + 60_000)

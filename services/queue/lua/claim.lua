@@ -3,7 +3,7 @@
 -- ARGV[1] now_ms, [2] user id, [3] new lease token, [4] lease ms, [5] segment ("" = any),
 -- [6] "1" to serve the agent's personal follow-ups first, [7] open time zones ("*" = all,
 -- else comma-separated), [8] sweep batch size, [9] the next opening of each closed zone
--- ("zone=ms,..."; a closed zone not listed never opens), [10] "1" when follow-ups obey the
+-- ("zone=ms,..."; 0: it never opens), [10] "1" when follow-ups obey the
 -- calling rules: a due follow-up of a closed zone is then held, re-scored to its zone's next
 -- opening (decision 029).
 -- Returns {"claimed", cid, source, expiry, token}, {"current", cid, "current", expiry, token}
@@ -35,7 +35,8 @@ for tz, ms in string.gmatch(ARGV[9] or "", "([^,=]+)=([0-9]+)") do
 end
 local hold_followups = ARGV[10] == "1" and not open_all
 -- A closed zone's follow-ups wait for its next opening; one that never opens is looked at
--- again in a day (the rules may change).
+-- again in a day (the rules may change), one the caller did not know yet (its list of zones
+-- is a few seconds old) in a minute.
 local function hold_if_closed(cid, key)
   if not hold_followups then
     return false
@@ -44,7 +45,12 @@ local function hold_if_closed(cid, key)
   if open[h[3]] then
     return false
   end
-  local at = opens[h[3]] or (now + 86400000)
+  local at = opens[h[3]]
+  if at == nil then
+    at = now + 60000
+  elseif at == 0 then
+    at = now + 86400000
+  end
   h[5] = tostring(at)
   redis.call("HSET", HOME, cid, join(h))
   redis.call("ZADD", key, at, cid)
@@ -113,7 +119,7 @@ for _, b in ipairs(buckets) do
     else
       local waiting_here = redis.call("ZCARD", key)
       outside_hours = outside_hours + waiting_here
-      if waiting_here > 0 and opens[tz] then
+      if waiting_here > 0 and opens[tz] and opens[tz] > 0 then
         closed_opening = closed_opening == nil and opens[tz] or math.min(closed_opening, opens[tz])
       end
     end
