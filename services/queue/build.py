@@ -96,6 +96,10 @@ def _build_commands(
         if e[3]:
             by_structure.setdefault(e[3], []).append(e)
     registries: dict[str, set[str]] = {"segs": {e[2] for e in entries}}
+    # A follow-up's zone is a bucket too (common.lua's add_to_home): calling rules see it.
+    registries["buckets"] = {
+        f"{e[2]}|{e[1].split('|', 3)[2]}" for e in entries if e[3].startswith(("sfu:", "pfu:"))
+    }
     for bucket, pairs in free.items():
         registries["segs"].add(bucket.partition("|")[0])
         # Named with the rest; its members are written here, from their ranks alone.

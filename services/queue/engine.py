@@ -2,7 +2,7 @@
 
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -167,11 +167,16 @@ class AssignmentQueue:
         segment: str = "",
         personal_first: bool = True,
         open_time_zones: Sequence[str] | None = None,
+        openings: Mapping[str, int] | None = None,
+        hold_followups: bool = False,
         now: int | None = None,
     ) -> Claimed | Empty:
         """The next customer for this agent (rule 10), leased to it; or why there is none.
 
         `open_time_zones` lists the zones inside contact hours now; None means all.
+        `openings` gives each closed zone's next opening (epoch ms, 0 for never): the empty
+        answer's next eligible time. With `hold_followups`, a due follow-up of a closed zone
+        is not served but re-scored to its zone's next opening (calling rules, decision 029).
         """
         raw = await self._scripts.run(
             "claim",
@@ -182,6 +187,8 @@ class AssignmentQueue:
                 segment=segment,
                 personal_first=personal_first,
                 open_time_zones=open_time_zones,
+                openings=openings,
+                hold_followups=hold_followups,
                 now=now,
             ),
         )
@@ -195,6 +202,8 @@ class AssignmentQueue:
         segment: str = "",
         personal_first: bool = True,
         open_time_zones: Sequence[str] | None = None,
+        openings: Mapping[str, int] | None = None,
+        hold_followups: bool = False,
         now: int | None = None,
     ) -> list[Any]:
         open_arg = "*" if open_time_zones is None else ",".join(open_time_zones)
@@ -207,6 +216,8 @@ class AssignmentQueue:
             "1" if personal_first else "0",
             open_arg,
             SWEEP_BATCH,
+            ",".join(f"{zone}={ms}" for zone, ms in (openings or {}).items()),
+            "1" if hold_followups else "0",
         ]
 
     async def claim_tracked(
@@ -217,6 +228,9 @@ class AssignmentQueue:
         segment: str = "",
         personal_first: bool = True,
         open_time_zones: Sequence[str] | None = None,
+        openings: Mapping[str, int] | None = None,
+        hold_followups: bool = False,
+        now: int | None = None,
     ) -> tuple[Claimed | Empty, int | None]:
         """claim(), and in the same round trip record this as the agent's assignment.
 
@@ -225,13 +239,15 @@ class AssignmentQueue:
         same round trip notes the agent among the assignment's recent workers (and forgets
         those idle for an hour): they hear when customers are moved in.
         """
-        at = now_ms()
+        at = now_ms() if now is None else now
         args = self._claim_args(
             user_id=user_id,
             lease_seconds=lease_seconds,
             segment=segment,
             personal_first=personal_first,
             open_time_zones=open_time_zones,
+            openings=openings,
+            hold_followups=hold_followups,
             now=at,
         )
         async with self.redis.pipeline(transaction=False) as pipe:
@@ -425,7 +441,8 @@ class AssignmentQueue:
         return ComingDue(shared_due=any(shared), personal=personal, expiring=leases)
 
     async def time_zones(self) -> tuple[str, ...]:
-        """The time zones customers wait in here: free and cooling buckets are "segment|tz"."""
+        """The zones customers wait in here: buckets (free, cooling, follow-ups) are
+        "segment|zone"."""
         buckets = await self.redis.smembers(self._key("buckets"))
         return tuple(sorted({str(b).split("|", 1)[1] for b in buckets}))
 

@@ -119,11 +119,17 @@ async def update_assignment(
     )
     for name, value in changes.items():
         setattr(assignment, name, value)
+    if assignment.calling_rules is not None and assignment.contact_hours_start is not None:
+        raise Unprocessable(
+            "contact hours are the one-window case of calling rules: clear one to set the other",
+            code="calling_rules_with_contact_hours",
+        )
     problem = settings_problem(
         contact_hours_start=assignment.contact_hours_start,
         contact_hours_end=assignment.contact_hours_end,
         visible_from=assignment.visible_from,
         visible_until=assignment.visible_until,
+        calling_rules=assignment.calling_rules,
     )
     if problem:
         raise Unprocessable(problem)

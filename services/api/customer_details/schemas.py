@@ -21,6 +21,7 @@ class CustomerFields(BaseModel):
     email: str | None
     language: str | None
     time_zone: str | None
+    country: str | None
     account_type: str
     city: str
     custom: dict[str, Any]
@@ -143,6 +144,12 @@ class CustomerEdit(BaseModel):
     email: Annotated[Text, Field(max_length=640)] | None = None
     language: Annotated[Text, Field(max_length=40)] | None = None
     time_zone: Annotated[Text, Field(max_length=128)] | None = None
+    country: (
+        Annotated[
+            Text, Field(max_length=8, description="ISO 3166 alpha-2: national numbers are its.")
+        ]
+        | None
+    ) = None
     account_type: Annotated[Text, Field(max_length=100)] | None = None
     city: Annotated[Text, Field(max_length=400)] | None = None
     custom: dict[Annotated[str, Field(max_length=100)], Any] | None = None

@@ -60,6 +60,7 @@ def customer_fields(customer: Customer) -> CustomerFields:
         email=customer.email,
         language=customer.language,
         time_zone=customer.time_zone,
+        country=customer.country,
         account_type=customer.account_type,
         city=customer.city,
         custom=customer.custom or {},

@@ -16,6 +16,7 @@ from services.api.customer_details.validation import (
     check_values,
     external_id_holder,
     field_rules,
+    tenant_region,
 )
 from services.api.errors import Conflict, Unprocessable
 from services.api.pipeline.schemas import ContactHits, ProfileIn
@@ -75,7 +76,8 @@ async def create_profile(
         custom=profile.custom,
     )
     rules = await field_rules(session, store.tenant_id)
-    checked = check_values(edit, rules)
+    # A national number is read as the tenant's region's (a profile names no country).
+    checked = check_values(edit, rules, region=await tenant_region(session, store.tenant_id))
     await check_against_tenant(
         session, checked, rules, tenant_id=store.tenant_id, customer_id=None, custom_now={}
     )

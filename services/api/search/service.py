@@ -14,9 +14,10 @@ from services.api.auth.cache import Principal
 from services.api.my_work.service import visible_assignment_ids
 from services.api.pagination import KeyId, Keyset, KeyText, PageRequest
 from services.api.search.schemas import MatchedBy, SearchHit, SearchOut
+from shared.customers.collation import sorter
 from shared.customers.phones import InvalidPhone, normalise_phone
 from shared.customers.search import fold
-from shared.models import Assignment, Customer, Membership
+from shared.models import Assignment, Customer, Membership, Tenant
 
 # Digits with the usual separators, and enough of them to be a number rather than a name.
 _PHONE_LIKE = re.compile(r"^\+?[\d\s().-]+$")
@@ -39,6 +40,12 @@ def _phone_of(text: str) -> str | None:
         return normalise_phone(text)
     except InvalidPhone:
         return None
+
+
+async def tenant_locale(session: AsyncSession, tenant_id: int) -> str:
+    """How the tenant's names sort (shared.customers.collation)."""
+    locale = await session.scalar(select(Tenant.locale).where(Tenant.id == tenant_id))
+    return locale or "nb"
 
 
 class Query:
@@ -124,7 +131,7 @@ async def search(
     )
     statement = page.window(statement, rank, Customer.search_name, Customer.id)
     rows = (await session.execute(statement)).all()
-    return page.answer(
+    out = page.answer(
         SearchOut,
         rows,
         key=lambda row: (row[4], row[0].search_name, row[0].id),
@@ -132,6 +139,12 @@ async def search(
         query=query.text,
         full=full,
     )
+    # The page in the tenant's alphabet (Æ, Ø, Å after Z in Norwegian) within each rank; the
+    # cursor stays the keyset's (rank, folded name, id), so pages neither skip nor repeat.
+    key = sorter(await tenant_locale(session, principal.tenant_id))
+    rank_of = {row[0].id: row[4] for row in rows}
+    out.items.sort(key=lambda h: (rank_of[h.id], key(f"{h.last_name} {h.first_name}"), h.id))
+    return out
 
 
 def _hit(

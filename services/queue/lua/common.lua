@@ -15,7 +15,8 @@
 --   blocked  P.."blocked:"..seg         set: every phone number blocked
 --   park     (no set)                   progressive or final without follow-up: never served
 -- Leases: P.."lease" (sorted set by expiry), P.."holder" (customer -> "user|token"),
--- P.."agent" (user -> customer). Registries: P.."buckets" ("seg|tz"), P.."segs", P.."owners".
+-- P.."agent" (user -> customer). Registries: P.."buckets" ("seg|tz" of every customer placed
+-- free, cooling or with a follow-up), P.."segs", P.."owners".
 
 local P = string.sub(KEYS[1], 1, #KEYS[1] - 4)
 local HOME = KEYS[1]
@@ -47,9 +48,12 @@ local function add_to_home(cid, h)
     redis.call("SADD", P .. "buckets", seg .. "|" .. tz)
   elseif kind == "sfu" then
     redis.call("ZADD", P .. "sfu:" .. seg, tonumber(h[5]), cid)
+    -- Registered for its zone: the caller asks the calling rules about every bucket's zone.
+    redis.call("SADD", P .. "buckets", seg .. "|" .. tz)
   elseif kind == "pfu" then
     redis.call("ZADD", P .. "pfu:" .. h[6], tonumber(h[5]), cid)
     redis.call("SADD", P .. "owners", h[6])
+    redis.call("SADD", P .. "buckets", seg .. "|" .. tz)
   elseif kind == "limit" then
     redis.call("SADD", P .. "limit:" .. seg, cid)
   elseif kind == "blocked" then
