@@ -4,6 +4,7 @@
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -13,6 +14,8 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.api.app import create_app
+from services.api.auth.cache import Principal
+from services.api.auth.revocations import publish_token_revoked
 from services.api.resources import Resources
 from services.queue import AssignmentQueue
 from shared.infra.redis import is_cluster
@@ -85,3 +88,25 @@ class TestTheApiOnACluster:
         assert outcome.status_code == 200, outcome.text
         holders = await AssignmentQueue(redis, world.assignment.id).holders()
         assert holders == {first["customer"]["id"]: world.agents[2][0].id}
+
+    async def test_a_search_past_its_rate_limit_is_refused(self, world: World) -> None:
+        answers = [
+            await world.client.get(
+                "/v1/customers/search", params={"q": "ode"}, headers=world.auth(world.agents[0][1])
+            )
+            for _ in range(3)
+        ]
+
+        assert [a.status_code for a in answers] == [200, 200, 429]
+        assert answers[-1].json()["code"] == "rate_limited"
+
+    async def test_a_revocation_reaches_the_cache_through_the_cluster(
+        self, resources: Resources, redis: Redis
+    ) -> None:
+        principal = Principal(10, 1, "user 10", frozenset({"reporting"}), token_id=3)
+        resources.principals.put("hash3", principal, now=datetime.now(UTC))
+
+        await publish_token_revoked(redis, 3)
+
+        await eventually(lambda: resources.principals.get("hash3") is None, within_s=1.0)
+        assert resources.principals.get("hash3") is None
