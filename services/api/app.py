@@ -77,7 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 keepalive_s=settings.sse_keepalive_s,
             ),
             store=store,
-            limiter=RateLimiter(redis, Limits.from_settings(settings)),
+            limiter=RateLimiter(redis, Limits.from_settings(settings), settings),
             principals=principals,
         )
         await waker.start(ready_timeout_s=settings.redis_socket_timeout_s)

@@ -28,7 +28,7 @@ from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
 from services.queue import keys
-from services.queue.broadcast import assignment_channel, eligible_message
+from services.queue.broadcast import queue_eligible
 from services.queue.engine import WORKERS, AssignmentQueue
 from services.queue.placement import Placement
 
@@ -162,7 +162,7 @@ async def settle_counted(
     def count_and_wake(pipe: Pipeline) -> None:
         count_activity(pipe, assignment_id, activity, at_ms=at_ms)
         if wake:
-            pipe.publish(assignment_channel(assignment_id), eligible_message(assignment_id))
+            queue_eligible(pipe, assignment_id)
 
     await queue.settle(
         customer_id,

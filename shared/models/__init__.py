@@ -16,6 +16,7 @@ from shared.models.customer import (
 from shared.models.event import Event, EventKind
 from shared.models.flow import Flow
 from shared.models.imports import ImportJob, ImportStatus
+from shared.models.lease import HeldLease
 from shared.models.membership import FollowUpKind, Membership
 from shared.models.pipeline import (
     PipelineDelegation,
@@ -46,6 +47,7 @@ __all__ = [
     "FieldType",
     "Flow",
     "FollowUpKind",
+    "HeldLease",
     "ImportJob",
     "ImportStatus",
     "Meeting",

@@ -40,6 +40,8 @@ from services.queue import (
     Placement,
     compute_placement,
 )
+from shared.infra.settings import Environment, Settings
+from tests.conftest import emptied
 from tests.queue.support import Src
 
 T = TypeVar("T")
@@ -165,12 +167,16 @@ def _members(value: object) -> list[str]:
 
 
 class QueueMachine(RuleBasedStateMachine):
+    # The Redis the machine runs on: one server, or a cluster (ClusterQueueMachine).
+    redis_settings = Settings(
+        env=Environment.testing,
+        redis_url=os.environ.get("NEXTCALL_TEST_REDIS_URL", ""),
+    )
+
     def __init__(self) -> None:
         super().__init__()
-        url = os.environ["NEXTCALL_TEST_REDIS_URL"]
         self.loop = asyncio.new_event_loop()
-        self.redis = Redis.from_url(url, decode_responses=True)
-        self.run(self.redis.flushdb())
+        self.redis = self.run(emptied(self.redis_settings))
         self.queue = AssignmentQueue(self.redis, 9)
         self.now = T0
         self.facts: dict[int, Facts] = {}
@@ -688,11 +694,26 @@ def every_customer_in_exactly_one_place(snap: dict[str, object]) -> None:
         assert places[cid] == expected, (cid, home, places[cid])
 
 
-def test_queue_keeps_its_invariants() -> None:
+class ClusterQueueMachine(QueueMachine):
+    redis_settings = Settings(
+        env=Environment.testing,
+        redis_url=os.environ.get("NEXTCALL_TEST_REDIS_CLUSTER_URL", ""),
+        jobs_redis_url=os.environ.get("NEXTCALL_TEST_REDIS_URL", ""),
+    )
+
+
+# Examples per run: fewer on the cluster, whose every round trip costs more and whose
+# single-slot behaviour the engine's suite already runs there case by case.
+@pytest.mark.parametrize(
+    ("machine", "examples"),
+    [(QueueMachine, 150), (ClusterQueueMachine, 25)],
+    ids=["redis", "cluster"],
+)
+def test_queue_keeps_its_invariants(machine: type[QueueMachine], examples: int) -> None:
     run_state_machine_as_test(
-        QueueMachine,
+        machine,
         settings=settings(
-            max_examples=150,
+            max_examples=examples,
             stateful_step_count=30,
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow],

@@ -1,5 +1,5 @@
 -- Gives the agent its next customer (rule 10) and a lease on it, in one atomic step.
--- KEYS[1] = P.."home"
+-- KEYS = the fixed keys (common.lua)
 -- ARGV[1] now_ms, [2] user id, [3] new lease token, [4] lease ms, [5] segment ("" = any),
 -- [6] "1" to serve the agent's personal follow-ups first, [7] open time zones ("*" = all,
 -- else comma-separated), [8] sweep batch size, [9] the next opening of each closed zone
@@ -15,10 +15,10 @@ local want_seg, personal_first, open_arg = ARGV[5], ARGV[6] == "1", ARGV[7]
 sweep(now, tonumber(ARGV[8]))
 
 local expiry = now + lease_ms
-local current = redis.call("HGET", P .. "agent", uid)
+local current = redis.call("HGET", AGENT, uid)
 if current then
   local _, cur_token = holder_of(current)
-  redis.call("ZADD", P .. "lease", expiry, current)
+  redis.call("ZADD", LEASE, expiry, current)
   return {"current", current, "current", tostring(expiry), cur_token}
 end
 
@@ -78,7 +78,7 @@ if personal_first then
   end
 end
 
-local segs = redis.call("SMEMBERS", P .. "segs")
+local segs = redis.call("SMEMBERS", SEGS)
 
 -- 2. Shared follow-ups that are due, earliest first.
 local best_cid, best_due, best_key = nil, nil, nil
@@ -103,7 +103,7 @@ end
 
 -- 3. Free customers by the assignment's ordering, inside contact hours.
 local best_member, best_free = nil, nil
-local buckets = redis.call("SMEMBERS", P .. "buckets")
+local buckets = redis.call("SMEMBERS", BUCKETS)
 local outside_hours = 0
 local closed_opening = nil
 for _, b in ipairs(buckets) do
@@ -147,8 +147,8 @@ local function first_score(key)
   end
   return nil
 end
-local held = redis.call("ZCARD", P .. "lease")
-consider(first_score(P .. "lease"))
+local held = redis.call("ZCARD", LEASE)
+consider(first_score(LEASE))
 consider(closed_opening)
 local cooldown, blocked, at_limit, waiting = 0, 0, 0, 0
 for _, b in ipairs(buckets) do
