@@ -17,7 +17,7 @@ async def _names(world: World, q: str) -> list[str]:
         "/v1/customers/search", params={"q": q}, headers=world.auth(world.agents[0][1])
     )
     assert r.status_code == 200, r.text
-    return [h["last_name"] for h in r.json()["hits"]]
+    return [h["last_name"] for h in r.json()["items"]]
 
 
 class TestFolding:
