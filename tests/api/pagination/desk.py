@@ -186,7 +186,7 @@ class Desk:
 
 
 @pytest.fixture
-async def desk(client: httpx.AsyncClient, session: AsyncSession) -> Desk:
+async def desk(http: httpx.AsyncClient, session: AsyncSession) -> Desk:
     tenant = await create_tenant(session)
     admin, token = await create_user(
         session, tenant, name="Admin", permissions=[Permission.administrator.value]
@@ -203,7 +203,7 @@ async def desk(client: httpx.AsyncClient, session: AsyncSession) -> Desk:
     await session.commit()
     now = datetime.now(UTC)
     return Desk(
-        client,
+        http,
         session,
         tenant,
         admin,

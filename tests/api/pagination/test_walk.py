@@ -1,9 +1,9 @@
-"""Every list walked to its end, a small page at a time, while rows are added between pages:
-each row that was there when the walk began is seen, and no row twice; and every list refuses
-a cursor it did not hand out and a limit out of range (decision 026).
+"""Every list walked to its end over real HTTP, a small page at a time, while rows are added
+between pages: each row that was there when the walk began is seen, and no row twice; and
+every list refuses a cursor it did not hand out and a limit out of range (decision 026).
 
-One test per list does both, on one tenant: a test's set-up (empty tables, a started app)
-costs more than its requests, and CI time is counted."""
+One test per list does both, on one tenant, against one `nextcall api` process shared by the
+package (conftest.py)."""
 
 import re
 from typing import Any
