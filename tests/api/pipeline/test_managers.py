@@ -4,7 +4,9 @@ for an absence that starts and ends by itself, the new request in the manager's 
 from datetime import timedelta
 
 import httpx
+import pytest
 
+from services.api.pipeline import my_work
 from tests.api.pipeline.conftest import Care
 
 HOUR = timedelta(hours=1)
@@ -143,3 +145,19 @@ class TestMyWork:
         assert (await client.get("/v1/my-work", headers=care.auth("ann"))).json()[
             "new_requests"
         ] == 0
+
+    async def test_the_my_work_preview_continues_in_the_list_of_new_requests(
+        self, care: Care, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(my_work, "PREVIEW_ROWS", 1)
+        first = await care.register(who="intake", manager_id=care.id("ann"))
+        second = await care.register(who="intake", manager_id=care.id("ann"))
+
+        preview = (await client.get("/v1/my-work/requests", headers=care.auth("ann"))).json()
+        cursor = preview["new_requests"]["next"]
+        rest = await care.get("/requests", mine="true", status="new", cursor=cursor)
+
+        assert [r["id"] for r in preview["new_requests"]["items"]] == [second["id"]]
+        assert rest.status_code == 200, rest.text
+        assert [r["id"] for r in rest.json()["items"]] == [first["id"]]
+        assert rest.json()["next"] is None
