@@ -52,13 +52,8 @@ class PipelineStore:
         )
         return {u.id: u for u in rows}
 
-    async def active_users(self) -> Sequence[User]:
-        rows = await self.session.scalars(
-            select(User)
-            .where(User.tenant_id == self.tenant_id, User.active.is_(True))
-            .order_by(User.name, User.id)
-        )
-        return rows.all()
+    def active_users(self) -> Select[User]:
+        return select(User).where(User.tenant_id == self.tenant_id, User.active.is_(True))
 
     async def customer(self, customer_id: int) -> Customer | None:
         found = await self.session.get(Customer, customer_id)
@@ -98,14 +93,11 @@ class PipelineStore:
 
     # ---------------------------------------------------------------- catalogue
 
-    async def catalogue(self, *, include_inactive: bool) -> Sequence[PipelineService]:
+    def catalogue(self, *, include_inactive: bool) -> Select[PipelineService]:
         query = select(PipelineService).where(PipelineService.tenant_id == self.tenant_id)
         if not include_inactive:
             query = query.where(PipelineService.active.is_(True))
-        rows = await self.session.scalars(
-            query.order_by(PipelineService.name, PipelineService.region, PipelineService.id)
-        )
-        return rows.all()
+        return query
 
     async def service(self, service_id: int) -> PipelineService | None:
         found = await self.session.get(PipelineService, service_id)
@@ -200,9 +192,7 @@ class PipelineStore:
         )
         return list(rows)
 
-    async def delegations(
-        self, *, now: datetime, user_id: int | None
-    ) -> Sequence[PipelineDelegation]:
+    def delegations(self, *, now: datetime, user_id: int | None) -> Select[PipelineDelegation]:
         """Current and coming delegations, of or to `user_id` (None: everyone's)."""
         query = select(PipelineDelegation).where(
             PipelineDelegation.tenant_id == self.tenant_id,
@@ -216,10 +206,7 @@ class PipelineStore:
                     PipelineDelegation.to_user_id == user_id,
                 )
             )
-        rows = await self.session.scalars(
-            query.order_by(PipelineDelegation.starts_at, PipelineDelegation.id)
-        )
-        return rows.all()
+        return query
 
     async def delegation(self, delegation_id: int) -> PipelineDelegation | None:
         found = await self.session.get(PipelineDelegation, delegation_id)
@@ -240,19 +227,6 @@ class PipelineStore:
         return select(PipelineRequest).where(
             PipelineRequest.tenant_id == self.tenant_id, *conditions
         )
-
-    async def page(
-        self, query: Select[Any], id_column: Any, *, before_id: int | None, limit: int
-    ) -> tuple[list[Any], int | None]:
-        """Newest first, `limit` rows before the cursor, and the next page's cursor."""
-        if before_id is not None:
-            query = query.where(id_column < before_id)
-        rows = list(
-            (await self.session.scalars(query.order_by(id_column.desc()).limit(limit + 1))).all()
-        )
-        more = len(rows) > limit
-        rows = rows[:limit]
-        return rows, (rows[-1].id if more and rows else None)
 
     async def count(self, query: Select[Any]) -> int:
         total = await self.session.scalar(select(func.count()).select_from(query.subquery()))

@@ -4,7 +4,9 @@ colleague to manage a request by name or by "service + region" (seed 000, step 5
 from collections.abc import Sequence
 
 from services.api.errors import Conflict, NotFound, Unprocessable
+from services.api.pagination import Page, PageRequest
 from services.api.pipeline.access import may_manage
+from services.api.pipeline.pages import ColleagueKey
 from services.api.pipeline.schemas import (
     ColleagueOut,
     ServiceChange,
@@ -35,17 +37,27 @@ async def manager_candidate(store: PipelineStore, user_id: int) -> User:
 
 
 async def service_out(store: PipelineStore, service: PipelineService, language: str) -> ServiceOut:
-    member_ids = (await store.members([service.id]))[service.id]
-    users = await store.users(member_ids)
-    return ServiceOut(
-        id=service.id,
-        kind=coded(labels.REQUEST_KIND, service.kind, language),
-        name=service.name,
-        department=service.department,
-        region=service.region,
-        active=service.active,
-        members=[UserRef(id=i, name=users[i].name) for i in member_ids if i in users],
-    )
+    return (await services_out(store, [service], language))[0]
+
+
+async def services_out(
+    store: PipelineStore, services: Sequence[PipelineService], language: str
+) -> list[ServiceOut]:
+    """The services with their colleagues, read in one query each for a whole page."""
+    members = await store.members([s.id for s in services])
+    users = await store.users({i for ids in members.values() for i in ids})
+    return [
+        ServiceOut(
+            id=s.id,
+            kind=coded(labels.REQUEST_KIND, s.kind, language),
+            name=s.name,
+            department=s.department,
+            region=s.region,
+            active=s.active,
+            members=[UserRef(id=i, name=users[i].name) for i in members[s.id] if i in users],
+        )
+        for s in services
+    ]
 
 
 async def _members(store: PipelineStore, ids: Sequence[int]) -> list[int]:
@@ -55,7 +67,7 @@ async def _members(store: PipelineStore, ids: Sequence[int]) -> list[int]:
 
 
 async def _unique(store: PipelineStore, service: PipelineService) -> None:
-    for other in await store.catalogue(include_inactive=True):
+    for other in await store.session.scalars(store.catalogue(include_inactive=True)):
         if other.id != service.id and (other.name, other.region) == (service.name, service.region):
             raise Conflict(
                 f"the catalogue has '{service.name}' in '{service.region}' already",
@@ -103,18 +115,21 @@ async def change_service(
     return service
 
 
-async def colleagues(store: PipelineStore, text: str, *, limit: int) -> list[ColleagueOut]:
+async def colleagues(
+    store: PipelineStore, text: str, *, page: PageRequest[ColleagueKey]
+) -> Page[ColleagueOut]:
     """Colleagues who may manage requests, matching every word of `text` in their name and
     team, or together with one of their services (name, department, region): "home nursing
-    Antwerp" finds the home nurses of Antwerp and not those of Ghent.
+    Antwerp" finds the home nurses of Antwerp and not those of Ghent. By name, then id.
 
-    Matched in Python over the tenant's active users: a tenant has hundreds of them, not
-    millions, and names are folded here the way customer names are (no folded column on
-    users to match in SQL)."""
+    Matched in Python over the tenant's active users past the cursor: a tenant has hundreds
+    of them, not millions, and names are folded here the way customer names are (no folded
+    column on users to match in SQL)."""
     words = fold(text).split()
     services_of = await store.services_of_users()
-    found: list[ColleagueOut] = []
-    for user in await store.active_users():
+    query = page.window(store.active_users(), User.name, User.id, limited=False)
+    found: list[tuple[User, ColleagueOut]] = []
+    for user in await store.session.scalars(query):
         if not may_manage(user.permissions):
             continue
         own = fold(f"{user.name} {user.team}")
@@ -128,14 +143,15 @@ async def colleagues(store: PipelineStore, text: str, *, limit: int) -> list[Col
             ]
             by = "service"
         if by == "name" or matched:
-            found.append(
-                ColleagueOut(
-                    user=UserRef(id=user.id, name=user.name),
-                    team=user.team,
-                    services=[service_ref(s) for s in matched],
-                    matched_by=by,
-                )
+            colleague = ColleagueOut(
+                user=UserRef(id=user.id, name=user.name),
+                team=user.team,
+                services=[service_ref(s) for s in matched],
+                matched_by=by,
             )
-        if len(found) >= limit:
+            found.append((user, colleague))
+        if len(found) >= page.fetch:
             break
-    return found
+    return page.answer(
+        Page[ColleagueOut], found, key=lambda f: (f[0].name, f[0].id), item=lambda f: f[1]
+    )

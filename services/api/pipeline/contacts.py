@@ -19,9 +19,10 @@ from services.api.customer_details.validation import (
     tenant_region,
 )
 from services.api.errors import Conflict, Unprocessable
+from services.api.pagination import PageRequest
 from services.api.pipeline.schemas import ContactHits, ProfileIn
 from services.api.pipeline.views import profile_out
-from services.api.search.service import NO_MATCH, Query
+from services.api.search.service import NO_MATCH, Query, SearchKey
 from shared.importing.validation import PHONE_COLUMNS
 from shared.models import Customer, Event, EventKind
 from shared.pipeline.duplicates import Profile, likely_duplicate
@@ -29,19 +30,25 @@ from shared.pipeline.store import PipelineStore, profile_of
 
 
 async def search(
-    session: AsyncSession, tenant_id: int, text: str, *, limit: int, language: str
+    session: AsyncSession, tenant_id: int, text: str, *, page: PageRequest[SearchKey], language: str
 ) -> ContactHits:
-    """The best `limit` matches by name, phone, e-mail or external id, and how many more."""
+    """Matches by name, phone, e-mail or external id, best first, and how many in all."""
     query = Query(text)
     rank = query.rank()
-    matching = select(Customer).where(Customer.tenant_id == tenant_id, rank < NO_MATCH)
-    store = PipelineStore(session, tenant_id)
-    total = await store.count(matching)
-    hits = await session.scalars(
-        matching.order_by(rank, Customer.search_name, Customer.id).limit(limit)
+    scope = (Customer.tenant_id == tenant_id, rank < NO_MATCH)
+    total = await PipelineStore(session, tenant_id).count(select(Customer).where(*scope))
+    matching = select(Customer, rank).where(*scope)
+    rows = (
+        await session.execute(page.window(matching, rank, Customer.search_name, Customer.id))
+    ).all()
+    return page.answer(
+        ContactHits,
+        rows,
+        key=lambda row: (row[1], row[0].search_name, row[0].id),
+        item=lambda row: profile_out(row[0], language),
+        query=query.text,
+        total=total,
     )
-    shown = [profile_out(c, language) for c in hits]
-    return ContactHits(query=query.text, hits=shown, total=total, more=total - len(shown))
 
 
 def _refuse(duplicate: Profile, reason: str, *, partner_id: int | None) -> None:

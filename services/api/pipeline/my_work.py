@@ -7,8 +7,10 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.api.auth.cache import Principal
+from services.api.pagination import Page, PageRequest, by_id
 from services.api.pipeline import requests, tasks
-from services.api.pipeline.schemas import PipelineWork
+from services.api.pipeline.pages import REQUESTS
+from services.api.pipeline.schemas import PipelineWork, RequestOut
 from services.api.pipeline.views import view_of
 from shared.models import PipelineRequest
 from shared.pipeline.codes import RequestStatus
@@ -34,12 +36,13 @@ async def pipeline_work(
     stand_ins = await requests.stand_ins_at(store, now)
     handled = acting_for(principal.user_id, stand_ins)
     new = store.requests_where(*requests.list_conditions(handled_by=handled, statuses=_NEW))
-    rows, _ = await store.page(new, PipelineRequest.id, before_id=None, limit=PREVIEW_ROWS)
+    page = PageRequest(REQUESTS, None, PREVIEW_ROWS)
+    rows = (await session.scalars(page.window(new, PipelineRequest.id, descending=True))).all()
     view = await view_of(store, language=language, now=now, requests=rows, stand_ins=stand_ins)
     mine = tasks.list_conditions(executor_id=principal.user_id)
     overdue = tasks.list_conditions(overdue_at=now, handled_by=handled)
     return PipelineWork(
-        new_requests=[view.request(r) for r in rows],
+        new_requests=page.answer(Page[RequestOut], rows, key=by_id, item=view.request),
         new_requests_total=await store.count(new),
         open_tasks=await store.count(store.tasks_where(*mine)),
         overdue_tasks=await store.count(store.tasks_where(*overdue)),

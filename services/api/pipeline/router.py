@@ -11,12 +11,18 @@ from fastapi import APIRouter, Query, status
 
 from services.api.deps import Res
 from services.api.fields import DbId, IdPath, Text
+from services.api.pagination import Page, by_id
 from services.api.pipeline import catalogue, contacts, requests
 from services.api.pipeline.access import Intake, Lang, Manager, Now, PipelineAdmin, Reader
 from services.api.pipeline.notify import tell_manager
+from services.api.pipeline.pages import (
+    ColleaguePages,
+    ContactPages,
+    RequestPages,
+    ServiceKey,
+    ServicePages,
+)
 from services.api.pipeline.schemas import (
-    DEFAULT_ROWS,
-    MAX_ROWS,
     Coded,
     ColleagueOut,
     ContactHits,
@@ -27,7 +33,7 @@ from services.api.pipeline.schemas import (
     RequestChange,
     RequestDetails,
     RequestIn,
-    RequestPage,
+    RequestOut,
     ServiceChange,
     ServiceIn,
     ServiceOut,
@@ -36,7 +42,7 @@ from services.api.pipeline.views import profile_out, view_of
 from services.api.pipeline.work_routes import router as work_router
 from services.api.ratelimit.deps import limited
 from services.api.ratelimit.limiter import Expensive
-from shared.models import PipelineRequest
+from shared.models import PipelineRequest, PipelineService
 from shared.pipeline import labels
 from shared.pipeline.codes import RequestStatus
 from shared.pipeline.delegation import acting_for, acting_manager
@@ -46,8 +52,11 @@ router = APIRouter(prefix="/pipeline", tags=["pipeline"])
 
 # History entries shown with a request: a request's life is some dozens of changes.
 HISTORY_ROWS = 100
-DEFAULT_HITS = 5
 SearchText = Annotated[Text, Query(min_length=1, max_length=200)]
+
+
+def _service_key(service: PipelineService) -> ServiceKey:
+    return (service.name, service.region, service.id)
 
 
 @router.get("/labels")
@@ -71,12 +80,12 @@ async def search_contacts(
     reader: Reader,
     language: Lang,
     q: SearchText,
-    limit: Annotated[int, Query(ge=1, le=100)] = DEFAULT_HITS,
+    page: ContactPages,
 ) -> ContactHits:
     """Step 1: does this person exist? Name (accents folded), phone, e-mail or external id;
-    the first `limit` hits with name, role, e-mail and place, and how many more."""
+    the best hits first with name, role, e-mail and place, and how many in all."""
     async with resources.sessionmaker() as session:
-        return await contacts.search(session, reader.tenant_id, q, limit=limit, language=language)
+        return await contacts.search(session, reader.tenant_id, q, page=page, language=language)
 
 
 @router.post("/contacts", status_code=status.HTTP_201_CREATED)
@@ -96,13 +105,19 @@ async def list_services(
     resources: Res,
     reader: Reader,
     language: Lang,
+    page: ServicePages,
     include_inactive: bool = False,
-) -> list[ServiceOut]:
-    """The catalogue: stays, services and products by department and region."""
+) -> Page[ServiceOut]:
+    """The catalogue: stays, services and products by department and region; by name, then
+    region."""
     async with resources.sessionmaker() as session:
         store = PipelineStore(session, reader.tenant_id)
-        found = await store.catalogue(include_inactive=include_inactive)
-        return [await catalogue.service_out(store, s, language) for s in found]
+        columns = (PipelineService.name, PipelineService.region, PipelineService.id)
+        query = page.window(store.catalogue(include_inactive=include_inactive), *columns)
+        found = (await session.scalars(query)).all()
+        shown = await catalogue.services_out(store, found, language)
+        by_service = dict(zip(found, shown, strict=True))
+        return page.answer(Page[ServiceOut], found, key=_service_key, item=by_service.__getitem__)
 
 
 @router.post("/services", status_code=status.HTTP_201_CREATED)
@@ -131,11 +146,11 @@ async def find_colleagues(
     resources: Res,
     reader: Reader,
     q: SearchText,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-) -> list[ColleagueOut]:
+    page: ColleaguePages,
+) -> Page[ColleagueOut]:
     """Who may manage a request: by name, or by service and region ("home nursing Antwerp")."""
     async with resources.sessionmaker() as session:
-        return await catalogue.colleagues(PipelineStore(session, reader.tenant_id), q, limit=limit)
+        return await catalogue.colleagues(PipelineStore(session, reader.tenant_id), q, page=page)
 
 
 async def _details(
@@ -173,15 +188,14 @@ async def list_requests(
     reader: Reader,
     language: Lang,
     now: Now,
+    page: RequestPages,
     mine: Annotated[
         bool, Query(description="Only those you handle now: yours, and those delegated to you.")
     ] = False,
     manager_id: DbId | None = None,
     status_in: Annotated[list[RequestStatus] | None, Query(alias="status")] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_ROWS)] = DEFAULT_ROWS,
-    before_id: DbId | None = None,
-) -> RequestPage:
-    """Requests, newest first; page on with `next_before_id`."""
+) -> Page[RequestOut]:
+    """Requests, newest first."""
     async with resources.sessionmaker() as session:
         store = PipelineStore(session, reader.tenant_id)
         stand_ins = await requests.stand_ins_at(store, now)
@@ -189,14 +203,10 @@ async def list_requests(
         conditions = requests.list_conditions(
             handled_by=handled, manager_id=manager_id, statuses=status_in or []
         )
-        rows, cursor = await store.page(
-            store.requests_where(*conditions),
-            PipelineRequest.id,
-            before_id=before_id,
-            limit=limit,
-        )
+        query = page.window(store.requests_where(*conditions), PipelineRequest.id, descending=True)
+        rows = (await session.scalars(query)).all()
         view = await view_of(store, language=language, now=now, requests=rows, stand_ins=stand_ins)
-        return RequestPage(rows=[view.request(r) for r in rows], next_before_id=cursor)
+        return page.answer(Page[RequestOut], rows, key=by_id, item=view.request)
 
 
 @router.get("/requests/{request_id}")

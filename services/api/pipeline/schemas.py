@@ -6,6 +6,7 @@ from typing import Annotated, Any, Self
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from services.api.fields import DbId, Name, Text
+from services.api.pagination import Page
 from services.api.users.schemas import Language
 from shared.pipeline.codes import (
     Caller,
@@ -17,8 +18,6 @@ from shared.pipeline.codes import (
     TaskStatus,
 )
 
-DEFAULT_ROWS = 50
-MAX_ROWS = 200
 Description = Annotated[Text, Field(max_length=4000)]
 Title = Annotated[Text, Field(min_length=1, max_length=300)]
 
@@ -96,13 +95,11 @@ class ProfileOut(BaseModel):
     city: str
 
 
-class ContactHits(BaseModel):
-    """The first hits and how many more there are ("+ N more")."""
+class ContactHits(Page[ProfileOut]):
+    """The best hits first, and how many there are in all ("+ N more" on the first page)."""
 
     query: str
-    hits: list[ProfileOut]
     total: int
-    more: int
 
 
 # ---------------------------------------------------------------- catalogue and colleagues
@@ -255,12 +252,6 @@ class RequestDetails(RequestOut):
     history: list[HistoryOut]
 
 
-class RequestPage(BaseModel):
-    rows: list[RequestOut]
-    # Pass as before_id for the next (older) page; None on the last page.
-    next_before_id: int | None
-
-
 # ---------------------------------------------------------------- tasks
 
 
@@ -284,11 +275,6 @@ class TaskChange(BaseModel):
     status: TaskStatus | None = None
     due_at: AwareDatetime | None = None
     notes: Description | None = None
-
-
-class TaskPage(BaseModel):
-    rows: list[TaskOut]
-    next_before_id: int | None
 
 
 # ---------------------------------------------------------------- delegations
@@ -323,7 +309,8 @@ class PipelineWork(BaseModel):
     """The pipeline's part of My Work: new requests you handle (also told in your event
     stream), your open tasks, and overdue tasks of the requests you handle."""
 
-    new_requests: list[RequestOut]
+    # The first page of GET /v1/pipeline/requests?mine=true&status=new; `next` continues it.
+    new_requests: Page[RequestOut]
     new_requests_total: int
     open_tasks: int
     overdue_tasks: int

@@ -6,22 +6,21 @@ from fastapi import APIRouter, Query, status
 
 from services.api.deps import Res
 from services.api.fields import DbId, IdPath
+from services.api.pagination import Page, by_id
 from services.api.pipeline import delegations, tasks
 from services.api.pipeline.access import Lang, Manager, Now, Reader, administers
 from services.api.pipeline.notify import tell_executor
+from services.api.pipeline.pages import DelegationPages, TaskPages
 from services.api.pipeline.requests import found_request, stand_ins_at
 from services.api.pipeline.schemas import (
-    DEFAULT_ROWS,
-    MAX_ROWS,
     DelegationIn,
     DelegationOut,
     TaskChange,
     TaskIn,
     TaskOut,
-    TaskPage,
 )
 from services.api.pipeline.views import view_of
-from shared.models import PipelineTask
+from shared.models import PipelineDelegation, PipelineTask
 from shared.pipeline.codes import TaskStatus
 from shared.pipeline.delegation import acting_for
 from shared.pipeline.store import PipelineStore
@@ -51,6 +50,7 @@ async def list_tasks(
     reader: Reader,
     language: Lang,
     now: Now,
+    page: TaskPages,
     mine: Annotated[bool, Query(description="Show only my tasks (I execute them).")] = False,
     request_id: DbId | None = None,
     status_in: Annotated[list[TaskStatus] | None, Query(alias="status")] = None,
@@ -63,10 +63,8 @@ async def list_tasks(
     handled: Annotated[
         bool, Query(description="Only tasks of requests you handle now (yours, delegated).")
     ] = False,
-    limit: Annotated[int, Query(ge=1, le=MAX_ROWS)] = DEFAULT_ROWS,
-    before_id: DbId | None = None,
-) -> TaskPage:
-    """Tasks, newest first; page on with `next_before_id`."""
+) -> Page[TaskOut]:
+    """Tasks, newest first."""
     async with resources.sessionmaker() as session:
         store = PipelineStore(session, reader.tenant_id)
         stand_ins = await stand_ins_at(store, now)
@@ -78,11 +76,10 @@ async def list_tasks(
             overdue_at=now if overdue else None,
             handled_by=acting_for(reader.user_id, stand_ins) if handled else None,
         )
-        rows, cursor = await store.page(
-            store.tasks_where(*conditions), PipelineTask.id, before_id=before_id, limit=limit
-        )
+        query = page.window(store.tasks_where(*conditions), PipelineTask.id, descending=True)
+        rows = (await session.scalars(query)).all()
         view = await view_of(store, language=language, now=now, tasks=rows, stand_ins=stand_ins)
-        return TaskPage(rows=[view.task(t) for t in rows], next_before_id=cursor)
+        return page.answer(Page[TaskOut], rows, key=by_id, item=view.task)
 
 
 @router.patch("/tasks/{task_id}")
@@ -118,19 +115,28 @@ async def list_delegations(
     resources: Res,
     manager: Manager,
     now: Now,
+    page: DelegationPages,
     everyone: Annotated[
         bool, Query(description="Everyone's, not only yours (team leads).")
     ] = False,
-) -> list[DelegationOut]:
-    """Current and coming delegations, of or to you (or everyone's)."""
+) -> Page[DelegationOut]:
+    """Current and coming delegations, of or to you (or everyone's), in the order they
+    start."""
     async with resources.sessionmaker() as session:
         store = PipelineStore(session, manager.tenant_id)
         whose = None if everyone and administers(manager) else manager.user_id
-        found = await store.delegations(now=now, user_id=whose)
+        columns = (PipelineDelegation.starts_at, PipelineDelegation.id)
+        query = page.window(store.delegations(now=now, user_id=whose), *columns)
+        found = (await session.scalars(query)).all()
         users = await store.users(
             {i for d in found for i in (d.from_user_id, d.to_user_id, d.created_by_id)}
         )
-        return [delegations.delegation_out(d, users, now=now) for d in found]
+        return page.answer(
+            Page[DelegationOut],
+            found,
+            key=lambda d: (d.starts_at, d.id),
+            item=lambda d: delegations.delegation_out(d, users, now=now),
+        )
 
 
 @router.delete("/delegations/{delegation_id}")

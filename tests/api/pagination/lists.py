@@ -4,6 +4,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from tests.api.pagination import care
 from tests.api.pagination.desk import Desk
 
 MY_WORK_LIST = "/v1/my-work/{which}"
@@ -13,7 +14,7 @@ MY_WORK_LIST = "/v1/my-work/{which}"
 class PagedList:
     path: str  # with {user_id}, {assignment_id}, {customer_id} or {import_id} to fill in
     add: Callable[[Desk], Awaitable[Any]]  # one more row; returns its identity in the list
-    ident: str = "id"  # the item's member that identifies the row
+    ident: str = "id"  # the item's member that identifies the row ("user.id": nested)
     params: Callable[[Desk], dict[str, str]] = lambda desk: {}
     operation: str = ""  # the schema's path, when it is not `path`
 
@@ -61,4 +62,17 @@ LISTS = {
     "passed personal": _my_work("passed-personal", lambda desk: desk.personal(-1)),
     "passed shared": _my_work("passed-shared", lambda desk: desk.shared(-1)),
     "to correct": PagedList("/v1/my-work/to-correct", Desk.to_correct, ident="correction_id"),
+    "pipeline services": PagedList("/v1/pipeline/services", care.service),
+    "pipeline colleagues": PagedList(
+        "/v1/pipeline/colleagues",
+        care.colleague,
+        ident="user.id",
+        params=lambda desk: {"q": "walker"},
+    ),
+    "pipeline contacts": PagedList(
+        "/v1/pipeline/contacts/search", Desk.found_customer, params=lambda desk: {"q": "walk"}
+    ),
+    "pipeline requests": PagedList("/v1/pipeline/requests", care.request),
+    "pipeline tasks": PagedList("/v1/pipeline/tasks", care.task),
+    "pipeline delegations": PagedList("/v1/pipeline/delegations", care.delegation),
 }

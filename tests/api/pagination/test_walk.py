@@ -24,13 +24,20 @@ LINK = re.compile(r'^<(/v1/[^>]+)>; rel="next"$')
 NOT_CURSORS = ("-_", "bm90LWpzb24", "e30", "WyJ1c2VycyIsICJ4Il0", "WyJ1c2VycyJd")
 
 
+def _ident(paged: PagedList, item: dict[str, Any]) -> Any:
+    found: Any = item
+    for name in paged.ident.split("."):
+        found = found[name]
+    return found
+
+
 async def _everything(desk: Desk, paged: PagedList) -> list[Any]:
     """The whole list in one page: what a walk must see."""
     params = {**paged.params(desk), "limit": str(MAX_LIMIT)}
     r = await desk.client.get(paged.url(desk), params=params, headers=desk.auth())
     assert r.status_code == 200, r.text
     assert r.json()["next"] is None
-    return [item[paged.ident] for item in r.json()["items"]]
+    return [_ident(paged, item) for item in r.json()["items"]]
 
 
 async def _walk(desk: Desk, paged: PagedList) -> list[Any]:
@@ -45,7 +52,7 @@ async def _walk(desk: Desk, paged: PagedList) -> list[Any]:
         page = r.json()
         assert page["limit"] == PAGE
         assert 0 < len(page["items"]) <= PAGE
-        seen += [item[paged.ident] for item in page["items"]]
+        seen += [_ident(paged, item) for item in page["items"]]
         if page["next"] is None:
             assert "link" not in r.headers
             return seen

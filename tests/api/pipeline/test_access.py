@@ -104,8 +104,8 @@ class TestTenants:
             assert r.json()["code"] == "not_found"
         # Nothing of theirs is listed or found either.
         for path in ("/requests", "/tasks"):
-            assert (await care.get(path, who="lead")).json()["rows"] == []
-        assert [s["id"] for s in (await care.get("/services")).json()] == [
+            assert (await care.get(path, who="lead")).json()["items"] == []
+        assert [s["id"] for s in (await care.get("/services")).json()["items"]] == [
             care.services["antwerp"],
             care.services["ghent"],
         ]

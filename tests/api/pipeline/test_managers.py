@@ -4,7 +4,9 @@ for an absence that starts and ends by itself, the new request in the manager's 
 from datetime import timedelta
 
 import httpx
+import pytest
 
+from services.api.pipeline import my_work
 from tests.api.pipeline.conftest import Care
 
 HOUR = timedelta(hours=1)
@@ -17,11 +19,11 @@ class TestColleagues:
         r = await care.get("/colleagues", who="intake", q="home nursing Antwerp")
 
         assert r.status_code == 200, r.text
-        assert [c["user"]["id"] for c in r.json()] == [care.id("ann")]
-        assert r.json()[0]["matched_by"] == "service"
-        assert r.json()[0]["services"][0]["region"] == "Antwerp"
+        assert [c["user"]["id"] for c in r.json()["items"]] == [care.id("ann")]
+        assert r.json()["items"][0]["matched_by"] == "service"
+        assert r.json()["items"][0]["services"][0]["region"] == "Antwerp"
         both = await care.get("/colleagues", who="intake", q="nursing")
-        assert {c["user"]["id"] for c in both.json()} == {care.id("ann"), care.id("bob")}
+        assert {c["user"]["id"] for c in both.json()["items"]} == {care.id("ann"), care.id("bob")}
 
     async def test_a_name_finds_a_colleague_and_people_outside_the_pipeline_are_not_offered(
         self, care: Care
@@ -29,9 +31,9 @@ class TestColleagues:
         bob = await care.get("/colleagues", who="intake", q="BOB")
         agent = await care.get("/colleagues", who="intake", q="agent")
 
-        assert [c["user"]["id"] for c in bob.json()] == [care.id("bob")]
-        assert bob.json()[0]["matched_by"] == "name"
-        assert agent.json() == []
+        assert [c["user"]["id"] for c in bob.json()["items"]] == [care.id("bob")]
+        assert bob.json()["items"][0]["matched_by"] == "name"
+        assert agent.json()["items"] == []
 
     async def test_the_catalogue_is_kept_by_a_team_lead(self, care: Care) -> None:
         body = {
@@ -50,10 +52,10 @@ class TestColleagues:
         assert [m["id"] for m in added.json()["members"]] == [care.id("cat")]
         assert again.status_code == 409 and again.json()["code"] == "service_exists"
         found = await care.get("/colleagues", who="intake", q="short stay antw")
-        assert [c["user"]["id"] for c in found.json()] == [care.id("cat")]
+        assert [c["user"]["id"] for c in found.json()["items"]] == [care.id("cat")]
         retired = await care.patch(f"/services/{added.json()['id']}", {"active": False}, who="lead")
         assert retired.json()["active"] is False
-        assert (await care.get("/colleagues", who="intake", q="short stay")).json() == []
+        assert (await care.get("/colleagues", who="intake", q="short stay")).json()["items"] == []
 
 
 class TestDelegation:
@@ -80,8 +82,8 @@ class TestDelegation:
         assert during["manager"]["id"] == care.id("ann")
         assert during["acting_manager"]["id"] == care.id("bob")
         bobs = await care.get("/requests", who="bob", mine="true")
-        assert {r["id"] for r in bobs.json()["rows"]} == {before["id"], during["id"]}
-        assert (await care.get("/requests", who="ann", mine="true")).json()["rows"] == []
+        assert {r["id"] for r in bobs.json()["items"]} == {before["id"], during["id"]}
+        assert (await care.get("/requests", who="ann", mine="true")).json()["items"] == []
         assert [e["request_id"] for e in await care.told("ann")] == [before["id"]]
         assert [e["request_id"] for e in await care.told("bob")] == [during["id"]]
         work = await client.get("/v1/my-work/requests", headers=care.auth("bob"))
@@ -92,9 +94,9 @@ class TestDelegation:
         care.clock.now = ends  # Ann is back: nothing had to be undone
         after = await care.get(f"/requests/{during['id']}", who="bob")
         assert after.json()["acting_manager"]["id"] == care.id("ann")
-        assert (await care.get("/requests", who="bob", mine="true")).json()["rows"] == []
+        assert (await care.get("/requests", who="bob", mine="true")).json()["items"] == []
         anns = await care.get("/requests", who="ann", mine="true")
-        assert {r["id"] for r in anns.json()["rows"]} == {before["id"], during["id"]}
+        assert {r["id"] for r in anns.json()["items"]} == {before["id"], during["id"]}
         refused = await care.patch(f"/requests/{during['id']}", {"status": "lost"}, who="bob")
         assert refused.status_code == 403
 
@@ -109,7 +111,7 @@ class TestDelegation:
         ended = await care.delete(f"/delegations/{first.json()['id']}")
 
         assert ended.status_code == 200 and ended.json()["active"] is False
-        assert (await care.get("/delegations")).json() == []
+        assert (await care.get("/delegations")).json()["items"] == []
 
     async def test_a_team_lead_transfers_an_absent_colleagues_requests(self, care: Care) -> None:
         request = await care.register(who="intake", manager_id=care.id("cat"))
@@ -138,8 +140,24 @@ class TestMyWork:
         items = await client.get("/v1/my-work/requests", headers=care.auth("ann"))
 
         assert home.status_code == 200 and home.json()["new_requests"] == 1
-        assert [r["id"] for r in items.json()["new_requests"]] == [request["id"]]
+        assert [r["id"] for r in items.json()["new_requests"]["items"]] == [request["id"]]
         await care.patch(f"/requests/{request['id']}", {"status": "in_progress"})
         assert (await client.get("/v1/my-work", headers=care.auth("ann"))).json()[
             "new_requests"
         ] == 0
+
+    async def test_the_my_work_preview_continues_in_the_list_of_new_requests(
+        self, care: Care, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(my_work, "PREVIEW_ROWS", 1)
+        first = await care.register(who="intake", manager_id=care.id("ann"))
+        second = await care.register(who="intake", manager_id=care.id("ann"))
+
+        preview = (await client.get("/v1/my-work/requests", headers=care.auth("ann"))).json()
+        cursor = preview["new_requests"]["next"]
+        rest = await care.get("/requests", mine="true", status="new", cursor=cursor)
+
+        assert [r["id"] for r in preview["new_requests"]["items"]] == [second["id"]]
+        assert rest.status_code == 200, rest.text
+        assert [r["id"] for r in rest.json()["items"]] == [first["id"]]
+        assert rest.json()["next"] is None

@@ -21,11 +21,14 @@ class TestContacts:
 
         assert r.status_code == 200, r.text
         found = r.json()
-        assert (found["total"], found["more"], len(found["hits"])) == (3, 1, 2)
-        hit = found["hits"][0]
+        assert (found["total"], len(found["items"])) == (3, 2)
+        rest = await care.get("/contacts/search", who="intake", q="DUBO", cursor=found["next"])
+        assert [h["id"] for h in rest.json()["items"]] != [h["id"] for h in found["items"]]
+        assert (len(rest.json()["items"]), rest.json()["next"]) == (1, None)
+        hit = found["items"][0]
         assert {hit["email"], hit["city"], hit["role"]["code"]} >= {"Antwerpen", "private_person"}
         helene = (await care.get("/contacts/search", who="intake", q="hel")).json()
-        assert [h["first_name"] for h in helene["hits"]] == ["Hélène"]
+        assert [h["first_name"] for h in helene["items"]] == ["Hélène"]
 
     async def test_a_duplicate_is_refused_with_a_pointer_and_nothing_is_created(
         self, care: Care, session: AsyncSession
@@ -186,12 +189,12 @@ class TestStatusAndHandOver:
         own = await care.get("/requests", mine="true")
         new = await care.get("/requests", status="new")
         page = await care.get("/requests", limit=1)
-        rest = await care.get("/requests", limit=1, before_id=page.json()["next_before_id"])
+        rest = await care.get("/requests", limit=1, cursor=page.json()["next"])
 
-        assert [r["id"] for r in own.json()["rows"]] == [mine["id"]]
-        assert [r["manager"]["id"] for r in new.json()["rows"]] == [care.id("bob")]
-        assert rest.json()["rows"][0]["id"] == mine["id"]
-        assert rest.json()["next_before_id"] is None
+        assert [r["id"] for r in own.json()["items"]] == [mine["id"]]
+        assert [r["manager"]["id"] for r in new.json()["items"]] == [care.id("bob")]
+        assert rest.json()["items"][0]["id"] == mine["id"]
+        assert rest.json()["next"] is None
 
 
 class TestLabels:

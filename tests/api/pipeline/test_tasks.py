@@ -19,7 +19,7 @@ async def _task(
 
 
 def _titles(page: dict[str, Any]) -> list[str]:
-    return [t["title"] for t in page["rows"]]
+    return [t["title"] for t in page["items"]]
 
 
 class TestTasks:
@@ -40,7 +40,7 @@ class TestTasks:
         assert _titles(mine.json()) == ["Care plan"]
         assert _titles(everything.json()) == ["Care plan", "Intake visit"]
         assert _titles(finished.json()) == ["Intake visit"]
-        assert len((await care.get("/tasks", who="cat")).json()["rows"]) == 2
+        assert len((await care.get("/tasks", who="cat")).json()["items"]) == 2
 
     async def test_an_executor_follows_up_a_task_for_a_colleague(self, care: Care) -> None:
         request = await care.register()
@@ -88,7 +88,7 @@ class TestTasks:
         details = await care.get(f"/requests/{request['id']}")
 
         assert _titles(overdue.json()) == ["Send the offer"]
-        assert overdue.json()["rows"][0]["overdue"] is True
+        assert overdue.json()["items"][0]["overdue"] is True
         assert [t["overdue"] for t in details.json()["tasks"]] == [True, False]
         assert [h["kind"] for h in details.json()["history"]] == [
             "task_added",
