@@ -5,6 +5,7 @@ with a read error and no answer. So the server must keep idle connections longer
 do: httpx's pool drops its idle connections after 5 s, exactly uvicorn's default keep-alive.
 """
 
+import re
 import socket
 import time
 
@@ -16,13 +17,22 @@ REQUEST = b"GET /healthz HTTP/1.1\r\nHost: nextcall\r\n\r\n"
 
 
 def _answer(conn: socket.socket) -> bytes:
+    """One whole answer (head and its Content-Length body), nothing of the next."""
     received = b""
     while b"\r\n\r\n" not in received:
         chunk = conn.recv(4096)
         if not chunk:
-            break
+            return received
         received += chunk
-    return received
+    head, _, body = received.partition(b"\r\n\r\n")
+    length = re.search(rb"(?i)\r\ncontent-length: *(\d+)", head)
+    assert length is not None, head
+    while len(body) < int(length.group(1)):
+        chunk = conn.recv(4096)
+        if not chunk:
+            break
+        body += chunk
+    return head + b"\r\n\r\n" + body
 
 
 def test_an_idle_connection_is_still_open_after_a_clients_pool_would_drop_it(
