@@ -57,13 +57,23 @@ class RouteNames:
         return UNMATCHED
 
 
+# The route templates of the apps built in this process, by the app's title and version:
+# every app `create_app` builds has the same routes, and generating an OpenAPI document takes
+# about half a second on a quiet 2-core machine (tests build an app per test: hundreds of them).
+_TEMPLATES: dict[tuple[str, str], tuple[str, ...]] = {}
+
+
 def route_names(app: Any) -> RouteNames:
     """Served in front of routing (or refused before it): the API's templates, as its OpenAPI
     document lists them, name it. Built at start-up (services/api/app.py): generating the
     document takes a while, no request should wait for it."""
     names: RouteNames | None = getattr(app.state, "route_names", None)
     if names is None:
-        names = app.state.route_names = RouteNames(app.openapi()["paths"])
+        key = (str(app.title), str(app.version))
+        templates = _TEMPLATES.get(key)
+        if templates is None:
+            templates = _TEMPLATES[key] = tuple(app.openapi()["paths"])
+        names = app.state.route_names = RouteNames(templates)
     return names
 
 
