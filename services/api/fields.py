@@ -5,10 +5,19 @@ Every value a client sends must fit the column it lands in, so a malformed reque
 BIGINT).
 """
 
-from typing import Annotated
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Any
+from zoneinfo import available_timezones
 
 from fastapi import Path
-from pydantic import AfterValidator, Field, ValidationError
+from pydantic import (
+    AfterValidator,
+    Field,
+    Strict,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+)
 
 from services.api.errors import Unprocessable
 from shared.infra.storable import MAX_BIGINT, storable_text
@@ -19,6 +28,31 @@ MAX_ID = MAX_BIGINT
 # Text that PostgreSQL can store; add Field(min_length=..., max_length=...) where used.
 Text = Annotated[str, AfterValidator(storable_text)]
 Name = Annotated[Text, Field(min_length=1, max_length=200)]
+
+# A true or false in a body: only JSON's true and false, as the schema says (pydantic would
+# also take 0, 1.0 or "yes").
+Flag = Annotated[bool, Strict()]
+
+# The IANA time zones this system knows: the schema lists them (one `TimeZone` component),
+# so that a client knows which names are accepted and a fuzzer sends none that is refused.
+TIME_ZONES = sorted(available_timezones() | {"UTC"})
+_Zone = StrEnum("TimeZone", [(zone, zone) for zone in TIME_ZONES])  # type: ignore[misc]
+
+
+def _zone_name(value: Any, handler: ValidatorFunctionWrapHandler) -> str:
+    """A plain str once validated (the enum only makes the schema name every zone), and a
+    short error: the enum's own would list all 600 names."""
+    try:
+        zone: StrEnum = handler(value)
+    except ValidationError:
+        raise ValueError(f"{value!r} is not a known IANA time zone") from None
+    return zone.value
+
+
+if TYPE_CHECKING:
+    TimeZone = str
+else:
+    TimeZone = Annotated[_Zone, WrapValidator(_zone_name)]
 
 # A row id in a body or query.
 DbId = Annotated[int, Field(ge=1, le=MAX_ID)]

@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any, Self
 
-from pydantic import AfterValidator, BaseModel, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import ColumnElement, and_, or_
 
 from shared.infra.storable import MAX_BIGINT, MAX_INTEGER, storable_text
@@ -23,6 +23,19 @@ _Attempts = Annotated[int, Field(ge=0, le=MAX_INTEGER)]
 
 
 class Selection(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "assignment_id": 3,
+                    "states": ["free"],
+                    "has_phone": True,
+                    "custom": {"region": "Oslo"},
+                }
+            ]
+        }
+    )
+
     assignment_id: int = Field(ge=1, le=MAX_BIGINT)
     segment_ids: list[_RowId] | None = Field(
         default=None, description="Only these segments; 0 stands for unsegmented."

@@ -28,8 +28,9 @@ def _viewer(principal: Principal) -> int | None:
     return None if principal.has(Permission.assignment_setup.value) else principal.user_id
 
 
-@router.get("/assignments")
+@router.get("/assignments", summary="List assignments")
 async def list_assignments(principal: AssignmentReader, resources: Res) -> list[AssignmentOut]:
+    """The assignments the caller may see: all for assignment setup, the visible ones for agents."""
     async with resources.session() as session:
         assignments = await service.list_assignments(
             session, principal.tenant_id, viewer=_viewer(principal)
@@ -37,16 +38,17 @@ async def list_assignments(principal: AssignmentReader, resources: Res) -> list[
         return [AssignmentOut.model_validate(a) for a in assignments]
 
 
-@router.post("/assignments", status_code=status.HTTP_201_CREATED)
+@router.post("/assignments", summary="Create an assignment", status_code=status.HTTP_201_CREATED)
 async def create_assignment(
     body: AssignmentCreate, principal: Setup, resources: Res
 ) -> AssignmentOut:
+    """A new assignment on one of the tenant's flows, with its settings (rule 8)."""
     async with resources.session() as session:
         assignment = await service.create_assignment(session, principal.tenant_id, data=body)
     return AssignmentOut.model_validate(assignment)
 
 
-@router.get("/assignments/{assignment_id}")
+@router.get("/assignments/{assignment_id}", summary="Get an assignment")
 async def get_assignment(
     assignment_id: IdPath, principal: AssignmentReader, resources: Res
 ) -> AssignmentDetail:
@@ -60,7 +62,7 @@ async def get_assignment(
     return AssignmentDetail(**out.model_dump(), queue=queue)
 
 
-@router.patch("/assignments/{assignment_id}")
+@router.patch("/assignments/{assignment_id}", summary="Change an assignment")
 async def update_assignment(
     assignment_id: IdPath, body: AssignmentUpdate, principal: Setup, resources: Res
 ) -> AssignmentOut:
@@ -77,7 +79,7 @@ async def update_assignment(
     return AssignmentOut.model_validate(updated.assignment)
 
 
-@router.get("/assignments/{assignment_id}/segments")
+@router.get("/assignments/{assignment_id}/segments", summary="List an assignment's segments")
 async def list_segments(
     assignment_id: IdPath, principal: AssignmentReader, resources: Res
 ) -> list[SegmentOut]:
@@ -89,7 +91,11 @@ async def list_segments(
         return await service.list_segments(session, assignment)
 
 
-@router.post("/assignments/{assignment_id}/segments", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/assignments/{assignment_id}/segments",
+    summary="Create a segment",
+    status_code=status.HTTP_201_CREATED,
+)
 async def create_segment(
     assignment_id: IdPath, body: SegmentCreate, principal: Setup, resources: Res
 ) -> SegmentOut:

@@ -17,7 +17,7 @@ from services.api.fields import MAX_ID
 router = APIRouter(tags=["blocked phones"])
 
 
-@router.get("/blocked-phones")
+@router.get("/blocked-phones", summary="List blocked phones")
 async def list_blocked(
     principal: BlocklistKeeper,
     resources: Res,
@@ -32,7 +32,7 @@ async def list_blocked(
         return [BlockedPhoneOut.model_validate(r) for r in rows]
 
 
-@router.post("/blocked-phones", status_code=status.HTTP_201_CREATED)
+@router.post("/blocked-phones", summary="Block a phone number", status_code=status.HTTP_201_CREATED)
 async def block(
     body: BlockedPhoneCreate, principal: BlocklistKeeper, resources: Res
 ) -> BlockedPhoneChange:
@@ -50,7 +50,7 @@ async def block(
     )
 
 
-@router.delete("/blocked-phones/{phone}")
+@router.delete("/blocked-phones/{phone}", summary="Unblock a phone number")
 async def unblock(
     phone: Annotated[str, Path(min_length=1, max_length=50)],
     principal: BlocklistKeeper,

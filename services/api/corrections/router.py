@@ -21,6 +21,7 @@ router = APIRouter(tags=["corrections"])
 
 @router.post(
     "/customers/{customer_id}/corrections",
+    summary="Send a customer to correction",
     response_model=CorrectionResult,
     status_code=status.HTTP_201_CREATED,
 )
@@ -31,7 +32,11 @@ async def send(
     return await send_to_correction(resources, user, customer_id, body)
 
 
-@router.post("/corrections/{correction_id}/resolve", response_model=CorrectionResult)
+@router.post(
+    "/corrections/{correction_id}/resolve",
+    summary="Resolve a correction",
+    response_model=CorrectionResult,
+)
 async def resolve_correction(
     correction_id: IdPath, body: Resolve, resources: Res, user: CurrentUser
 ) -> CorrectionResult:
@@ -40,7 +45,10 @@ async def resolve_correction(
 
 
 @router.post(
-    "/events/{event_id}/correct", response_model=Corrected, status_code=status.HTTP_201_CREATED
+    "/events/{event_id}/correct",
+    summary="Correct an outcome yourself",
+    response_model=Corrected,
+    status_code=status.HTTP_201_CREATED,
 )
 async def correct(
     event_id: IdPath, body: SelfCorrection, resources: Res, user: Corrector

@@ -46,6 +46,16 @@ _IMPORT_BODY: dict[str, Any] = {
         "description": f"The file, as a raw body or a multipart upload. {_COLUMNS}",
         "content": {
             "application/json": {
+                "example": [
+                    {
+                        "external_id": "CRM-10042",
+                        "first_name": "Ola",
+                        "last_name": "Nordmann",
+                        "phone_1": "+47 912 34 567",
+                        "email": "ola@example.com",
+                        "custom": {"score": 80},
+                    }
+                ],
                 "schema": {
                     "oneOf": [
                         {"type": "array", "items": _ROW_SCHEMA},
@@ -55,9 +65,13 @@ _IMPORT_BODY: dict[str, Any] = {
                             "properties": {"rows": {"type": "array", "items": _ROW_SCHEMA}},
                         },
                     ]
-                }
+                },
             },
-            "text/csv": {"schema": {"type": "string", "description": "a header row, then rows"}},
+            "text/csv": {
+                "example": "external_id,first_name,last_name,phone_1,score\n"
+                "CRM-10042,Ola,Nordmann,+47 912 34 567,80\n",
+                "schema": {"type": "string", "description": "a header row, then rows"},
+            },
             "multipart/form-data": {
                 "schema": {
                     "type": "object",
@@ -77,6 +91,7 @@ ErrorsLimit = Annotated[
 
 @router.post(
     "/assignments/{assignment_id}/imports",
+    summary="Import customers",
     openapi_extra=_IMPORT_BODY,
     dependencies=[limited(Expensive.imports)],
     responses={
@@ -112,7 +127,7 @@ async def import_customers(
     return ImportOut.from_job(job, errors_limit=errors_limit)
 
 
-@router.get("/imports/{import_id}")
+@router.get("/imports/{import_id}", summary="Get an import")
 async def get_import(
     import_id: IdPath,
     principal: Setup,

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared import importing
 from shared.models import ImportJob, ImportStatus
@@ -22,6 +22,38 @@ class ImportRowError(BaseModel):
 
 class ImportOut(BaseModel):
     """An import and its progress; `errors` is one page of the rejected rows."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 21,
+                    "assignment_id": 3,
+                    "format": "csv",
+                    "status": "done",
+                    "total_rows": 3,
+                    "processed_rows": 3,
+                    "accepted_rows": 2,
+                    "rejected_rows": 1,
+                    "progress": 100.0,
+                    "warnings": [],
+                    "failure": None,
+                    "errors": [
+                        {
+                            "line": 3,
+                            "external_id": "CRM-10043",
+                            "reason": "phone_1: not a phone number",
+                        }
+                    ],
+                    "errors_total": 1,
+                    "errors_offset": 0,
+                    "errors_limit": 100,
+                    "created_at": "2026-12-05T08:00:00Z",
+                    "finished_at": "2026-12-05T08:00:01Z",
+                }
+            ]
+        }
+    )
 
     id: int
     assignment_id: int

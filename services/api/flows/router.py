@@ -10,14 +10,15 @@ from services.api.flows.schemas import FlowCreate, FlowOut
 router = APIRouter(tags=["flows"])
 
 
-@router.get("/flows")
+@router.get("/flows", summary="List flows")
 async def list_flows(principal: Setup, resources: Res) -> list[FlowOut]:
+    """The tenant's customer flows: states and the outcomes between them."""
     async with resources.session() as session:
         flows = await service.list_flows(session, principal.tenant_id)
         return [service.to_out(f) for f in flows]
 
 
-@router.post("/flows", status_code=status.HTTP_201_CREATED)
+@router.post("/flows", summary="Create a flow", status_code=status.HTTP_201_CREATED)
 async def create_flow(body: FlowCreate, principal: Setup, resources: Res) -> FlowOut:
     """Create a flow; an inconsistent one (unknown state, no free state, ...) answers 422."""
     async with resources.session() as session:
@@ -25,8 +26,9 @@ async def create_flow(body: FlowCreate, principal: Setup, resources: Res) -> Flo
     return service.to_out(flow)
 
 
-@router.get("/flows/{flow_id}")
+@router.get("/flows/{flow_id}", summary="Get a flow")
 async def get_flow(flow_id: IdPath, principal: Setup, resources: Res) -> FlowOut:
+    """One flow: its states, its outcomes and the state new customers start in."""
     async with resources.session() as session:
         flow = await service.get_flow(session, principal.tenant_id, flow_id)
         return service.to_out(flow)

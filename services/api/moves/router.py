@@ -10,7 +10,7 @@ from services.api.moves.schemas import BulkJobOut, MovedOut, MoveOne, MoveSelect
 router = APIRouter(tags=["moves"])
 
 
-@router.post("/customers/{customer_id}/move", response_model=MovedOut)
+@router.post("/customers/{customer_id}/move", summary="Move a customer", response_model=MovedOut)
 async def move_customer(
     customer_id: IdPath, body: MoveOne, resources: Res, user: Extended
 ) -> MovedOut:
@@ -18,12 +18,18 @@ async def move_customer(
     return await service.move_one(resources, user, customer_id, body)
 
 
-@router.post("/moves", response_model=BulkJobOut, status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/moves",
+    summary="Move a selection of customers",
+    response_model=BulkJobOut,
+    status_code=status.HTTP_202_ACCEPTED,
+)
 async def move_selection(body: MoveSelection, resources: Res, user: Extended) -> BulkJobOut:
     """Move every customer of a selection, as a worker job; poll /v1/bulk-jobs/{id}."""
     return await service.start_selection_move(resources, user, body)
 
 
-@router.get("/bulk-jobs/{job_id}", response_model=BulkJobOut)
+@router.get("/bulk-jobs/{job_id}", summary="Get a bulk job", response_model=BulkJobOut)
 async def bulk_job(job_id: IdPath, resources: Res, user: CurrentUser) -> BulkJobOut:
+    """A bulk job's progress and result (a selection's move, segmentation or bulk outcome)."""
     return await service.get_bulk_job(resources, user, job_id)

@@ -9,6 +9,7 @@ from services.api.corrections.schemas import ToCorrectPage
 from services.api.corrections.to_correct import to_correct_count, to_correct_page
 from services.api.deps import Agent, Res
 from services.api.errors import Unprocessable
+from services.api.fields import TimeZone
 from services.api.my_work.schemas import FollowUpPage, MyWorkOut, WorkList
 from services.api.my_work.service import follow_up_page, visible_assignment_ids
 
@@ -23,10 +24,10 @@ def _zone(tz: str) -> ZoneInfo:
     return ZoneInfo(tz)
 
 
-TimeZoneQuery = Annotated[str, Query(max_length=64, description="Whose 'today': an IANA zone.")]
+TimeZoneQuery = Annotated[TimeZone, Query(description="Whose 'today': an IANA zone.")]
 
 
-@router.get("", response_model=MyWorkOut)
+@router.get("", summary="My Work: every list's first rows", response_model=MyWorkOut)
 async def my_work(resources: Res, agent: Agent, tz: TimeZoneQuery = "UTC") -> MyWorkOut:
     """Every list's first rows and totals: the agent's home screen and side panel."""
     zone = _zone(tz)
@@ -49,7 +50,7 @@ async def my_work(resources: Res, agent: Agent, tz: TimeZoneQuery = "UTC") -> My
     )
 
 
-@router.get("/to-correct", response_model=ToCorrectPage)
+@router.get("/to-correct", summary="My customers to correct", response_model=ToCorrectPage)
 async def to_correct_list(
     resources: Res,
     agent: Agent,
@@ -61,7 +62,7 @@ async def to_correct_list(
         return await to_correct_page(session, agent, offset=offset, limit=limit)
 
 
-@router.get("/{which}", response_model=FollowUpPage)
+@router.get("/{which}", summary="One My Work list", response_model=FollowUpPage)
 async def work_list(
     which: WorkList,
     resources: Res,

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import StreamingResponse
 
 from services.api.deps import Reporting, Res
-from services.api.fields import DbId, IdPath
+from services.api.fields import DbId, IdPath, TimeZone
 from services.api.ratelimit.deps import limited
 from services.api.ratelimit.limiter import Expensive
 from services.api.reports import service
@@ -17,10 +17,18 @@ from services.api.reports.status_export import status_export
 router = APIRouter(tags=["reports"])
 
 _CSV = {"text/csv": {"schema": {"type": "string", "description": "a header row, then rows"}}}
+_STATUS_CSV = {
+    "text/csv": {
+        **_CSV["text/csv"],
+        "example": "customer_id,external_id,first_name,last_name,state,segment,followup_at\n"
+        "1042,CRM-10042,Ola,Nordmann,follow_up,,2027-03-01T08:30:00Z\n",
+    }
+}
 
 
 @router.get(
     "/reports/activity",
+    summary="Activity report",
     response_model=ActivityReportOut,
     dependencies=[limited(Expensive.exports)],
     responses={200: {"content": _CSV}},
@@ -33,7 +41,7 @@ async def activity(
     group_by: Annotated[
         str, Query(max_length=100, description="comma list of assignment, team, user, day")
     ] = "user,day",
-    tz: Annotated[str, Query(max_length=64, description="the zone days are counted in")] = "UTC",
+    tz: Annotated[TimeZone, Query(description="the zone days are counted in")] = "UTC",
     assignment_id: Annotated[DbId | None, Query()] = None,
     team: Annotated[str | None, Query(max_length=200)] = None,
     user_id: Annotated[DbId | None, Query()] = None,
@@ -56,8 +64,9 @@ async def activity(
 
 @router.get(
     "/assignments/{assignment_id}/status-export",
+    summary="Status export",
     dependencies=[limited(Expensive.exports)],
-    responses={200: {"content": {**_CSV, "application/json": {}}}},
+    responses={200: {"content": {**_STATUS_CSV, "application/json": {}}}},
 )
 async def export_status(
     assignment_id: IdPath,

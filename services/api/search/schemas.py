@@ -1,6 +1,6 @@
 from enum import StrEnum
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 
 class MatchedBy(StrEnum):
@@ -28,6 +28,33 @@ class SearchHit(BaseModel):
 
 
 class SearchOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "query": "ode",
+                    "full": False,
+                    "hits": [
+                        {
+                            "id": 1042,
+                            "external_id": "CRM-10042",
+                            "first_name": "Ola",
+                            "last_name": "Ødegård",
+                            "account_type": "private",
+                            "email": "ola@example.com",
+                            "city": "Oslo",
+                            "phones": ["+4791234567"],
+                            "assignment_id": 3,
+                            "assignment_name": "Spring campaign",
+                            "state": "free",
+                            "matched_by": "name",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
     query: str
     full: bool
     hits: list[SearchHit]

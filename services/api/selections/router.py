@@ -31,20 +31,22 @@ SelectionReader = Annotated[
 ]
 
 
-@router.post("/selections/count", response_model=CountOut)
+@router.post("/selections/count", summary="Count a selection", response_model=CountOut)
 async def count(body: Selection, resources: Res, user: SelectionReader) -> CountOut:
     """How many customers the selection holds, per state and segment: one aggregate query."""
     return await service.count(resources, user, body)
 
 
-@router.post("/selections/segment", response_model=SegmentedOut)
+@router.post("/selections/segment", summary="Segment a selection", response_model=SegmentedOut)
 async def segment(body: SegmentRequest, resources: Res, user: Setup) -> SegmentedOut:
     """Into a new segment (`name`, 409 if taken in any case) or an existing one
     (`segment_id`); states are kept. Large selections answer with a job to poll."""
     return await service.segment(resources, user, body)
 
 
-@router.post("/selections/outcomes", response_model=OutcomesOut)
+@router.post(
+    "/selections/outcomes", summary="Outcomes valid for a selection", response_model=OutcomesOut
+)
 async def outcomes(body: Selection, resources: Res, user: SelectionReader) -> OutcomesOut:
     """The outcomes valid for every selected customer; none for an empty selection or one
     with a customer in correction."""
@@ -53,6 +55,7 @@ async def outcomes(body: Selection, resources: Res, user: SelectionReader) -> Ou
 
 @router.post(
     "/bulk-outcomes",
+    summary="Register a bulk outcome",
     response_model=BulkOutcomeOut | BulkJobOut,
     responses={status.HTTP_202_ACCEPTED: {"model": BulkJobOut}},
 )

@@ -22,7 +22,7 @@ from services.api.users.schemas import (
 router = APIRouter(tags=["users"])
 
 
-@router.get("/me")
+@router.get("/me", summary="Who am I")
 async def me(principal: CurrentUser, resources: Res) -> MeOut:
     """The caller: who they are, their tenant and what this token may do (its user's
     permissions, narrowed by the token's scopes)."""
@@ -39,28 +39,31 @@ async def me(principal: CurrentUser, resources: Res) -> MeOut:
     )
 
 
-@router.get("/users")
+@router.get("/users", summary="List users")
 async def list_users(principal: Admin, resources: Res) -> list[UserOut]:
+    """The tenant's users, active or not, with their permission bundles."""
     async with resources.session() as session:
         users = await service.list_users(session, principal.tenant_id)
         return [UserOut.model_validate(u) for u in users]
 
 
-@router.post("/users", status_code=status.HTTP_201_CREATED)
+@router.post("/users", summary="Create a user", status_code=status.HTTP_201_CREATED)
 async def create_user(body: UserCreate, principal: Admin, resources: Res) -> UserOut:
+    """A new user of the tenant; give them a token (POST /v1/users/{id}/tokens) to call the API."""
     async with resources.session() as session:
         user = await service.create_user(session, principal.tenant_id, data=body)
     return UserOut.model_validate(user)
 
 
-@router.get("/users/{user_id}")
+@router.get("/users/{user_id}", summary="Get a user")
 async def get_user(user_id: IdPath, principal: Admin, resources: Res) -> UserOut:
+    """One user of the tenant."""
     async with resources.session() as session:
         user = await service.get_user(session, principal.tenant_id, user_id)
         return UserOut.model_validate(user)
 
 
-@router.patch("/users/{user_id}")
+@router.patch("/users/{user_id}", summary="Change a user")
 async def update_user(
     user_id: IdPath, body: UserUpdate, principal: Admin, resources: Res
 ) -> UserOut:
@@ -72,7 +75,11 @@ async def update_user(
     return UserOut.model_validate(user)
 
 
-@router.post("/users/{user_id}/tokens", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/users/{user_id}/tokens",
+    summary="Create a token for a user",
+    status_code=status.HTTP_201_CREATED,
+)
 async def create_token(
     user_id: IdPath, body: TokenCreate, principal: Admin, resources: Res
 ) -> NewTokenOut:
@@ -85,14 +92,15 @@ async def create_token(
     return NewTokenOut(**TokenOut.model_validate(token).model_dump(), token=plain)
 
 
-@router.get("/users/{user_id}/tokens")
+@router.get("/users/{user_id}/tokens", summary="List a user's tokens")
 async def list_tokens(user_id: IdPath, principal: Admin, resources: Res) -> list[TokenOut]:
+    """The user's tokens (never their secrets), with scopes, expiry, last use and status."""
     async with resources.session() as session:
         tokens = await service.list_tokens(session, principal.tenant_id, user_id)
         return [TokenOut.model_validate(t) for t in tokens]
 
 
-@router.get("/tokens")
+@router.get("/tokens", summary="List the tenant's tokens")
 async def list_tenant_tokens(
     principal: Admin,
     resources: Res,
@@ -104,7 +112,7 @@ async def list_tenant_tokens(
         return [TokenOut.model_validate(t) for t in tokens]
 
 
-@router.delete("/tokens/{token_id}")
+@router.delete("/tokens/{token_id}", summary="Revoke a token")
 async def revoke_token(token_id: IdPath, principal: Admin, resources: Res) -> TokenOut:
     """Revoke a token: every API process refuses it (401) within a second. Revoking again
     is a no-op."""

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Self
+from typing import Annotated, Any, Self
 
 from pydantic import (
     AfterValidator,
@@ -14,7 +14,8 @@ from pydantic import (
     model_validator,
 )
 
-from services.api.fields import Name, Text
+from services.api.fields import Flag, Name, Text
+from services.api.patch import Patch
 from shared.models import Permission
 
 EMAIL_PATTERN = r"^$|^[^@\s]+@[^@\s]+$"
@@ -40,6 +41,26 @@ class TenantOut(BaseModel):
 
 
 class MeOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 7,
+                    "name": "Kari Nordmann",
+                    "email": "kari@example.com",
+                    "team": "Oslo",
+                    "tenant": {
+                        "id": 1,
+                        "name": "Acme",
+                        "data_controller": "Acme AS",
+                        "processing_purpose": "Sales to existing customers",
+                    },
+                    "permissions": ["customer_handling"],
+                }
+            ]
+        }
+    )
+
     id: int
     name: str
     email: str
@@ -49,7 +70,19 @@ class MeOut(BaseModel):
 
 
 class UserCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Kari Nordmann",
+                    "email": "kari@example.com",
+                    "team": "Oslo",
+                    "permissions": ["customer_handling"],
+                }
+            ]
+        },
+        extra="forbid",
+    )
 
     name: Name
     email: Email = ""
@@ -57,27 +90,43 @@ class UserCreate(BaseModel):
     permissions: Permissions = Field(default_factory=list)
 
 
-class UserUpdate(BaseModel):
+class UserUpdate(Patch):
     """Only the fields sent change."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"team": "Bergen", "permissions": ["customer_handling", "extended_handling"]},
+                {"active": False},
+            ]
+        },
+        extra="forbid",
+    )
 
     name: Name | None = None
     email: Email | None = None
     team: Team | None = None
     permissions: Permissions | None = None
-    active: bool | None = None
-
-    @model_validator(mode="after")
-    def _no_nulls(self) -> Self:
-        for field in self.model_fields_set:
-            if getattr(self, field) is None:
-                raise ValueError(f"'{field}' cannot be null")
-        return self
+    active: Flag | None = None
 
 
 class UserOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 7,
+                    "name": "Kari Nordmann",
+                    "email": "kari@example.com",
+                    "team": "Oslo",
+                    "permissions": ["customer_handling"],
+                    "active": True,
+                    "created_at": "2026-12-01T08:00:00Z",
+                }
+            ]
+        },
+        from_attributes=True,
+    )
 
     id: int
     name: str
@@ -128,10 +177,26 @@ class TokenStatus(StrEnum):
     revoked = "revoked"
 
 
+TOKEN_EXAMPLE: dict[str, Any] = {
+    "id": 12,
+    "user_id": 7,
+    "name": "dialer",
+    "created_at": "2026-12-01T08:00:00Z",
+    "revoked_at": None,
+    "expires_at": "2027-06-30T00:00:00Z",
+    "scopes": ["customer_handling"],
+    "last_used_at": "2026-12-05T14:02:00Z",
+    "status": "active",
+}
+
+
 class TokenOut(BaseModel):
     """A token as listed: never its secret."""
 
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [TOKEN_EXAMPLE]},
+        from_attributes=True,
+    )
 
     id: int
     user_id: int
@@ -157,4 +222,10 @@ class TokenOut(BaseModel):
 
 
 class NewTokenOut(TokenOut):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{**TOKEN_EXAMPLE, "token": "nc_4kQ0xP7yZ2bR9vT1mW8sL3dF6hJ5gN0c"}]
+        }
+    )
+
     token: str = Field(description="The bearer token. Shown this once; only its hash is kept.")
