@@ -44,6 +44,8 @@ __all__ = [
 ApiError = DomainError
 
 
+INVALID_INPUT = "Invalid input"
+
 # Documented on every /v1 operation, so that clients (and the schema fuzzer) know the shape of
 # the answers any handler may give besides its success.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -55,11 +57,20 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         404: "Not found (also another tenant's ids)",
         409: "Conflict with the current state",
         413: "Request body too large",
-        422: "Invalid input",
+        422: INVALID_INPUT,
         429: "Rate limited: retry after the Retry-After header's seconds",
         503: "The queue store is unavailable: retry",
     }.items()
 }
+
+
+def refuses(reason: str) -> dict[int | str, dict[str, Any]]:
+    """An operation's 422 answer, saying what it refuses beyond what its schema says: a rule
+    across fields or against stored data (a flow's states, the tenant's custom fields). The
+    fuzz run (tests/api/test_fuzz.py) accepts a 422 to a schema-valid request only from an
+    operation that says this."""
+    return {422: {"model": Problem, "description": f"{INVALID_INPUT}, or {reason}"}}
+
 
 # The message of a 503 while Redis is unreachable (restarting, failing over).
 QUEUE_STORE_UNAVAILABLE = "queue store unavailable, retry"

@@ -20,13 +20,15 @@ from pydantic import (
 )
 
 from services.api.errors import Unprocessable
-from shared.infra.storable import MAX_BIGINT, storable_text
+from shared.infra.storable import MAX_ID, NO_NUL_PATTERN, storable_text
 
-MAX_ID = MAX_BIGINT
+__all__ = ["MAX_ID", "DbId", "Flag", "IdPath", "Name", "Text", "TimeZone"]
 
 
 # Text that PostgreSQL can store; add Field(min_length=..., max_length=...) where used.
-Text = Annotated[str, AfterValidator(storable_text)]
+# Constraints before the check: pydantic leaves those after it out of the schema.
+Text = Annotated[str, Field(pattern=NO_NUL_PATTERN), AfterValidator(storable_text)]
+
 Name = Annotated[Text, Field(min_length=1, max_length=200)]
 
 # A true or false in a body: only JSON's true and false, as the schema says (pydantic would

@@ -18,7 +18,7 @@ the run cannot lock out: cases that would revoke its token or change its user ar
 
 import asyncio
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
@@ -27,22 +27,27 @@ import httpx
 import pytest
 import schemathesis
 import schemathesis.transport
+from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 from redis.asyncio import Redis
 from schemathesis import GenerationMode
+from schemathesis.auths import AuthContext, set_on_case
 from schemathesis.checks import CHECKS
 from schemathesis.config import SchemathesisConfig
+from schemathesis.config._checks import POSITIVE_DATA_ACCEPTANCE_EXPECTED_STATUSES
 from schemathesis.core.result import Ok
 from schemathesis.core.transport import Response
 from schemathesis.generation.case import Case
-from schemathesis.transport import BaseTransport
-from schemathesis.transport.requests import REQUESTS_TRANSPORT
+from schemathesis.transport.requests import REQUESTS_TRANSPORT, RequestsTransport
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.api.app import create_app
+from services.api.errors import INVALID_INPUT
 from services.api.problems import PROBLEM_JSON, PROBLEM_TYPE_BASE, Problem
+from shared.infra.settings import Settings
 from shared.models import ApiToken, Permission, Tenant
 from tests.factories import (
     add_customers,
@@ -70,6 +75,21 @@ EXCLUDED = {
 }
 
 
+# The run's checks send one invalid token to every operation, and its cases call the expensive
+# endpoints dozens of times a minute: the limits (tests/api/contract/test_rate_limits.py)
+# would answer 429 and hide what the run is for.
+UNLIMITED = {
+    name: "100000/minute" for name in Settings.model_fields if name.startswith("rate_limit_")
+}
+
+
+@pytest.fixture
+async def app(settings: Settings, redis: Redis) -> AsyncIterator[FastAPI]:
+    application = create_app(settings.model_copy(update=UNLIMITED))
+    async with LifespanManager(application):
+        yield application
+
+
 @schemathesis.check
 def problem_details(ctx: Any, response: Response, case: Any) -> bool | None:
     """An error answer is a problem whose members agree with the answer itself."""
@@ -81,6 +101,28 @@ def problem_details(ctx: Any, response: Response, case: Any) -> bool | None:
     assert problem.status == response.status_code, "`status` is not the answer's status"
     assert problem.type == PROBLEM_TYPE_BASE + problem.code, "`type` does not name `code`"
     return None
+
+
+# What a schema-valid request may get from an operation that says, in its 422 answer's
+# description, what it refuses beyond its schema (services/api/errors.py `refuses`): a rule
+# across fields or against stored data (a flow's states, the tenant's custom fields).
+ACCEPTS_422 = {
+    "positive_data_acceptance": {
+        "expected-statuses": [*POSITIVE_DATA_ACCEPTANCE_EXPECTED_STATUSES, "422"]
+    }
+}
+
+
+def _refusing_beyond_schema(schema: dict[str, Any]) -> list[str]:
+    return [
+        operation["operationId"]
+        for item in schema["paths"].values()
+        for operation in item.values()
+        if operation["responses"]
+        .get("422", {})
+        .get("description", "")
+        .startswith(f"{INVALID_INPUT}, or ")
+    ]
 
 
 @dataclass
@@ -106,9 +148,17 @@ class Runner:
         its permissions): every later case would answer 401 or 403."""
         params = case.path_parameters or {}
         method = case.method.upper()
-        return (method == "DELETE" and params.get("token_id") == self.token_id) or (
-            method == "PATCH" and params.get("user_id") == self.user_id
+        return (method == "DELETE" and _id(params.get("token_id")) == self.token_id) or (
+            method == "PATCH" and _id(params.get("user_id")) == self.user_id
         )
+
+
+def _id(value: Any) -> int | None:
+    """A path id as the API reads it: a number, or its text ("2", "02")."""
+    try:
+        return int(str(value))
+    except ValueError:
+        return None
 
 
 async def _runner(session: AsyncSession, redis: Redis) -> tuple[Tenant, Runner]:
@@ -164,9 +214,9 @@ def _send(loop: asyncio.AbstractEventLoop, client: httpx.AsyncClient) -> Send:
     return send
 
 
-class InProcess(BaseTransport[Any]):
-    """Schemathesis's transport for the requests its checks send themselves (a probe without
-    the token), through the same loop as the cases."""
+class InProcess(RequestsTransport):
+    """Schemathesis's transport, for the requests its checks send themselves (a probe without
+    the token): serialised as for requests, sent through the same loop as the cases."""
 
     def __init__(self, send: Send) -> None:
         super().__init__()
@@ -198,7 +248,11 @@ def _coverage(schema: Any, operation: Any) -> Iterator[Case[Any]]:
         generation_modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
         generation_config=generation,
     )
-    yield from islice(cases, MAX_COVERAGE_CASES)
+    for case in islice(cases, MAX_COVERAGE_CASES):
+        # The configured token, as the fuzzing strategies set it (not where a case leaves
+        # the credentials out on purpose).
+        set_on_case(case, AuthContext(operation=operation, app=None), None)
+        yield case
 
 
 def _fuzz_operation(schema: Any, operation: Any, runner: Runner, send: Send) -> Fuzzed:
@@ -249,10 +303,17 @@ async def test_no_operation_disagrees_with_the_schema(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     _, runner = await _runner(session, redis)
+    raw = app.openapi()
     config = SchemathesisConfig.from_dict(
-        {"auth": {"openapi": {"HTTPBearer": {"bearer": runner.token}}}}
+        {
+            "auth": {"openapi": {"HTTPBearer": {"bearer": runner.token}}},
+            "operations": [
+                {"include-operation-id": operation_id, "checks": ACCEPTS_422}
+                for operation_id in _refusing_beyond_schema(raw)
+            ],
+        }
     )
-    schema = schemathesis.openapi.from_dict(app.openapi(), config=config)
+    schema = schemathesis.openapi.from_dict(raw, config=config)
     read = list(schema.get_all_operations())
     assert all(isinstance(r, Ok) for r in read)  # every operation's schema could be read
     operations = [
@@ -272,13 +333,17 @@ async def test_no_operation_disagrees_with_the_schema(
     results = await asyncio.to_thread(fuzz_all)
     for name, r in results.items():
         print(f"{name}: {r.requests} requests, statuses {sorted(r.statuses.items())}")
+        if r.failure:
+            print(f"  {r.failure[:2000]}")
 
     checks = {c.__name__ for c in CHECKS.get_all()}
     assert {"positive_data_acceptance", "negative_data_rejection", "ignored_auth"} <= checks
     assert "problem_details" in checks
     assert len(results) >= 50  # the schema was read and every operation was fuzzed
     assert all(r.requests > 0 for r in results.values())
-    # The runs were authenticated: most operations got past the token check.
-    assert sum(401 not in r.statuses for r in results.values()) > len(results) * 0.8
+    # The run was authenticated and reached the handlers: most operations answered a success
+    # at least once (the others need data the run does not make: a correction, a meeting).
+    succeeded = [r for r in results.values() if any(200 <= s < 300 for s in r.statuses)]
+    assert len(succeeded) > len(results) * 0.7
     failures = {name: r.failure for name, r in results.items() if r.failure}
     assert not failures, "\n\n".join(f"{name}\n{msg}" for name, msg in failures.items())

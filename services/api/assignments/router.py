@@ -17,6 +17,7 @@ from services.api.assignments.schemas import (
 )
 from services.api.auth.cache import Principal
 from services.api.deps import Res, Setup
+from services.api.errors import refuses
 from services.api.fields import IdPath
 from shared.models import Permission
 
@@ -38,7 +39,15 @@ async def list_assignments(principal: AssignmentReader, resources: Res) -> list[
         return [AssignmentOut.model_validate(a) for a in assignments]
 
 
-@router.post("/assignments", summary="Create an assignment", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/assignments",
+    responses=refuses(
+        "settings that disagree: contact hours not set together, visibility "
+        "dates out of order, a flow, user or custom sort key not the tenant's"
+    ),
+    summary="Create an assignment",
+    status_code=status.HTTP_201_CREATED,
+)
 async def create_assignment(
     body: AssignmentCreate, principal: Setup, resources: Res
 ) -> AssignmentOut:
@@ -62,7 +71,15 @@ async def get_assignment(
     return AssignmentDetail(**out.model_dump(), queue=queue)
 
 
-@router.patch("/assignments/{assignment_id}", summary="Change an assignment")
+@router.patch(
+    "/assignments/{assignment_id}",
+    responses=refuses(
+        "settings that, with the stored ones, disagree: contact hours not set "
+        "together, visibility dates out of order, a flow, user or custom sort "
+        "key not the tenant's"
+    ),
+    summary="Change an assignment",
+)
 async def update_assignment(
     assignment_id: IdPath, body: AssignmentUpdate, principal: Setup, resources: Res
 ) -> AssignmentOut:

@@ -12,6 +12,7 @@ from services.api.access import BlocklistKeeper
 from services.api.blocklist import service
 from services.api.blocklist.schemas import BlockedPhoneChange, BlockedPhoneCreate, BlockedPhoneOut
 from services.api.deps import Res
+from services.api.errors import refuses
 from services.api.fields import MAX_ID
 
 router = APIRouter(tags=["blocked phones"])
@@ -32,7 +33,12 @@ async def list_blocked(
         return [BlockedPhoneOut.model_validate(r) for r in rows]
 
 
-@router.post("/blocked-phones", summary="Block a phone number", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/blocked-phones",
+    responses=refuses("a value that is no phone number"),
+    summary="Block a phone number",
+    status_code=status.HTTP_201_CREATED,
+)
 async def block(
     body: BlockedPhoneCreate, principal: BlocklistKeeper, resources: Res
 ) -> BlockedPhoneChange:
@@ -50,7 +56,11 @@ async def block(
     )
 
 
-@router.delete("/blocked-phones/{phone}", summary="Unblock a phone number")
+@router.delete(
+    "/blocked-phones/{phone}",
+    responses=refuses("a value that is no phone number"),
+    summary="Unblock a phone number",
+)
 async def unblock(
     phone: Annotated[str, Path(min_length=1, max_length=50)],
     principal: BlocklistKeeper,

@@ -14,6 +14,7 @@ from services.api.corrections.schemas import (
 from services.api.corrections.self_correct import correct_event
 from services.api.corrections.service import resolve, send_to_correction
 from services.api.deps import CurrentUser, Res
+from services.api.errors import refuses
 from services.api.fields import IdPath
 
 router = APIRouter(tags=["corrections"])
@@ -21,6 +22,7 @@ router = APIRouter(tags=["corrections"])
 
 @router.post(
     "/customers/{customer_id}/corrections",
+    responses=refuses("an owner who may not correct, or outcomes the flow does not have"),
     summary="Send a customer to correction",
     response_model=CorrectionResult,
     status_code=status.HTTP_201_CREATED,
@@ -34,6 +36,7 @@ async def send(
 
 @router.post(
     "/corrections/{correction_id}/resolve",
+    responses=refuses("a code the correction does not allow"),
     summary="Resolve a correction",
     response_model=CorrectionResult,
 )
@@ -46,6 +49,7 @@ async def resolve_correction(
 
 @router.post(
     "/events/{event_id}/correct",
+    responses=refuses("an event that is no outcome, or a code the flow does not allow there"),
     summary="Correct an outcome yourself",
     response_model=Corrected,
     status_code=status.HTTP_201_CREATED,

@@ -14,6 +14,7 @@ from services.api.customer_details.schemas import (
     EventPage,
 )
 from services.api.deps import Agent, Res
+from services.api.errors import refuses
 from services.api.fields import MAX_ID, IdPath
 
 router = APIRouter(tags=["customer details"])
@@ -21,6 +22,11 @@ router = APIRouter(tags=["customer details"])
 
 @router.post(
     "/customers",
+    responses=refuses(
+        "fields against the tenant's custom fields (undeclared, of another "
+        "type, required) or a value that is no phone number, e-mail address or "
+        "time zone"
+    ),
     summary="Create a customer",
     response_model=CustomerDetails,
     status_code=status.HTTP_201_CREATED,
@@ -44,7 +50,14 @@ async def customer_details(customer_id: IdPath, resources: Res, agent: Agent) ->
 
 
 @router.patch(
-    "/customers/{customer_id:int}", summary="Edit a customer", response_model=CustomerDetails
+    "/customers/{customer_id:int}",
+    responses=refuses(
+        "fields against the tenant's custom fields (undeclared, of another "
+        "type, required) or a value that is no phone number, e-mail address or "
+        "time zone"
+    ),
+    summary="Edit a customer",
+    response_model=CustomerDetails,
 )
 async def edit_customer(
     customer_id: IdPath, body: CustomerEdit, resources: Res, agent: Agent

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from services.api.customers import service
 from services.api.customers.schemas import DEFAULT_ERRORS_LIMIT, MAX_ERRORS_LIMIT, ImportOut
 from services.api.deps import Res, Setup
+from services.api.errors import refuses
 from services.api.fields import IdPath
 from services.api.ratelimit.deps import limited
 from services.api.ratelimit.limiter import Expensive
@@ -98,7 +99,7 @@ ErrorsLimit = Annotated[
         202: {"model": ImportOut, "description": "Queued: poll GET /v1/imports/{id}."},
         404: {"description": "No such assignment in the caller's tenant."},
         415: {"description": "Neither JSON, CSV nor a multipart upload."},
-        422: {"description": "The file cannot be read (e.g. no external_id column)."},
+        **refuses("a file that cannot be read (no external_id column, say)"),
     },
 )
 async def import_customers(

@@ -3,6 +3,7 @@
 from fastapi import APIRouter, status
 
 from services.api.deps import Res, Setup
+from services.api.errors import refuses
 from services.api.fields import IdPath
 from services.api.flows import service
 from services.api.flows.schemas import FlowCreate, FlowOut
@@ -18,7 +19,15 @@ async def list_flows(principal: Setup, resources: Res) -> list[FlowOut]:
         return [service.to_out(f) for f in flows]
 
 
-@router.post("/flows", summary="Create a flow", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/flows",
+    responses=refuses(
+        "an inconsistent flow: state keys not unique, an outcome between "
+        "undeclared states, no free state"
+    ),
+    summary="Create a flow",
+    status_code=status.HTTP_201_CREATED,
+)
 async def create_flow(body: FlowCreate, principal: Setup, resources: Res) -> FlowOut:
     """Create a flow; an inconsistent one (unknown state, no free state, ...) answers 422."""
     async with resources.session() as session:

@@ -1,6 +1,7 @@
 from fastapi import APIRouter
 
 from services.api.deps import Agent, Res
+from services.api.errors import refuses
 from services.api.fields import IdPath
 from services.api.followups import service
 from services.api.followups.schemas import FollowUpChange, FollowUpChanged
@@ -10,6 +11,7 @@ router = APIRouter(tags=["follow-ups"])
 
 @router.patch(
     "/customers/{customer_id}/follow-up",
+    responses=refuses("an owner who cannot own a follow-up on this customer's assignment"),
     summary="Change a follow-up",
     response_model=FollowUpChanged,
 )

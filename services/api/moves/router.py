@@ -3,6 +3,7 @@
 from fastapi import APIRouter, status
 
 from services.api.deps import CurrentUser, Extended, Res
+from services.api.errors import refuses
 from services.api.fields import IdPath
 from services.api.moves import service
 from services.api.moves.schemas import BulkJobOut, MovedOut, MoveOne, MoveSelection
@@ -10,7 +11,12 @@ from services.api.moves.schemas import BulkJobOut, MovedOut, MoveOne, MoveSelect
 router = APIRouter(tags=["moves"])
 
 
-@router.post("/customers/{customer_id}/move", summary="Move a customer", response_model=MovedOut)
+@router.post(
+    "/customers/{customer_id}/move",
+    responses=refuses("a segment that is not the target assignment's"),
+    summary="Move a customer",
+    response_model=MovedOut,
+)
 async def move_customer(
     customer_id: IdPath, body: MoveOne, resources: Res, user: Extended
 ) -> MovedOut:
@@ -20,6 +26,9 @@ async def move_customer(
 
 @router.post(
     "/moves",
+    responses=refuses(
+        "a selection that disagrees: attempts_min above attempts_max, a custom field not declared"
+    ),
     summary="Move a selection of customers",
     response_model=BulkJobOut,
     status_code=status.HTTP_202_ACCEPTED,

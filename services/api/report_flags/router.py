@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from services.api.corrections.common import Corrector
 from services.api.deps import Res
+from services.api.errors import refuses
 from services.api.fields import IdPath
 from services.api.report_flags import service
 from services.api.report_flags.schemas import ReportFlagsChange, ReportFlagsOut
@@ -13,6 +14,7 @@ router = APIRouter(tags=["report flags"])
 
 @router.patch(
     "/events/{event_id}/report",
+    responses=refuses("a report user who is not an active user of the tenant"),
     summary="Change how reports count an event",
     response_model=ReportFlagsOut,
 )

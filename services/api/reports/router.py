@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import StreamingResponse
 
 from services.api.deps import Reporting, Res
+from services.api.errors import refuses
 from services.api.fields import DbId, IdPath, TimeZone
 from services.api.ratelimit.deps import limited
 from services.api.ratelimit.limiter import Expensive
@@ -31,7 +32,10 @@ _STATUS_CSV = {
     summary="Activity report",
     response_model=ActivityReportOut,
     dependencies=[limited(Expensive.exports)],
-    responses={200: {"content": _CSV}},
+    responses={
+        200: {"content": _CSV},
+        **refuses("`to` before `from`, more than 366 days, or an unknown `group_by` name"),
+    },
 )
 async def activity(
     resources: Res,

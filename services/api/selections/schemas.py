@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.api.fields import DbId, Name, Text
 from services.api.moves.schemas import BulkJobOut
+from services.api.patch import Patch
 from shared.selections.selection import Selection
 
 
@@ -30,8 +31,9 @@ class CountOut(BaseModel):
     )
 
 
-class SegmentRequest(BaseModel):
-    """Put a selection into a new segment (`name`) or an existing one (`segment_id`)."""
+class SegmentRequest(Patch):
+    """Put a selection into a new segment (`name`) or an existing one (`segment_id`): one of
+    the two, neither null (a `Patch` for that: its fields are never null)."""
 
     model_config = ConfigDict(
         json_schema_extra={

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query, status
 
 from services.api.auth.revocations import publish_token_revoked, publish_user_changed
 from services.api.deps import Admin, CurrentUser, Res
+from services.api.errors import refuses
 from services.api.fields import DbId, IdPath
 from services.api.users import service
 from services.api.users.schemas import (
@@ -77,6 +78,7 @@ async def update_user(
 
 @router.post(
     "/users/{user_id}/tokens",
+    responses=refuses("a scope the user does not hold (`scope_not_held`)"),
     summary="Create a token for a user",
     status_code=status.HTTP_201_CREATED,
 )

@@ -16,11 +16,13 @@ from pydantic import (
 
 from services.api.fields import Flag, Name, Text
 from services.api.patch import Patch
+from shared.infra.storable import storable_text
 from shared.models import Permission
 
-EMAIL_PATTERN = r"^$|^[^@\s]+@[^@\s]+$"
+EMAIL_PATTERN = r"^$|^[^@\s\x00]+@[^@\s\x00]+$"
 
-Email = Annotated[Text, Field(max_length=320, pattern=EMAIL_PATTERN)]
+# Its own pattern, so not `Text` (pydantic keeps one pattern in the schema, the first).
+Email = Annotated[str, Field(max_length=320, pattern=EMAIL_PATTERN), AfterValidator(storable_text)]
 Team = Annotated[Text, Field(max_length=200)]
 
 

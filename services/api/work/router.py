@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, Request, Response
 from pydantic import BaseModel
 
 from services.api.deps import Agent, Extended, Res
+from services.api.errors import refuses
 from services.api.fields import IdPath
 from services.api.live.disconnect import unless_disconnected
 from services.api.work import leases
@@ -69,6 +70,7 @@ def _declare(route: WorkRoute) -> None:
         response_model=route.response_model,
         name=route.name,
         summary=route.summary,
+        responses=refuses(route.refuses) if route.refuses else None,
     )
 
 

@@ -42,6 +42,8 @@ class WorkRoute:
     run: Run
     summary: str
     doc: str
+    # What it refuses (422) beyond what its schema says (services/api/errors.py `refuses`).
+    refuses: str | None = None
     # A request may come without a body (then it is `request()`).
     body_optional: bool = False
     # A request that waits for its answer (the long poll): FastAPI's route serves it, as it
@@ -101,6 +103,7 @@ ATTEMPTS = WorkRoute(
     response_model=WriteResult,
     run=writes.register_attempt,
     summary="Register an attempt",
+    refuses="a call back later without a time, or an owner who cannot own the follow-up",
     doc="""No answer, or call back later at a time (only the holder of the lease).
 
     A call back later on a free customer becomes a shared follow-up; on a customer in a
@@ -114,6 +117,8 @@ OUTCOMES = WorkRoute(
     response_model=WriteResult,
     run=writes.register_outcome,
     summary="Register an outcome",
+    refuses="a code the flow does not allow from the customer's state, a follow-up the "
+    "outcome's rule does not allow, or a meeting that ends before it starts",
     doc="""An outcome the customer flow allows from the current state (only the holder of the
     lease). The flow decides the new state and whether a follow-up is asked for.
     """,
