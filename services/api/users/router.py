@@ -78,7 +78,7 @@ async def update_user(
 
 @router.post(
     "/users/{user_id}/tokens",
-    responses=refuses("a scope the user does not hold (`scope_not_held`)"),
+    responses=refuses("an `expires_at` not in the future, or a scope the user does not hold"),
     summary="Create a token for a user",
     status_code=status.HTTP_201_CREATED,
 )
