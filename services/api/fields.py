@@ -13,6 +13,7 @@ from fastapi import Path
 from pydantic import (
     AfterValidator,
     Field,
+    PlainSerializer,
     Strict,
     ValidationError,
     ValidatorFunctionWrapHandler,
@@ -64,7 +65,8 @@ def _zone_name(value: Any, handler: ValidatorFunctionWrapHandler) -> str:
 if TYPE_CHECKING:
     TimeZone = str
 else:
-    TimeZone = Annotated[_Zone, WrapValidator(_zone_name)]
+    # Serialised as the str it is (the enum is the schema's, not the value's).
+    TimeZone = Annotated[_Zone, WrapValidator(_zone_name), PlainSerializer(str)]
 
 # A row id in a body or query.
 DbId = Annotated[int, Field(ge=1, le=MAX_ID)]
