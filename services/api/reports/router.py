@@ -21,8 +21,13 @@ _CSV = {"text/csv": {"schema": {"type": "string", "description": "a header row, 
 _STATUS_CSV = {
     "text/csv": {
         **_CSV["text/csv"],
-        "example": "customer_id,external_id,first_name,last_name,state,segment,followup_at\n"
-        "1042,CRM-10042,Ola,Nordmann,follow_up,,2027-03-01T08:30:00Z\n",
+        "example": "customer_id,external_id,first_name,last_name,phone_1,phone_2,phone_3,email,"
+        "language,time_zone,account_type,city,anonymised_at,state,state_name,state_set_by,"
+        "state_set_by_user_id,state_set_at,segment_id,segment,attempts,last_attempt_at,"
+        "followup_at,followup_kind,followup_owner_id,products,next_meeting_at\n"
+        "1042,CRM-10042,Ola,Nordmann,+4791234567,,,ola@example.com,nb,Europe/Oslo,private,"
+        "Oslo,,follow_up,Sale to follow up,user,7,2026-12-05T09:31:00Z,,,2,"
+        "2026-12-04T13:00:00Z,2027-03-01T08:30:00Z,personal,7,,\n",
     }
 }
 
