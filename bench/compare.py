@@ -15,8 +15,8 @@ from bench.figures import pct, ratio, rotated, spread
 from bench.load import Kind
 from bench.seed import REDIS_ONLY_OFFSET
 
-KINDS: list[Kind] = ["floor", "ideal", "nextcall", "peer"]
-PEERS: tuple[Kind, ...] = ("peer", "ideal", "floor")
+KINDS: list[Kind] = ["floor", "ideal", "nextcall", "peer", "base"]
+PEERS: tuple[Kind, ...] = ("peer", "ideal", "floor", "base")
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +108,10 @@ def summarize(shape: Shape, runs: dict[Kind, list[dict[str, Any]]]) -> dict[str,
         else:
             values = [ratio(pct(o, "next_ms", "p99"), pct(t, "next_ms", "p99")) for o, t in pairs]
         ratios[f"nextcall/{peer}"] = spread(values)
+    if runs.get("base") and runs.get("peer") and shape.saturating:
+        # The same ratio for the earlier commit, from the same repeats: before and after.
+        pairs = list(zip(runs["base"], runs["peer"], strict=True))
+        ratios["base/peer"] = spread([ratio(b["next_per_s"], p["next_per_s"]) for b, p in pairs])
     return {
         "agents": shape.agents,
         "interval_s": shape.interval,

@@ -112,6 +112,7 @@ class Fleet:
                     workers=self.ctx.args.workers,
                     profile=profile if self.ctx.args.profile else None,
                     extra_env=self.extra_env,
+                    root=self.ctx.args.base if kind == "base" else servers.ROOT,
                 )
             for kind in self.kinds:
                 server = self.ctx.running[kind]

@@ -25,7 +25,9 @@ import httpx
 from bench.seed import NO_ANSWER, Agent
 
 REQUEST_TIMEOUT_S = 10.0
-Kind = Literal["floor", "ideal", "nextcall", "peer"]
+Kind = Literal["floor", "ideal", "nextcall", "peer", "base"]
+# nextcall itself, and nextcall from another checkout (`--base`) driven the same way.
+NEXTCALL_KINDS: tuple[Kind, ...] = ("nextcall", "base")
 
 
 class Conn(Protocol):
@@ -107,13 +109,13 @@ class Target:
     def next_path(self) -> str:
         if self.kind == "floor":
             return "/noop"
-        if self.kind == "nextcall":
+        if self.kind in NEXTCALL_KINDS:
             return f"/v1/assignments/{self.assignment_id}/next"
         return f"/next/{self.assignment_id}"
 
     def headers(self, agent: Agent) -> dict[str, str]:
         auth = {"Authorization": f"Bearer {agent.token}", "Content-Type": "application/json"}
-        return auth if self.kind == "nextcall" else {**auth, "X-Agent": str(agent.user_id)}
+        return auth if self.kind in NEXTCALL_KINDS else {**auth, "X-Agent": str(agent.user_id)}
 
     def finish(self, card: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         """The second request of a cycle, which puts the customer back where it can be served.
@@ -124,7 +126,7 @@ class Target:
         """
         if self.kind == "floor":
             return "/noop", {}
-        if self.kind == "nextcall":
+        if self.kind in NEXTCALL_KINDS:
             cid, membership = card["customer"]["id"], card["membership"]
             code = NO_ANSWER if membership["state"] == "free" else "not_interested"
             body = {"lease_id": card["lease"]["id"], "version": membership["version"]}
@@ -235,14 +237,22 @@ async def run_load(spec: LoadSpec) -> LoadResult:
     def conn() -> Conn:
         return HttpxConn(shared) if shared is not None else RawConn("127.0.0.1", target.port)
 
-    async def request(c: Conn, path: str, body: bytes, headers: dict[str, str]) -> int | bytes:
-        """The status, or the body of a 200; 0 for a failed request."""
+    async def request(
+        c: Conn, path: str, body: bytes, headers: dict[str, str]
+    ) -> int | bytes | str:
+        """The status, or the body of a 200; for a request with no answer, why: "timeout"
+        (none within REQUEST_TIMEOUT_S), "dropped" (the connection ended under it) or
+        "failed" (it could not be sent)."""
         try:
             status, payload = await asyncio.wait_for(
                 c.request("POST", path, body, headers), REQUEST_TIMEOUT_S
             )
-        except (OSError, TimeoutError, asyncio.IncompleteReadError, httpx.HTTPError):
-            return 0
+        except (TimeoutError, httpx.TimeoutException):
+            return "timeout"
+        except (asyncio.IncompleteReadError, ConnectionResetError, httpx.RemoteProtocolError):
+            return "dropped"
+        except (OSError, httpx.HTTPError):
+            return "failed"
         return payload if status == 200 else status
 
     async def agent_loop(agent: Agent, offset: float) -> None:
@@ -273,7 +283,7 @@ async def run_load(spec: LoadSpec) -> LoadResult:
                 if not isinstance(answer, bytes):
                     if counted:
                         result.next_errors += 1
-                        result.statuses[f"next:{answer or 'error'}"] += 1
+                        result.statuses[f"next:{answer}"] += 1
                     await asyncio.sleep(0.05)
                     continue
                 card = json.loads(answer)
@@ -296,7 +306,7 @@ async def run_load(spec: LoadSpec) -> LoadResult:
                     result.finish_count += 1
                     if not isinstance(done, bytes):
                         result.finish_errors += 1
-                        result.statuses[f"finish:{done or 'error'}"] += 1
+                        result.statuses[f"finish:{done}"] += 1
         finally:
             await c.close()
 

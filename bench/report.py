@@ -75,6 +75,14 @@ TARGETS: list[tuple[str, tuple[str, ...], Callable[[float], bool], str, str, Any
         10.0,
     ),
     (
+        "connections: requests failed or slower than 2 s",
+        ("connections", "failed_or_slow"),
+        lambda v: v == 0,
+        "0",
+        "connections_minutes",
+        10.0,
+    ),
+    (
         "import of the CSV (s)",
         ("import", "seconds"),
         lambda v: v < 60.0,
@@ -214,6 +222,22 @@ def _growth(g: Fig) -> list[str]:
     ]
 
 
+def _connections(c: Fig) -> list[str]:
+    return [
+        "",
+        "## Connections",
+        "",
+        f"{c['agents']} agents, each on one keep-alive connection, starting next + outcome every "
+        f"{c['interval_s']:.0f} s for {c['minutes']:g} minutes (an open loop far below "
+        "saturation): what a floor notices over a shift.",
+        "",
+        f"- requests {c['requests']:,}; failed (no answer, a dropped connection or an error "
+        f"status) {c['failed']}; slower than {c['slow_ms']:.0f} ms {c['slow']}",
+        f"- next p50 {_n(c['next_ms'].get('p50'))} ms, p99 {_n(c['next_ms'].get('p99'))} ms; "
+        f"slowest answer {_n(c['max_ms'])} ms",
+    ]
+
+
 def _sustained(s: Fig) -> list[str]:
     out = [
         "",
@@ -350,6 +374,8 @@ def render(res: Fig, *, results_path: Path) -> str:
         out += _growth(res["growth"])
     if res.get("sustained"):
         out += _sustained(res["sustained"])
+    if res.get("connections"):
+        out += _connections(res["connections"])
     if res.get("import") or res.get("rebuild"):
         out += _bulk(res)
     if res.get("lateness"):

@@ -25,6 +25,7 @@ from bench import report, seed
 from bench.bulk import bulk
 from bench.clients import Clients
 from bench.compare import KINDS, compare
+from bench.connections import connections
 from bench.context import Ctx
 from bench.counters import Counters
 from bench.growth import growth
@@ -41,7 +42,16 @@ from shared.infra.settings import Settings
 
 RESULTS = ROOT / "bench" / "results"
 DOC = ROOT / "docs" / "benchmarks.md"
-PARTS = ("saturation", "realistic", "growth", "sustained", "import", "rebuild", "lateness")
+PARTS = (
+    "saturation",
+    "realistic",
+    "growth",
+    "sustained",
+    "connections",
+    "import",
+    "rebuild",
+    "lateness",
+)
 
 # name: (full run, --quick). The full values are the issue's; --quick checks that every part
 # works in a few minutes, its figures are not worth publishing.
@@ -62,6 +72,9 @@ SIZES: dict[str, tuple[Any, Any]] = {
     "sustained_window": (30.0, 10.0),
     "sustained_agents": (50, 50),
     "sustained_repeats": (1, 1),
+    "connections_agents": (300, 300),
+    "connections_interval": (2.0, 2.0),
+    "connections_minutes": (10.0, 0.5),
     "import_rows": (1_000_000, 20_000),
     "lateness_followups": (100_000, 5_000),
     "lateness_within": (60.0, 20.0),
@@ -81,7 +94,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="nextcall bench", description=(__doc__ or "").split("\n")[0])
     p.add_argument("--quick", action="store_true", help="small sizes: checks every part works")
     p.add_argument("--only", default=",".join(PARTS), help=f"parts to run, of {','.join(PARTS)}")
-    p.add_argument("--servers", default=",".join(KINDS), help="servers compared")
+    p.add_argument(
+        "--servers",
+        default=",".join(k for k in KINDS if k != "base"),
+        help="servers compared (base: with --base)",
+    )
     p.add_argument("--customers", type=int, help="customers of the compared assignment")
     p.add_argument("--seconds", type=float, help="measured seconds per server and slice")
     p.add_argument("--repeats", type=int, help="runs of each figure (median and spread)")
@@ -95,6 +112,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--growth-agents", type=int, help="closed-loop agents of growth (1: no queue)")
     p.add_argument("--growth-seconds", type=float)
     p.add_argument("--sustained-minutes", type=float)
+    p.add_argument("--connections-agents", type=int)
+    p.add_argument("--connections-interval", type=float, help="seconds between an agent's cycles")
+    p.add_argument("--connections-minutes", type=float)
     p.add_argument("--sustained-window", type=float, help="seconds per throughput window")
     p.add_argument("--sustained-agents", type=int)
     p.add_argument("--sustained-repeats", type=int, help="default 1: the windows are the repeats")
@@ -115,6 +135,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="a setting for every server alike, e.g. NEXTCALL_DB_POOL_SIZE=60 (repeatable)",
     )
     p.add_argument("--profile", action="store_true", help="cProfile each server (1 worker)")
+    p.add_argument(
+        "--base",
+        type=Path,
+        help="another checkout of nextcall (e.g. a git worktree of an earlier commit), run as "
+        "server 'base' beside this one in the same slices; it must share the database schema",
+    )
     p.add_argument("--out", type=Path, help="results JSON (default bench/results/<time>.json)")
     p.add_argument("--raw-dir", type=Path, default=RESULTS / "raw", help="server logs, CSVs")
     p.add_argument("--doc", type=Path, default=DOC, help="the page written")
@@ -132,6 +158,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         args.realistic_agents = 0
     for x in args.only - set(PARTS):
         p.error(f"unknown part {x}")
+    if args.base is not None:
+        args.base = args.base.resolve()
+        if not (args.base / "services" / "api" / "app.py").is_file():
+            p.error(f"--base {args.base} is not a nextcall checkout")
+        if "base" not in args.servers:
+            args.servers.append("base")
+    elif "base" in args.servers:
+        p.error("server 'base' needs --base PATH")
     for x in set(args.servers) - set(KINDS):
         p.error(f"unknown server {x}")
     if args.repeats < 1:
@@ -176,6 +210,7 @@ async def bench(args: argparse.Namespace, infra: Infra, results: dict[str, Any])
             args.realistic_agents,
             args.growth_agents,
             args.sustained_agents,
+            args.connections_agents,
             args.lateness_agents,
         )
         world = await seed.create_world(sessionmaker, most)
@@ -200,7 +235,7 @@ async def bench(args: argparse.Namespace, infra: Infra, results: dict[str, Any])
 
 async def parts(ctx: Ctx, results: dict[str, Any]) -> None:
     args = ctx.args
-    if args.saturation_agents or args.realistic_agents or "sustained" in args.only:
+    if args.saturation_agents or args.realistic_agents or {"sustained", "connections"} & args.only:
         main_id = await seed.create_assignment(ctx.sessionmaker, ctx.world, "Bench main")
         started = time.perf_counter()
         await seed.insert_customers(ctx.engine, ctx.world.tenant_id, main_id, args.customers)
@@ -220,6 +255,9 @@ async def parts(ctx: Ctx, results: dict[str, Any]) -> None:
         if "sustained" in args.only:
             await release_all(ctx, queues)
             results["sustained"] = await sustained(ctx, main_id)
+        if "connections" in args.only:
+            await release_all(ctx, queues)
+            results["connections"] = await connections(ctx, main_id)
     if "growth" in args.only:
         results["growth"] = await growth(ctx)
     if "lateness" in args.only:

@@ -17,6 +17,8 @@ APPS: dict[str, tuple[str, str]] = {
     "ideal": ("bench.baseline_redis:create_app", "/health"),
     "nextcall": ("services.api.app:create_app", "/healthz"),
     "peer": ("bench.baseline_pg:create_app", "/health"),
+    # nextcall from another checkout (run.py --base): the same app at an earlier commit.
+    "base": ("services.api.app:create_app", "/healthz"),
 }
 # As the product is run on a 2-core machine: one worker process per core.
 WORKERS = 2
@@ -60,6 +62,7 @@ def start_server(
     workers: int = WORKERS,
     profile: Path | None = None,
     extra_env: dict[str, str] | None = None,
+    root: Path = ROOT,
 ) -> Server:
     """uvicorn with `workers` worker processes sharing one listening socket.
 
@@ -76,7 +79,7 @@ def start_server(
     env.update(
         NEXTCALL_DATABASE_URL=database_url,
         NEXTCALL_REDIS_URL=redis_url,
-        PYTHONPATH=str(ROOT),
+        PYTHONPATH=str(root),
     )
     env.update(extra_env or {})
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -92,7 +95,7 @@ def start_server(
                 *("--log-level", "warning"),
                 *(("--workers", str(workers)) if workers > 1 and not profile else ()),
             ],
-            cwd=ROOT,
+            cwd=root,
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=log,

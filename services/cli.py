@@ -207,6 +207,7 @@ def _api(args: argparse.Namespace, settings: Settings) -> int:
             # Long polls end within 30 s and event streams would never end by themselves:
             # give requests in flight this long after SIGTERM, then close them.
             timeout_graceful_shutdown=35,
+            timeout_keep_alive=settings.http_keep_alive_s,
         )
     return 0
 

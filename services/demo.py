@@ -19,6 +19,7 @@ from redis.asyncio import Redis
 from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.demo_pipeline import PIPELINE_PERMISSIONS, load_pipeline_demo
 from services.worker.jobs.rebuild import rebuild_queue
 from shared.customers.search import search_name
 from shared.demo import SEED_FLOW
@@ -181,15 +182,16 @@ async def _create(session: AsyncSession, *, customers: int) -> DemoInfo:
     )
     session.add(assignment)
     await session.flush()
+    supervisor = (*SUPERVISOR_PERMISSIONS, *PIPELINE_PERMISSIONS["supervisor"])
     users = [
         await _user(session, tenant, "admin", "Ada Admin", [Permission.administrator]),
-        await _user(session, tenant, "supervisor", "Siri Supervisor", SUPERVISOR_PERMISSIONS),
+        await _user(session, tenant, "supervisor", "Siri Supervisor", supervisor),
     ]
     for i, name in enumerate(("Anders Berg", "Ingrid Solheim", "Jonas Nygård"), start=1):
-        users.append(
-            await _user(session, tenant, f"agent{i}", name, [Permission.customer_handling])
-        )
+        granted = [Permission.customer_handling, *PIPELINE_PERMISSIONS[f"agent{i}"]]
+        users.append(await _user(session, tenant, f"agent{i}", name, granted))
     await _customers(session, tenant_id=tenant.id, assignment_id=assignment.id, count=customers)
+    await load_pipeline_demo(session, tenant, {u.key: u.user_id for u in users})
     return DemoInfo(tenant_id=tenant.id, assignment_id=assignment.id, users=users)
 
 

@@ -24,7 +24,7 @@ from shared.models import Assignment, ImportJob, ImportStatus, Permission, User
 
 # How often the bar reads the import's progress.
 POLL_S = 0.5
-# Rejected rows printed at the end; GET /v1/imports/{id} pages through all of them.
+# Rejected rows printed at the end; GET /v1/imports/{id}/errors pages through all of them.
 SHOWN_REJECTED = 10
 
 

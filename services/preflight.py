@@ -10,12 +10,14 @@ from urllib.parse import urlsplit, urlunsplit
 
 import redis
 from pydantic import ValidationError
+from redis.cluster import ClusterNode
+from redis.exceptions import RedisClusterException
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, ProgrammingError
 from sqlalchemy.pool import NullPool
 
-from shared.infra.redis import embedded_redis_url
+from shared.infra.redis import cluster_seeds, embedded_redis_url
 from shared.infra.settings import Settings
 
 EXIT_FAILED = 1
@@ -43,11 +45,14 @@ def read_settings() -> Settings:
 
 
 def settings_message(exc: ValidationError) -> str:
-    """E.g. "bad setting NEXTCALL_ENV: Input should be 'development', 'testing' or ..."."""
+    """E.g. "bad setting NEXTCALL_ENV: Input should be 'development', 'testing' or ...". A
+    rule across settings names its settings itself (e.g. production's required servers)."""
     problems = []
     for error in exc.errors():
-        name = "NEXTCALL_" + str(error["loc"][0]).upper() if error["loc"] else "NEXTCALL_*"
-        problems.append(f"{name}: {error['msg'].removeprefix('Value error, ')}")
+        message = error["msg"].removeprefix("Value error, ")
+        if error["loc"]:
+            message = f"NEXTCALL_{str(error['loc'][0]).upper()}: {message}"
+        problems.append(message)
     return "bad setting " + "; ".join(problems)
 
 
@@ -69,18 +74,37 @@ def check_database(settings: Settings) -> None:
 
 
 def check_redis(settings: Settings) -> None:
-    """The configured Redis answers (or the embedded one, when it should be running)."""
-    url = settings.redis_url or embedded_redis_url(settings)
-    try:
+    """The configured Redis or Redis Cluster answers (or the embedded one, when it should be
+    running), and so does the jobs' Redis when it is another one."""
+    for url in (settings.redis_url or embedded_redis_url(settings), settings.jobs_redis_url):
+        if url:
+            try:
+                _ping(url)
+            except (redis.RedisError, RedisClusterException, ValueError) as exc:
+                raise redis_unreachable(settings, exc, url=url) from None
+
+
+def _ping(url: str) -> None:
+    seeds = cluster_seeds(url)
+    client: redis.Redis | redis.RedisCluster
+    if seeds is None:
         client = redis.Redis.from_url(
             url, socket_connect_timeout=CONNECT_TIMEOUT_S, socket_timeout=CONNECT_TIMEOUT_S
         )
-        try:
-            client.ping()
-        finally:
-            client.close()
-    except (redis.RedisError, ValueError) as exc:
-        raise redis_unreachable(settings, exc) from None
+    else:
+        # Connects to the seeds and reads the cluster's slots at once.
+        client = redis.RedisCluster(
+            startup_nodes=[ClusterNode(host, port) for host, port in seeds.nodes],
+            username=seeds.username,
+            password=seeds.password,
+            ssl=seeds.tls,
+            socket_connect_timeout=CONNECT_TIMEOUT_S,
+            socket_timeout=CONNECT_TIMEOUT_S,
+        )
+    try:
+        client.ping()
+    finally:
+        client.close()
 
 
 def database_unreachable(settings: Settings, exc: BaseException) -> CommandError:
@@ -88,14 +112,16 @@ def database_unreachable(settings: Settings, exc: BaseException) -> CommandError
     return CommandError(f"cannot reach the database at {where}: {_reason(exc)}", code=EXIT_DATABASE)
 
 
-def redis_unreachable(settings: Settings, exc: BaseException) -> CommandError:
-    where = _hide_password(settings.redis_url or embedded_redis_url(settings))
+def redis_unreachable(
+    settings: Settings, exc: BaseException, *, url: str | None = None
+) -> CommandError:
+    where = _hide_password(url or settings.redis_url or embedded_redis_url(settings))
     return CommandError(f"cannot reach Redis at {where}: {_reason(exc)}", code=EXIT_REDIS)
 
 
 def failure(settings: Settings, exc: BaseException) -> CommandError | None:
     """The one-line error for a failure while a command ran, if it is one an operator fixes."""
-    if isinstance(exc, redis.ConnectionError | redis.TimeoutError):
+    if isinstance(exc, redis.ConnectionError | redis.TimeoutError | RedisClusterException):
         return redis_unreachable(settings, exc)
     if isinstance(exc, ProgrammingError | OperationalError) and _schema_missing(exc):
         return CommandError("the database has no nextcall schema yet: run `nextcall migrate`")

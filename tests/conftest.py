@@ -1,6 +1,8 @@
 """Real PostgreSQL and Redis, started by scripts/test and named by NEXTCALL_TEST_* variables.
 
 Migrations run once per session; every test starts from empty tables and an empty Redis db.
+A Redis Cluster (3 masters, 3 replicas) runs beside the single Redis: `cluster_settings` name
+it, and the queue engine's tests run on both (tests/queue/conftest.py).
 """
 
 import os
@@ -18,6 +20,7 @@ from services.api.app import create_app
 from shared.infra.db import create_engine as create_async_engine
 from shared.infra.db import create_sessionmaker
 from shared.infra.migrate import upgrade
+from shared.infra.redis import create_redis
 from shared.infra.settings import Environment, Settings
 from shared.models import Base
 
@@ -37,6 +40,33 @@ def settings() -> Settings:
         redis_url=_required("NEXTCALL_TEST_REDIS_URL"),
         assignment_cache_ttl_s=0.0,
     )
+
+
+@pytest.fixture(scope="session")
+def cluster_settings(settings: Settings) -> Settings:
+    """The same, with the queues on the Redis Cluster and the jobs on the single Redis."""
+    return settings.model_copy(
+        update={
+            "redis_url": _required("NEXTCALL_TEST_REDIS_CLUSTER_URL"),
+            "jobs_redis_url": settings.redis_url,
+        }
+    )
+
+
+@pytest.fixture(scope="session")
+async def cluster_client(cluster_settings: Settings) -> AsyncIterator[Redis]:
+    """One cluster client for the session: a new one reads the cluster's slots and commands
+    first (half a second), so tests share this one and only flush it."""
+    client = create_redis(cluster_settings, process_name="tests")
+    yield client
+    await client.aclose()
+
+
+async def emptied(settings: Settings) -> Redis:
+    """A client of the Redis (or cluster) `settings` name, every master flushed."""
+    client = create_redis(settings, process_name="tests")
+    await client.flushdb()
+    return client
 
 
 @pytest.fixture(scope="session")

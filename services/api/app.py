@@ -19,6 +19,7 @@ from services.api.live.events import StreamHub
 from services.api.live.waker import Waker
 from services.api.middleware import BodySizeLimit
 from services.api.observe import Observe, route_names
+from services.api.pagination import document_pages
 from services.api.problems import document_problems
 from services.api.ratelimit.limiter import Limits, RateLimiter
 from services.api.ratelimit.middleware import AuthFailureLimit
@@ -78,7 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 keepalive_s=settings.sse_keepalive_s,
             ),
             store=store,
-            limiter=RateLimiter(redis, Limits.from_settings(settings)),
+            limiter=RateLimiter(redis, Limits.from_settings(settings), settings),
             principals=principals,
         )
         await waker.start(ready_timeout_s=settings.redis_socket_timeout_s)
@@ -118,6 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     document_problems(app)
     document_idempotency(app)
     document_examples(app)
+    document_pages(app)
 
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     # Next and the holder's writes skip FastAPI's request handling (decision 017).

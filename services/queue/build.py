@@ -2,10 +2,12 @@
 
 import asyncio
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from redis.asyncio import Redis
-from redis.exceptions import ConnectionError, ResponseError, TimeoutError
+from redis.asyncio import Redis, RedisCluster
+from redis.asyncio.cluster import ClusterNode
+from redis.asyncio.connection import Connection
+from redis.exceptions import ConnectionError, ResponseError, SlotNotCoveredError, TimeoutError
 
 from services.queue.engine import AssignmentQueue
 from services.queue.placement import Entry, FreeByBucket, PlacementSource, compute_placement
@@ -58,14 +60,15 @@ class QueueBuild:
         if not text.isascii():
             commands, names = _build_commands(self._key, entries, free, _utf8_len)
             text = "".join(commands)
-        await _send(self.queue.redis, text.encode(), len(commands))
+        await _send(self.queue.redis, self.queue.home_key, text.encode(), len(commands))
         self.names.update(names)
         self.placed += count
         return count
 
     async def swap(self) -> int:
         """Replace the queue by the build (leases stay); returns how many were placed."""
-        await self.queue._scripts.run("swap", self.queue.home_key, sorted(self.names))
+        pairs = [k for name in sorted(self.names) for k in (self._key(name), self.queue._key(name))]
+        await self.queue._scripts.run("swap", (*self.queue.fixed_keys, *pairs), [])
         return self.placed
 
 
@@ -96,6 +99,10 @@ def _build_commands(
         if e[3]:
             by_structure.setdefault(e[3], []).append(e)
     registries: dict[str, set[str]] = {"segs": {e[2] for e in entries}}
+    # A follow-up's zone is a bucket too (common.lua's add_to_home): calling rules see it.
+    registries["buckets"] = {
+        f"{e[2]}|{e[1].split('|', 3)[2]}" for e in entries if e[3].startswith(("sfu:", "pfu:"))
+    }
     for bucket, pairs in free.items():
         registries["segs"].add(bucket.partition("|")[0])
         # Named with the rest; its members are written here, from their ranks alone.
@@ -137,12 +144,21 @@ def _utf8_len(text: str) -> int:
     return len(text.encode())
 
 
-async def _send(redis: Redis, payload: bytes, replies: int) -> None:
+async def _send(redis: Redis, key: str, payload: bytes, replies: int) -> None:
     """Send packed commands in one write, then read every reply: no transaction, no script.
 
-    An error reply raises after every reply was read, so the connection stays usable.
+    On a Redis Cluster, on a connection to the node that serves `key`'s slot (the commands'
+    keys share its hash tag). An error reply raises after every reply was read, so the
+    connection stays usable.
     """
-    pool = redis.connection_pool
+    pool: Any
+    if isinstance(redis, RedisCluster):
+        node = redis.get_node_from_key(key)
+        if node is None:
+            raise SlotNotCoveredError(f"no node serves {key}")
+        pool = _NodePool(node)
+    else:
+        pool = redis.connection_pool
     connection = await pool.get_connection()
     try:
         await connection.send_packed_command(payload)
@@ -160,6 +176,19 @@ async def _send(redis: Redis, payload: bytes, replies: int) -> None:
         raise
     finally:
         await pool.release(connection)
+
+
+class _NodePool:
+    """One cluster node's connections, with a connection pool's two calls."""
+
+    def __init__(self, node: ClusterNode) -> None:
+        self._node = node
+
+    async def get_connection(self) -> Connection:
+        return self._node.acquire_connection()
+
+    async def release(self, connection: Connection) -> None:
+        self._node.release(connection)
 
 
 def _chunks(items: Sequence[_T]) -> Iterator[Sequence[_T]]:

@@ -2,11 +2,11 @@
 
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from redis.asyncio import Redis
+from redis.asyncio import Redis, RedisCluster
 from redis.exceptions import NoScriptError
 
 from services.queue import keys
@@ -20,13 +20,19 @@ SWEEP_BATCH = 100
 # Customers placed per script call when placing in bulk (imports, rebuilds).
 PLACE_CHUNK = 1000
 _REGISTRIES = frozenset({"buckets", "segs", "owners"})
+# The keys every script is called with, in this order (lua/common.lua).
+FIXED_KEYS = ("home", "lease", "holder", "agent", "buckets", "segs", "owners")
+# Where a settled lease's receipt waits, by the lease's token (lua/settle.lua, lua/touch.lua).
+RECEIPT = "settled:"
 # Who asked for work here lately (user -> last claim, ms); not part of the queue itself: the
 # live streams read it (services.queue.streams.recent_workers).
 WORKERS = "workers"
 # Entries older than this leave the workers set at the next claim.
 WORKERS_KEEP_MS = 3600 * 1000
-# How long a settled lease's receipt is kept: as long as an Idempotency-Key (decision 025).
-RECEIPT_KEEP_MS = 24 * 3600 * 1000
+# How long a settled lease's receipt is kept (decision 025): long enough for a client's own
+# retry of a lost answer; one key per write, so a day's worth would be tens of millions of keys
+# at a busy centre. A later replay needs an Idempotency-Key (kept 24 h).
+RECEIPT_KEEP_MS = 15 * 60 * 1000
 
 
 def now_ms() -> int:
@@ -115,6 +121,7 @@ class AssignmentQueue:
         self.assignment_id = assignment_id
         self.prefix = keys.assignment_prefix(assignment_id)
         self._scripts = Scripts(redis)
+        self.fixed_keys = tuple(self._key(name) for name in FIXED_KEYS)
 
     def _key(self, name: str) -> str:
         """One of the queue's keys: for this package only, callers use the methods."""
@@ -129,9 +136,13 @@ class AssignmentQueue:
     def home_key(self) -> str:
         return self._key("home")
 
-    async def _run(self, script: str, *args: object) -> list[str]:
-        result: list[str] = await self._scripts.run(script, self.home_key, list(args))
+    async def _run(self, script: str, *args: object, more_keys: Sequence[str] = ()) -> list[str]:
+        keys = (*self.fixed_keys, *more_keys)
+        result: list[str] = await self._scripts.run(script, keys, list(args))
         return result
+
+    def receipt_key(self, lease_token: str) -> str:
+        return self._key(RECEIPT + lease_token)
 
     async def place(self, items: Iterable[tuple[int, Placement]]) -> int:
         """Put customers at their home (new, changed or rebuilt)."""
@@ -140,10 +151,10 @@ class AssignmentQueue:
         for customer_id, placement in items:
             chunk.extend((customer_id, placement.encode()))
             if len(chunk) >= 2 * PLACE_CHUNK:
-                placed += int(await self._scripts.run("place", self.home_key, chunk))
+                placed += int(await self._scripts.run("place", self.fixed_keys, chunk))
                 chunk = []
         if chunk:
-            placed += int(await self._scripts.run("place", self.home_key, chunk))
+            placed += int(await self._scripts.run("place", self.fixed_keys, chunk))
         return placed
 
     async def place_sources(
@@ -155,7 +166,7 @@ class AssignmentQueue:
 
     async def remove(self, customer_ids: Sequence[int]) -> None:
         if customer_ids:
-            await self._scripts.run("remove", self.home_key, list(customer_ids))
+            await self._scripts.run("remove", self.fixed_keys, list(customer_ids))
 
     async def claim(
         self,
@@ -165,21 +176,28 @@ class AssignmentQueue:
         segment: str = "",
         personal_first: bool = True,
         open_time_zones: Sequence[str] | None = None,
+        openings: Mapping[str, int] | None = None,
+        hold_followups: bool = False,
         now: int | None = None,
     ) -> Claimed | Empty:
         """The next customer for this agent (rule 10), leased to it; or why there is none.
 
         `open_time_zones` lists the zones inside contact hours now; None means all.
+        `openings` gives each closed zone's next opening (epoch ms, 0 for never): the empty
+        answer's next eligible time. With `hold_followups`, a due follow-up of a closed zone
+        is not served but re-scored to its zone's next opening (calling rules, decision 029).
         """
         raw = await self._scripts.run(
             "claim",
-            self.home_key,
+            self.fixed_keys,
             self._claim_args(
                 user_id=user_id,
                 lease_seconds=lease_seconds,
                 segment=segment,
                 personal_first=personal_first,
                 open_time_zones=open_time_zones,
+                openings=openings,
+                hold_followups=hold_followups,
                 now=now,
             ),
         )
@@ -193,6 +211,8 @@ class AssignmentQueue:
         segment: str = "",
         personal_first: bool = True,
         open_time_zones: Sequence[str] | None = None,
+        openings: Mapping[str, int] | None = None,
+        hold_followups: bool = False,
         now: int | None = None,
     ) -> list[Any]:
         open_arg = "*" if open_time_zones is None else ",".join(open_time_zones)
@@ -205,6 +225,8 @@ class AssignmentQueue:
             "1" if personal_first else "0",
             open_arg,
             SWEEP_BATCH,
+            ",".join(f"{zone}={ms}" for zone, ms in (openings or {}).items()),
+            "1" if hold_followups else "0",
         ]
 
     async def claim_tracked(
@@ -215,6 +237,9 @@ class AssignmentQueue:
         segment: str = "",
         personal_first: bool = True,
         open_time_zones: Sequence[str] | None = None,
+        openings: Mapping[str, int] | None = None,
+        hold_followups: bool = False,
+        now: int | None = None,
     ) -> tuple[Claimed | Empty, int | None]:
         """claim(), and in the same round trip record this as the agent's assignment.
 
@@ -223,17 +248,19 @@ class AssignmentQueue:
         same round trip notes the agent among the assignment's recent workers (and forgets
         those idle for an hour): they hear when customers are moved in.
         """
-        at = now_ms()
+        at = now_ms() if now is None else now
         args = self._claim_args(
             user_id=user_id,
             lease_seconds=lease_seconds,
             segment=segment,
             personal_first=personal_first,
             open_time_zones=open_time_zones,
+            openings=openings,
+            hold_followups=hold_followups,
             now=at,
         )
         async with self.redis.pipeline(transaction=False) as pipe:
-            self._scripts.queue_in(pipe, "claim", self.home_key, args)
+            self._scripts.queue_in(pipe, "claim", self.fixed_keys, args)
             pipe.getset(keys.agent(user_id), str(self.assignment_id))
             pipe.zadd(self._key(WORKERS), {str(user_id): at})
             pipe.zremrangebyscore(self._key(WORKERS), "-inf", f"({at - WORKERS_KEEP_MS}")
@@ -241,7 +268,7 @@ class AssignmentQueue:
         if isinstance(raw, NoScriptError):
             # A restarted Redis forgot the scripts: the claim did not run, the rest did.
             await self._scripts.load_all()
-            raw = await self._scripts.run("claim", self.home_key, args)
+            raw = await self._scripts.run("claim", self.fixed_keys, args)
         elif isinstance(raw, Exception):
             raise raw
         before = int(previous) if previous else None
@@ -296,6 +323,7 @@ class AssignmentQueue:
             user_id,
             lease_token,
             lease_seconds * 1000,
+            more_keys=(self.receipt_key(lease_token),),
         )
         if r[0] != "ok":
             raise NotHolder(int(r[1]) if r[1] else None, str(r[2]) if len(r) > 2 else "")
@@ -335,17 +363,18 @@ class AssignmentQueue:
             receipt,
             RECEIPT_KEEP_MS,
         ]
+        receipt_key = (self.receipt_key(lease_token),)
         if also is None:
-            await self._run("settle", *args)
+            await self._run("settle", *args, more_keys=receipt_key)
             return
         async with self.redis.pipeline(transaction=False) as pipe:
-            self._scripts.queue_in(pipe, "settle", self.home_key, args)
+            self._scripts.queue_in(pipe, "settle", (*self.fixed_keys, *receipt_key), args)
             also(pipe)
             results = await pipe.execute(raise_on_error=False)
         if isinstance(results[0], NoScriptError):
             # A restarted Redis forgot the scripts: the settle did not run, the rest did.
             await self._scripts.load_all()
-            await self._run("settle", *args)
+            await self._run("settle", *args, more_keys=receipt_key)
         for result in results:
             if isinstance(result, Exception) and not isinstance(result, NoScriptError):
                 raise result
@@ -423,7 +452,8 @@ class AssignmentQueue:
         return ComingDue(shared_due=any(shared), personal=personal, expiring=leases)
 
     async def time_zones(self) -> tuple[str, ...]:
-        """The time zones customers wait in here: free and cooling buckets are "segment|tz"."""
+        """The zones customers wait in here: buckets (free, cooling, follow-ups) are
+        "segment|zone"."""
         buckets = await self.redis.smembers(self._key("buckets"))
         return tuple(sorted({str(b).split("|", 1)[1] for b in buckets}))
 
@@ -434,6 +464,30 @@ class AssignmentQueue:
         user_id, token = str(raw).split("|")
         expiry = await self.redis.zscore(self._key("lease"), str(customer_id))
         return Holder(int(user_id), token, int(expiry or 0))
+
+    async def held_leases(self) -> list[ExpiringLease] | None:
+        """Every lease held here now, in one atomic read; None when the queue is gone (Redis
+        lost it), so that a copy of the leases is not replaced by nothing."""
+        raw: list[str] | None = await self._run("held")
+        if raw is None:
+            return None
+        leases = []
+        for i in range(0, len(raw), 3):
+            user_id, token = str(raw[i + 1]).split("|", 1)
+            leases.append(ExpiringLease(int(raw[i]), int(user_id), token, int(float(raw[i + 2]))))
+        return leases
+
+    async def restore_leases(self, leases: Iterable[ExpiringLease], *, now: int) -> int:
+        """Give back leases Redis lost (from the database's copy): each one still running on
+        a customer nobody holds, to an agent holding nothing else here. How many were."""
+        args: list[object] = [now]
+        for lease in leases:
+            args += [lease.customer_id, lease.user_id, lease.lease_token, lease.expires_ms]
+        return int(await self._scripts.run("restore", self.fixed_keys, args))
+
+    async def lost(self) -> bool:
+        """Whether the queue is gone from Redis (flushed, restarted empty), or never was."""
+        return not await self.redis.exists(self.home_key)
 
     async def holders(self) -> dict[int, int]:
         """Every customer held in this assignment now, with its holder: one read, as large as
@@ -524,7 +578,12 @@ class AssignmentQueue:
         await target.clear(keep_leases=False)
         async for key in self._scan():
             name = str(key)[len(self.prefix) :]
-            await self.redis.copy(str(key), target._key(name), replace=True)
+            if isinstance(self.redis, RedisCluster):
+                # Two assignments, two slots: COPY cannot cross them, DUMP and RESTORE can.
+                dumped: Any = await self.redis.dump(str(key))
+                await self.redis.restore(target._key(name), 0, dumped, replace=True)
+            else:
+                await self.redis.copy(str(key), target._key(name), replace=True)
 
     async def clear(self, *, keep_leases: bool = True) -> None:
         """Drop every key of the queue before a rebuild; leases survive unless told not to."""

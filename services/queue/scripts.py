@@ -6,6 +6,7 @@ is loaded and called again.
 """
 
 import hashlib
+from collections.abc import Sequence
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -23,6 +24,8 @@ SCRIPT_NAMES = (
     "settle",
     "sweep",
     "swap",
+    "held",
+    "restore",
 )
 
 
@@ -44,22 +47,22 @@ class Scripts:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
 
-    async def run(self, name: str, key: str, args: list[Any]) -> Any:
+    async def run(self, name: str, keys: Sequence[str], args: list[Any]) -> Any:
         """EVALSHA, loading the script first if this server does not know it yet."""
         try:
-            return await self._redis.evalsha(sha(name), 1, key, *args)
+            return await self._redis.evalsha(sha(name), len(keys), *keys, *args)
         except NoScriptError:
             await self._redis.script_load(source(name))
-            return await self._redis.evalsha(sha(name), 1, key, *args)
+            return await self._redis.evalsha(sha(name), len(keys), *keys, *args)
 
-    def queue_in(self, pipe: Any, name: str, key: str, args: list[Any]) -> None:
+    def queue_in(self, pipe: Any, name: str, keys: Sequence[str], args: list[Any]) -> None:
         """Queue a plain EVALSHA in a pipeline.
 
         redis-py would otherwise ask SCRIPT EXISTS before every pipeline that holds a script:
         a second round trip on the hot path. A server that lost its scripts answers NOSCRIPT;
         the caller then calls load_all() and runs the script again.
         """
-        pipe.evalsha(sha(name), 1, key, *args)
+        pipe.evalsha(sha(name), len(keys), *keys, *args)
 
     async def load_all(self) -> None:
         for name in SCRIPT_NAMES:

@@ -5,7 +5,7 @@ Two kinds of stream, each trimmed to about `window` entries (the "stream window"
 
 - `nc:stream:{u:<id>}`, one per user: `customer_moved_in` (into an assignment the user worked
   in the last hour), `followup_due` (the user's personal follow-up), `lease_expiring` (the
-  user's current customer);
+  user's current customer), `request_assigned` and `task_assigned` (the care pipeline);
 - `nc:stream:{a:<id>}`, one per assignment, for supervisors: `stats` and `customer_moved_in`.
 
 Every entry has two fields: "type" and "data" (JSON). The entry id is the SSE event id, so a
@@ -28,7 +28,7 @@ from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
 from services.queue import keys
-from services.queue.broadcast import assignment_channel, eligible_message
+from services.queue.broadcast import queue_eligible
 from services.queue.engine import WORKERS, AssignmentQueue
 from services.queue.placement import Placement
 
@@ -51,6 +51,10 @@ class EventType(StrEnum):
     followup_due = "followup_due"
     lease_expiring = "lease_expiring"
     stats = "stats"
+    # The care pipeline (docs/decisions/028-care-pipeline.md): to the manager who handles a
+    # new or handed-over request now, and to a task's executor.
+    request_assigned = "request_assigned"
+    task_assigned = "task_assigned"
 
 
 class Activity(StrEnum):
@@ -158,7 +162,7 @@ async def settle_counted(
     def count_and_wake(pipe: Pipeline) -> None:
         count_activity(pipe, assignment_id, activity, at_ms=at_ms)
         if wake:
-            pipe.publish(assignment_channel(assignment_id), eligible_message(assignment_id))
+            queue_eligible(pipe, assignment_id)
 
     await queue.settle(
         customer_id,
@@ -226,6 +230,21 @@ async def announce_moved_in(
             add(pipe, key, EventType.customer_moved_in, data, window=window)
         await pipe.execute()
     return len(users)
+
+
+async def tell_user(
+    redis: Redis,
+    user_id: int,
+    event: EventType,
+    data: Mapping[str, Any],
+    *,
+    window: int = DEFAULT_WINDOW,
+) -> None:
+    """One entry in the user's own stream: every API process's open `/v1/me/events` of that
+    user reads it (the stream is in Redis, not in a process)."""
+    async with redis.pipeline(transaction=False) as pipe:
+        add(pipe, user_stream(user_id), event, data, window=window)
+        await pipe.execute()
 
 
 async def last_id(redis: Redis, key: str) -> str:

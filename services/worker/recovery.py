@@ -11,13 +11,13 @@ through the rebuild job's function, then writes the marker.
 import logging
 import secrets
 import time
-from typing import Any
 
 from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.queue import keys
+from services.worker.epoch import server_run
 from services.worker.jobs.rebuild import rebuild_queue
 from shared.infra import metrics
 from shared.models import Assignment
@@ -41,19 +41,13 @@ WRITE_GRACE_S = 2
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end"
 
 
-async def _server(redis: Redis) -> tuple[str, int]:
-    """Redis's run id (new at every start) and how many seconds it has been up."""
-    info: dict[str, Any] = await redis.info("server")
-    return str(info["run_id"]), int(info["uptime_in_seconds"])
-
-
 async def recover_queues(
     *, sessionmaker: async_sessionmaker[AsyncSession], redis: Redis
 ) -> int | None:
     """Rebuild every active assignment's queue if Redis lost them; returns how many were
     rebuilt, or None when the queues are intact, another replica is rebuilding them or Redis
     is too new to be rebuilt yet (WRITE_GRACE_S)."""
-    run_id, uptime_s = await _server(redis)
+    run_id, uptime_s = await server_run(redis)
     if await redis.get(EPOCH_KEY) == run_id or uptime_s < WRITE_GRACE_S:
         return None
     token = secrets.token_hex(8)
@@ -68,7 +62,9 @@ async def recover_queues(
                 )
             )
         for assignment_id in ids:
-            await rebuild_queue(assignment_id, sessionmaker=sessionmaker, redis=redis)
+            await rebuild_queue(
+                assignment_id, sessionmaker=sessionmaker, redis=redis, leases_lost=True
+            )
             await redis.pexpire(LOCK_KEY, LOCK_TTL_MS)
         # The run_id read before rebuilding: had Redis restarted meanwhile, the marker differs
         # from the new run's id and the next check rebuilds again.

@@ -13,6 +13,7 @@ claimed first with SET NX PX, so exactly one replica writes it.
 """
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
@@ -29,6 +30,8 @@ from services.queue.broadcast import publish_eligible
 from services.queue.streams import Activity, EventType
 from services.worker.abandoned import AbandonedJobs
 from services.worker.jobs.followups import fall_back_passed_followups
+from services.worker.leases import LEASE_COPY_INTERVAL_S, copy_leases
+from services.worker.reconcile import reconcile_all
 from services.worker.recovery import QueueRecovery
 from shared.infra import metrics
 from shared.models import Assignment
@@ -55,6 +58,9 @@ ONCE_TTL_MS = 10 * 60 * 1000
 # Personal follow-ups passed by more than an assignment's limit fall back to shared at most
 # this long after they qualify: the limit itself is counted in minutes.
 FALLBACK_INTERVAL_S = 30
+# How often a replica asks whether the queues are due for reconciling (one replica does it per
+# services.worker.reconcile.RECONCILE_INTERVAL_S).
+RECONCILE_CHECK_S = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,8 +285,31 @@ class Scheduler:
         log.info("scheduler.started interval_s=%s", interval_s)
         # Rebuilds the queues when Redis restarted empty or was flushed.
         recovery = QueueRecovery(sessionmaker=self.sessionmaker, redis=self.redis)
+        # Compares the queues with the database now and then, beside the ticks: a large
+        # queue takes seconds, and the ticks serve follow-ups within a second meanwhile.
+        reconciling = asyncio.create_task(self._reconcile(stop), name="nextcall-reconcile")
+        try:
+            await self._loop(recovery, interval_s=interval_s, stop=stop)
+        finally:
+            reconciling.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reconciling
+        log.info("scheduler.stopped")
+
+    async def _reconcile(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            await asyncio.sleep(RECONCILE_CHECK_S)
+            try:
+                await reconcile_all(sessionmaker=self.sessionmaker, redis=self.redis)
+            except Exception:
+                log.exception("scheduler.reconcile_failed")
+
+    async def _loop(
+        self, recovery: QueueRecovery, *, interval_s: float, stop: threading.Event
+    ) -> None:
         failures = 0
         next_fallback = 0.0
+        next_copy = 0.0
         previous: float | None = None
         while not stop.is_set():
             started = time.monotonic()
@@ -291,6 +320,13 @@ class Scheduler:
                 if self.abandoned is not None:
                     await self.abandoned.check()
                 await self.tick(interval_ms=int(interval_s * 1000))
+                if started >= next_copy:
+                    next_copy = started + LEASE_COPY_INTERVAL_S
+                    await copy_leases(
+                        await self.assignment_ids(),
+                        sessionmaker=self.sessionmaker,
+                        redis=self.redis,
+                    )
                 if started >= next_fallback:
                     next_fallback = started + FALLBACK_INTERVAL_S
                     await self.fall_back()
@@ -306,4 +342,3 @@ class Scheduler:
             if failures:
                 pause = min(MAX_BACKOFF_S, interval_s * 2 ** min(failures, 8))
             await asyncio.sleep(max(0.0, pause))
-        log.info("scheduler.stopped")

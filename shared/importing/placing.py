@@ -8,6 +8,7 @@ the import. Reading a million of them back would cost more than writing them.
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
+from shared.calling.zones import zone_key
 from shared.flows import FlowSpec
 from shared.importing.upsert import NewMember
 from shared.membership.placement import QueueFacts, queue_facts
@@ -21,6 +22,7 @@ class _Customer:
     time_zone: str | None
     custom: dict[str, object] = field(default_factory=dict)
     phones: list[str] = field(default_factory=list)
+    country: str | None = None
 
 
 def new_member_facts(
@@ -29,9 +31,11 @@ def new_member_facts(
     flow: FlowSpec,
     *,
     blocked_phones: Collection[str] = (),
+    default_country: str,
 ) -> list[QueueFacts]:
     """queue_facts for each new member; what depends only on the assignment is worked out
-    once, and the general path is taken only for sort keys."""
+    once, and the general path is taken only for sort keys. `default_country` is the
+    tenant's region (queue zones)."""
     state = flow.initial_state
     if assignment.sort_keys:
         return [
@@ -44,10 +48,11 @@ def new_member_facts(
                     segment_id=m.segment_id,
                     state=state,
                 ),
-                _Customer(m.customer_id, m.time_zone, m.custom, list(m.phones)),
+                _Customer(m.customer_id, m.time_zone, m.custom, list(m.phones), m.country),
                 assignment,
                 flow,
                 blocked_phones=blocked_phones,
+                default_country=default_country,
             )
             for m in members
         ]
@@ -60,7 +65,13 @@ def new_member_facts(
         QueueFacts(
             customer_id=m.customer_id,
             segment_id=m.segment_id,
-            time_zone=m.time_zone or default_tz,
+            time_zone=zone_key(
+                time_zone=m.time_zone,
+                country=m.country,
+                phones=m.phones,
+                default_time_zone=default_tz,
+                default_country=default_country,
+            ),
             state_kind=kind,
             followup_kind=None,
             followup_due_ms=None,

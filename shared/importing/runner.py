@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import undefer
 
+from shared.customers.phones import DEFAULT_REGION
 from shared.flows import FlowSpec
 from shared.importing.parsing import (
     ImportFileError,
@@ -28,7 +29,14 @@ from shared.importing.parsing import (
 )
 from shared.importing.upsert import BatchResult, ImportTarget, Upserter
 from shared.importing.validation import CustomerRow, FieldRules, RowError, RowValidator
-from shared.models import Assignment, CustomFieldDefinition, Flow, ImportJob, ImportStatus
+from shared.models import (
+    Assignment,
+    CustomFieldDefinition,
+    Flow,
+    ImportJob,
+    ImportStatus,
+    Tenant,
+)
 
 DEFAULT_BATCH_SIZE = 1000
 # The rejected rows are rewritten at most this often (and at the end): a file of a million bad
@@ -104,6 +112,7 @@ async def import_target(
     definitions = await session.scalars(
         select(CustomFieldDefinition).where(CustomFieldDefinition.tenant_id == job.tenant_id)
     )
+    region = await session.scalar(select(Tenant.region).where(Tenant.id == job.tenant_id))
     target = ImportTarget(
         tenant_id=job.tenant_id,
         assignment_id=assignment.id,
@@ -111,6 +120,7 @@ async def import_target(
         rules=FieldRules.from_definitions(definitions),
         user_id=job.user_id,
         import_id=job.id,
+        region=region or DEFAULT_REGION,
     )
     return target, assignment, spec
 
@@ -192,7 +202,7 @@ class _ImportRun:
             job.finished_at = None
             await session.commit()
 
-        validator = RowValidator(target.rules)
+        validator = RowValidator(target.rules, region=target.region)
         self.source, self.validator = source, validator
         upserter = Upserter(target)
         rows = source.rows()

@@ -17,6 +17,7 @@ from typing import Any, cast
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.customers.phones import DEFAULT_REGION
 from shared.importing import staging, statements
 from shared.importing.folding import search_name
 from shared.importing.statements import customers
@@ -52,6 +53,8 @@ class ImportTarget:
     rules: FieldRules
     user_id: int | None = None
     import_id: int | None = None
+    # The tenant's region: national numbers of rows without a country are read as its own.
+    region: str = DEFAULT_REGION
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +68,7 @@ class NewMember:
     time_zone: str | None
     phones: tuple[str, ...]
     custom: dict[str, Any]
+    country: str | None = None
 
 
 @dataclass(slots=True)
@@ -332,6 +336,7 @@ class Upserter:
                         values["time_zone"],
                         tuple(values[name] for name in PHONE_COLUMNS if values[name]),
                         values["custom"],
+                        values.get("country"),
                     )
                 )
 

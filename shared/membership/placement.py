@@ -15,9 +15,18 @@ from typing import Any, Literal, Protocol
 from sqlalchemy import Select, null, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from shared.calling.zones import zone_key
+from shared.customers.phones import DEFAULT_REGION
 from shared.flows import FlowSpec, StateKind
 from shared.membership.record import PLACEMENT_COLUMNS, MembershipRecord
-from shared.models import Assignment, AttemptLimitAction, BlockedPhone, Customer, Membership
+from shared.models import (
+    Assignment,
+    AttemptLimitAction,
+    BlockedPhone,
+    Customer,
+    Membership,
+    Tenant,
+)
 
 Direction = Literal["asc", "desc"]
 SortValueT = tuple[float | str | date | datetime | None, Direction]
@@ -52,6 +61,8 @@ class CustomerFacts(Protocol):
     @property
     def time_zone(self) -> str | None: ...
     @property
+    def country(self) -> str | None: ...
+    @property
     def custom(self) -> dict[str, Any]: ...
     @property
     def phones(self) -> list[str]: ...
@@ -64,7 +75,9 @@ def queue_facts(
     flow: FlowSpec,
     *,
     blocked_phones: Collection[str] = (),
+    default_country: str | None = None,
 ) -> QueueFacts:
+    """Where the customer waits: `default_country` is the tenant's region (calling rules)."""
     phones = customer.phones
     limit = assignment.attempt_limit
     cooldown_until = None
@@ -73,7 +86,13 @@ def queue_facts(
     return QueueFacts(
         customer_id=customer.id,
         segment_id=membership.segment_id,
-        time_zone=customer.time_zone or assignment.default_time_zone,
+        time_zone=zone_key(
+            time_zone=customer.time_zone,
+            country=customer.country,
+            phones=phones,
+            default_time_zone=assignment.default_time_zone,
+            default_country=default_country,
+        ),
         state_kind=flow.kind_of(membership.state).value,
         followup_kind=membership.followup_kind,
         followup_due_ms=to_ms(membership.followup_at),
@@ -154,7 +173,7 @@ async def load_queue_facts(
 
     Streams by membership id so a million memberships never sit in memory at once.
     """
-    facts_of = _FactsBuilder(assignment, flow)
+    facts_of = _FactsBuilder(assignment, flow, await _region(session, assignment))
     async for rows, blocked in _queue_rows(
         session, assignment, customer_ids=customer_ids, batch_size=batch_size
     ):
@@ -187,11 +206,17 @@ async def load_queue_batches(
 ) -> AsyncIterator[FactsBatch]:
     """load_queue_facts for a rebuild: the same memberships, most of them without building
     an object each."""
-    facts_of = _FactsBuilder(assignment, flow)
+    facts_of = _FactsBuilder(assignment, flow, await _region(session, assignment))
     async for rows, blocked in _queue_rows(
         session, assignment, customer_ids=customer_ids, batch_size=batch_size
     ):
         yield facts_of.split(rows, blocked)
+
+
+async def _region(session: AsyncSession, assignment: Assignment) -> str:
+    """The tenant's region: the country of customers who have none and no phone number."""
+    region = await session.scalar(select(Tenant.region).where(Tenant.id == assignment.tenant_id))
+    return region or DEFAULT_REGION
 
 
 Rows = Sequence[Sequence[Any]]
@@ -223,6 +248,9 @@ async def _queue_rows(
             if any_blocked is not None
             else (null(),) * 3
         ),
+        # Where the customer is (its queue zone): its country, else its first number's.
+        Customer.country,
+        Customer.phone_1,
     )
     base = (
         select(*columns)
@@ -309,8 +337,9 @@ class _FactsBuilder:
     """queue_facts for many rows of one assignment (the columns _queue_rows reads): what
     depends only on the assignment and the flow is worked out once, not per customer."""
 
-    def __init__(self, assignment: Assignment, flow: FlowSpec) -> None:
+    def __init__(self, assignment: Assignment, flow: FlowSpec, region: str) -> None:
         self.assignment = assignment
+        self.region = region
         self.flow = flow
         self.kinds: dict[str, str] = {}
         self.limit = assignment.attempt_limit
@@ -320,6 +349,16 @@ class _FactsBuilder:
         # Read once: an ORM attribute costs more per row than a plain one.
         self.sort_keys = list(assignment.sort_keys)
         self.free_states = {s.key for s in flow.states if s.kind == StateKind.free}
+
+    def zone(self, row: Sequence[Any]) -> str:
+        """The customer's queue zone (shared.calling.zones) from the columns _queue_rows reads."""
+        return zone_key(
+            time_zone=row[9],
+            country=row[14],
+            phones=(row[15],),
+            default_time_zone=self.default_tz,
+            default_country=self.region,
+        )
 
     def kind(self, state: str) -> str:
         kind = self.kinds.get(state)
@@ -347,7 +386,7 @@ class _FactsBuilder:
         return QueueFacts(
             customer_id=row[8],
             segment_id=segment_id,
-            time_zone=row[9] or self.default_tz,
+            time_zone=self.zone(row),
             state_kind=self.kind(state),
             followup_kind=followup_kind,
             followup_due_ms=to_ms(followup_at),
@@ -369,7 +408,7 @@ class _FactsBuilder:
         if self.sort_keys:
             # Every customer needs its sort values: no common case here.
             return FactsBatch(plain, self.batch(rows, blocked), self.stop_at_limit)
-        limit, cooldown, default_tz = self.limit, self.cooldown, self.default_tz
+        limit, cooldown = self.limit, self.cooldown
         free = self.free_states
         add_plain, add_other = plain.append, others.append
         for row in rows:
@@ -386,7 +425,7 @@ class _FactsBuilder:
                     row[8],
                     m_id,
                     segment_id,
-                    row[9] or default_tz,
+                    self.zone(row),
                     limit is not None and attempts >= limit,
                     to_ms(last_at + cooldown) if last_at is not None and cooldown else None,
                 )

@@ -56,6 +56,7 @@ class CustomerView(NamedTuple):
     language: str | None
     time_zone: str | None
     custom: dict[str, Any]
+    country: str | None
 
     @property
     def phones(self) -> list[str]:

@@ -16,7 +16,16 @@ from shared.models.customer import (
 from shared.models.event import Event, EventKind
 from shared.models.flow import Flow
 from shared.models.imports import ImportJob, ImportStatus
+from shared.models.lease import HeldLease
 from shared.models.membership import FollowUpKind, Membership
+from shared.models.pipeline import (
+    PipelineDelegation,
+    PipelineRequest,
+    PipelineRequestEvent,
+    PipelineService,
+    PipelineServiceMember,
+    PipelineTask,
+)
 from shared.models.tenant import Tenant
 from shared.models.user import ApiToken, Permission, User
 
@@ -38,11 +47,18 @@ __all__ = [
     "FieldType",
     "Flow",
     "FollowUpKind",
+    "HeldLease",
     "ImportJob",
     "ImportStatus",
     "Meeting",
     "Membership",
     "Permission",
+    "PipelineDelegation",
+    "PipelineRequest",
+    "PipelineRequestEvent",
+    "PipelineService",
+    "PipelineServiceMember",
+    "PipelineTask",
     "PresentationMode",
     "Product",
     "ProductStatus",

@@ -42,6 +42,11 @@ class Assignment(IdMixin, TimestampMixin, Base):
     contact_hours_start: Mapped[str | None] = mapped_column(String(5), default=None)
     contact_hours_end: Mapped[str | None] = mapped_column(String(5), default=None)
     default_time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # Calling rules (shared.calling.rules.CallingRules as JSON); None: the contact hours above,
+    # or any time. Exclusive with contact hours, which are the one-window case (decision 029).
+    calling_rules: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    # Promised call-backs may be served outside the calling rules (off by default, rule 33).
+    callbacks_break_rules: Mapped[bool] = mapped_column(default=False)
     visible_to_all: Mapped[bool] = mapped_column(default=True)
     visible_user_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     visible_from: Mapped[datetime | None] = mapped_column(default=None)

@@ -2,7 +2,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.models.base import Base, IdMixin, TimestampMixin
@@ -24,6 +24,8 @@ class BulkJob(IdMixin, TimestampMixin, Base):
     """A bulk action on a selection (a move, an outcome), run by the worker with progress."""
 
     __tablename__ = "bulk_jobs"
+    # The list pages by id within the tenant, newest first (decision 026).
+    __table_args__ = (Index("ix_bulk_jobs_tenant_page", "tenant_id", "id"),)
 
     tenant_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("tenants.id"), index=True)
     user_id: Mapped[int] = mapped_column(BigInteger)

@@ -47,6 +47,8 @@ class Customer(IdMixin, TimestampMixin, Base):
     email: Mapped[str | None] = mapped_column(String(320), default=None)
     language: Mapped[str | None] = mapped_column(String(20), default=None)
     time_zone: Mapped[str | None] = mapped_column(String(64), default=None)
+    # ISO 3166 alpha-2; None: the phone number's country, else the tenant's region.
+    country: Mapped[str | None] = mapped_column(String(2), default=None)
     # Shown in search results to tell people apart (rule 4).
     account_type: Mapped[str] = mapped_column(String(50), default="")
     city: Mapped[str] = mapped_column(String(200), default="")
@@ -71,7 +73,11 @@ class BlockedPhone(IdMixin, TimestampMixin, Base):
     """A number on the tenant's blocklist or do-not-call list (rule 12)."""
 
     __tablename__ = "blocked_phones"
-    __table_args__ = (UniqueConstraint("tenant_id", "phone"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "phone"),
+        # The list pages by id (decision 026); a do-not-call register may hold millions.
+        Index("ix_blocked_phones_tenant_page", "tenant_id", "id"),
+    )
 
     tenant_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("tenants.id"), index=True)
     phone: Mapped[str] = mapped_column(String(20))

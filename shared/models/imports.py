@@ -2,7 +2,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, LargeBinary, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.models.base import Base, IdMixin, TimestampMixin
@@ -19,6 +19,8 @@ class ImportJob(IdMixin, TimestampMixin, Base):
     """A customer import: its payload, its progress and every rejected row (rule 3)."""
 
     __tablename__ = "import_jobs"
+    # The list pages by id within the tenant, newest first (decision 026).
+    __table_args__ = (Index("ix_import_jobs_tenant_page", "tenant_id", "id"),)
 
     tenant_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("tenants.id"), index=True)
     assignment_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("assignments.id"))

@@ -60,7 +60,7 @@ class TestRequestLines:
         found = await client.get("/v1/customers/search", params={"q": NAME}, headers=auth)
         card = await world.next()
 
-        assert found.status_code == 200 and found.json()["hits"]
+        assert found.status_code == 200 and found.json()["items"]
         assert card.json()["customer"]["last_name"] == NAME
         assert found.headers["x-request-id"] == "search-0001"
         search, served = _requests(json_logs)

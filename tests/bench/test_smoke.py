@@ -1,8 +1,10 @@
 """The benchmark still runs: a seconds-long smoke of `nextcall bench`, not a timed test.
 
-Tiny data, a few agents, one second per slice, on the test run's PostgreSQL (a database of its
-own, dropped after) and Redis (a db index of its own). It writes only to a temp directory and
-asserts that every compared server produced figures, not that any target is met.
+Tiny data, a few agents, one second per slice (and the connections part's 300 agents for 30 s,
+asserting that none of their requests goes unanswered), on the test run's PostgreSQL (a
+database of its own, dropped after) and Redis (a db index of its own). It writes only to a
+temp directory and asserts that every compared server produced figures, not that any target
+is met.
 """
 
 import json
@@ -19,7 +21,8 @@ import redis
 ROOT = Path(__file__).resolve().parents[2]
 SMOKE_DB = "nextcall_bench_smoke"
 SMOKE_REDIS_DB = 9
-SERVERS = ("floor", "ideal", "nextcall", "peer")
+# "base" is this checkout again, through --base: the path that compares two commits in one run.
+SERVERS = ("floor", "ideal", "nextcall", "peer", "base")
 
 
 @pytest.fixture
@@ -50,10 +53,11 @@ def test_every_scenario_produces_figures(bench_urls: tuple[str, str], tmp_path: 
         "NEXTCALL_BENCH_REDIS_URL": redis_url,
     }
     args = [
-        *("--only", "saturation,realistic,rebuild", "--repeats", "1", "--workers", "1"),
+        *("--only", "saturation,realistic,rebuild,connections", "--repeats", "1"),
+        *("--workers", "1", "--connections-minutes", "0.5"),
         *("--customers", "2000", "--seconds", "1", "--warmup", "0.5", "--slice-warmup", "0.2"),
         *("--saturation-agents", "5", "--realistic-agents", "10", "--realistic-interval", "0.5"),
-        *("--import-rows", "2000", "--client-procs", "1"),
+        *("--import-rows", "2000", "--client-procs", "1", "--base", str(ROOT)),
         *("--out", str(out), "--doc", str(doc), "--raw-dir", str(tmp_path / "raw")),
     ]
     done = subprocess.run(
@@ -62,7 +66,7 @@ def test_every_scenario_produces_figures(bench_urls: tuple[str, str], tmp_path: 
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=240,
     )
     assert done.returncode == 0, done.stderr[-3000:]
 
@@ -75,12 +79,22 @@ def test_every_scenario_produces_figures(bench_urls: tuple[str, str], tmp_path: 
             assert figure["next_per_s"]["median"] > 0, (shape, name, figure["runs"])
             assert figure["p99_ms"]["median"] > 0, (shape, name)
             assert figure["errors"] == 0, (shape, name, figure["runs"][0]["statuses"])
+        before_after = (
+            {"nextcall/base", "base/peer"} if shape == "saturation-5" else {"nextcall/base"}
+        )
         assert set(results["compare"][shape]["ratios"]) == {
             "nextcall/peer",
             "nextcall/ideal",
             "nextcall/floor",
+            *before_after,
         }
     assert results["rebuild"]["runs"][0]["placed"] == 2000
-    assert len(results["targets"]) == 9
+    # The benchmark's connections part at its full load for 30 s: 300 agents on keep-alive
+    # connections, a cycle every 2 s each; not one request may go unanswered.
+    connections = results["connections"]
+    assert connections["agents"] == 300
+    assert connections["requests"] > 300 * 10, connections
+    assert connections["failed"] == 0, connections["statuses"]
+    assert len(results["targets"]) == 10
     page = doc.read_text()
     assert "## Targets" in page and "saturation-5" in page

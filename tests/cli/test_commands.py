@@ -15,7 +15,7 @@ from services.demo import DEMO_CUSTOMERS, tokens_path
 from shared.infra.jobqueue import QueueName
 from shared.infra.settings import Settings
 from shared.infra.tokens import hash_token
-from shared.models import ApiToken, Customer, Tenant, User
+from shared.models import ApiToken, Customer, PipelineRequest, PipelineTask, Tenant, User
 from tests.cli.conftest import queue_depth
 
 
@@ -95,6 +95,9 @@ class TestDemoAndRebuild:
             (Customer.search_name == "") | (Customer.city == "")
         )
         assert _scalar(cli_settings, unsearchable) == 0
+        # The care pipeline's demo: two requests on demo customers, with tasks.
+        assert _scalar(cli_settings, select(func.count(PipelineRequest.id))) == 2
+        assert _scalar(cli_settings, select(func.count(PipelineTask.id))) == 2
         assignment_id = info["assignment_id"]
         assert queue_depth(cli_settings, assignment_id)["free"] == DEMO_CUSTOMERS
 

@@ -39,6 +39,35 @@ class TestBadSettings:
         )
 
 
+class TestProductionRefusesToys:
+    def test_the_api_does_not_start_on_the_embedded_servers(self, tmp_path: Path) -> None:
+        env = environment(NEXTCALL_ENV="production", NEXTCALL_SESSION_SECRET="9f" * 32)
+
+        result = nextcall("api", env=env, cwd=tmp_path)
+
+        assert result.returncode == 2
+        assert _one_line(result) == (
+            "nextcall: bad setting NEXTCALL_DATABASE_URL and NEXTCALL_REDIS_URL must be set in"
+            " production (the embedded SQLite and Redis are for trials on one machine)"
+        )
+        assert not (tmp_path / ".nextcall").exists()
+
+    def test_an_unreachable_redis_cluster(self, settings: Settings, tmp_path: Path) -> None:
+        port = free_port()
+        env = environment(
+            NEXTCALL_DATABASE_URL=settings.database_url,
+            NEXTCALL_REDIS_URL=f"redis+cluster://127.0.0.1:{port}",
+            NEXTCALL_JOBS_REDIS_URL=settings.redis_url,
+        )
+
+        result = nextcall("worker", env=env, cwd=tmp_path)
+
+        assert result.returncode == 4
+        assert _one_line(result).startswith(
+            f"nextcall: cannot reach Redis at redis+cluster://127.0.0.1:{port}: "
+        )
+
+
 class TestUnreachableServices:
     def test_a_database_nobody_listens_on(self, tmp_path: Path) -> None:
         port = free_port()

@@ -714,3 +714,96 @@ class TestDepth:
 
     async def test_depth_of_an_empty_queue(self, queue: AssignmentQueue) -> None:
         assert set((await queue.depth()).values()) == {0}
+
+
+class TestCallingHours:
+    """Calling rules at claim time (decision 029): the caller says which zones are open now
+    and when the closed ones open; follow-ups of a closed zone wait for it."""
+
+    OSLO, PARIS = "Europe/Oslo@NO", "Europe/Paris@FR"
+    OPENS = NOW + 3_600_000
+
+    def followup(self, cid: int, due_ms: int, tz: str, **kw: Any) -> tuple[int, Placement]:
+        return cid, place_of(Src(customer_id=cid, time_zone=tz, followup_due_ms=due_ms, **kw))
+
+    async def test_a_due_shared_follow_up_of_a_closed_zone_waits_for_its_opening(
+        self, queue: AssignmentQueue
+    ) -> None:
+        await queue.place(
+            [
+                self.followup(1, NOW - 5, self.OSLO, followup_kind="shared"),
+                self.followup(2, NOW - 1, self.PARIS, followup_kind="shared"),
+            ]
+        )
+        hours: dict[str, Any] = {
+            "open_time_zones": [self.PARIS],
+            "openings": {self.OSLO: self.OPENS},
+            "hold_followups": True,
+        }
+        assert (await claim(queue, ANN, **hours)).customer_id == 2
+        assert await empty(queue, BOB, **hours) == nothing(
+            held=1, waiting_followups=1, next_eligible_ms=NOW + LEASE_MS
+        )
+        # At the opening both are served, earliest first: the returned lease's, then the held.
+        served = await drain(queue, now=self.OPENS, open_time_zones=[self.OSLO, self.PARIS])
+        assert served == [(2, "shared_followup"), (1, "shared_followup")]
+
+    async def test_a_personal_follow_up_of_a_closed_zone_waits_too(
+        self, queue: AssignmentQueue
+    ) -> None:
+        await queue.place(
+            [
+                self.followup(
+                    1,
+                    NOW - 5,
+                    self.OSLO,
+                    state_kind="progressive",
+                    followup_kind="personal",
+                    followup_owner=ANN,
+                ),
+                free(2, tz=self.PARIS),
+            ]
+        )
+        hours: dict[str, Any] = {
+            "open_time_zones": [self.PARIS],
+            "openings": {self.OSLO: self.OPENS},
+            "hold_followups": True,
+        }
+        first = await claim(queue, ANN, **hours)
+        assert (first.customer_id, first.source) == (2, "free")
+        await queue.release(2, user_id=ANN, lease_token=first.lease_token)
+        personal = await claim(queue, ANN, now=self.OPENS, open_time_zones=[self.OSLO])
+        assert (personal.customer_id, personal.source) == (1, "personal_followup")
+
+    async def test_call_backs_allowed_to_break_the_rules_are_served_at_their_time(
+        self, queue: AssignmentQueue
+    ) -> None:
+        await queue.place([self.followup(1, NOW - 5, self.OSLO, followup_kind="shared")])
+        served = await claim(
+            queue, ANN, open_time_zones=[], openings={self.OSLO: self.OPENS}, hold_followups=False
+        )
+        assert (served.customer_id, served.source) == (1, "shared_followup")
+
+    async def test_the_empty_answer_gives_the_next_opening_of_a_closed_zone(
+        self, queue: AssignmentQueue
+    ) -> None:
+        await queue.place([free(1, tz=self.OSLO), free(2, tz=self.PARIS)])
+        found = await empty(
+            queue,
+            ANN,
+            open_time_zones=[],
+            openings={self.OSLO: self.OPENS, self.PARIS: self.OPENS + 1},
+            hold_followups=True,
+        )
+        assert found == nothing(outside_hours=2, next_eligible_ms=self.OPENS)
+
+    async def test_a_follow_ups_zone_is_known_to_the_caller(self, queue: AssignmentQueue) -> None:
+        await queue.place([self.followup(1, NOW + 5, self.OSLO, followup_kind="shared")])
+        assert await queue.time_zones() == (self.OSLO,)
+
+    async def test_a_zone_the_caller_does_not_know_yet_is_asked_about_again_soon(
+        self, queue: AssignmentQueue
+    ) -> None:
+        await queue.place([self.followup(1, NOW - 5, self.OSLO, followup_kind="shared")])
+        found = await empty(queue, ANN, open_time_zones=[], openings={}, hold_followups=True)
+        assert found == nothing(waiting_followups=1, next_eligible_ms=NOW + 60_000)

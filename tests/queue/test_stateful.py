@@ -13,7 +13,7 @@ client, and runs every engine call to completion on that loop.
 import asyncio
 import os
 from collections import Counter, defaultdict
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
@@ -40,6 +40,8 @@ from services.queue import (
     Placement,
     compute_placement,
 )
+from shared.infra.settings import Environment, Settings
+from tests.conftest import emptied
 from tests.queue.support import Src
 
 T = TypeVar("T")
@@ -51,6 +53,8 @@ LIMIT = 3  # attempts at which a customer is at the attempt limit
 AGENTS = (1, 2)
 SEGMENTS = (None, 4)
 ZONES = ("UTC", "Europe/Oslo")
+# When a closed zone opens again, after a claim that finds it closed (calling rules).
+OPENS_IN_MS = 45_000
 
 scores = st.one_of(
     st.none(),
@@ -163,12 +167,16 @@ def _members(value: object) -> list[str]:
 
 
 class QueueMachine(RuleBasedStateMachine):
+    # The Redis the machine runs on: one server, or a cluster (ClusterQueueMachine).
+    redis_settings = Settings(
+        env=Environment.testing,
+        redis_url=os.environ.get("NEXTCALL_TEST_REDIS_URL", ""),
+    )
+
     def __init__(self) -> None:
         super().__init__()
-        url = os.environ["NEXTCALL_TEST_REDIS_URL"]
         self.loop = asyncio.new_event_loop()
-        self.redis = Redis.from_url(url, decode_responses=True)
-        self.run(self.redis.flushdb())
+        self.redis = self.run(emptied(self.redis_settings))
         self.queue = AssignmentQueue(self.redis, 9)
         self.now = T0
         self.facts: dict[int, Facts] = {}
@@ -273,6 +281,7 @@ class QueueMachine(RuleBasedStateMachine):
         segment=st.sampled_from(["", "0", "4"]),
         open_zones=st.sampled_from([None, ("UTC",), ("Europe/Oslo",), ()]),
         personal_first=st.booleans(),
+        hold=st.booleans(),
     )
     def claim(
         self,
@@ -280,7 +289,16 @@ class QueueMachine(RuleBasedStateMachine):
         segment: str,
         open_zones: Sequence[str] | None,
         personal_first: bool,
+        hold: bool = False,
     ) -> None:
+        # Calling rules: each closed zone opens OPENS_IN_MS from now; with `hold`, a due
+        # follow-up of a closed zone is re-scored to that opening instead of served.
+        openings = (
+            {}
+            if open_zones is None
+            else {z: self.now + OPENS_IN_MS for z in ZONES if z not in open_zones}
+        )
+        hold = hold and open_zones is not None
         result = self.run(
             self.queue.claim(
                 user_id=agent,
@@ -288,6 +306,8 @@ class QueueMachine(RuleBasedStateMachine):
                 segment=segment,
                 personal_first=personal_first,
                 open_time_zones=open_zones,
+                openings=openings,
+                hold_followups=hold,
                 now=self.now,
             )
         )
@@ -305,6 +325,8 @@ class QueueMachine(RuleBasedStateMachine):
         def seg_ok(p: Placement) -> bool:
             return segment in ("", p.segment)
 
+        if hold:
+            self.hold_followups(agent, seg_ok, openings, personal_first=personal_first)
         waiting = {c: p for c, p in self.homes.items() if c not in self.leases and seg_ok(p)}
         mine = {
             c: p
@@ -340,6 +362,7 @@ class QueueMachine(RuleBasedStateMachine):
         times = [x.expiry for x in self.leases.values()]
         for followups in (mine, shared, {c: p for c, p in waiting.items() if p.kind == "cool"}):
             times += [p.due_ms for p in followups.values() if p.due_ms is not None]
+        times += [openings[p.tz] for p in free.values() if p.tz in openings]
         kinds = Counter(p.kind for p in waiting.values())
         assert result == Empty(
             held=len(self.leases),
@@ -350,6 +373,53 @@ class QueueMachine(RuleBasedStateMachine):
             waiting_followups=len(shared) + len(mine),
             next_eligible_ms=min(times) if times else None,
         )
+
+    def hold_followups(
+        self,
+        agent: int,
+        seg_ok: Callable[[Placement], bool],
+        openings: dict[str, int],
+        *,
+        personal_first: bool,
+    ) -> None:
+        """What the claim script does to due follow-ups of closed zones before it chooses:
+        the agent's personal ones in due order up to the first it may serve, then each
+        segment's shared ones while the earliest is in a closed zone. The sets are scored by
+        due time, ties by member: the order Redis reads them in."""
+
+        def due(kind: str, *, owner: int | None = None) -> list[int]:
+            found = [
+                c
+                for c, p in self.homes.items()
+                if c not in self.leases
+                and p.kind == kind
+                and (owner is None or p.owner == owner)
+                and p.due_ms is not None
+                and p.due_ms <= self.now
+            ]
+            return sorted(found, key=lambda c: (self.homes[c].due_ms or 0, str(c)))
+
+        def held(cid: int) -> bool:
+            home = self.homes[cid]
+            if home.tz not in openings:
+                return False
+            self.homes[cid] = replace(home, due_ms=openings[home.tz])
+            return True
+
+        if personal_first:
+            for cid in due("pfu", owner=agent):
+                if seg_ok(self.homes[cid]) and not held(cid):
+                    return
+        segments = {p.segment for c, p in self.homes.items() if p.kind == "sfu"}
+        for seg in segments:
+            for cid in [c for c in due("sfu") if self.homes[c].segment == seg]:
+                if not seg_ok(self.homes[cid]) or not held(cid):
+                    break
+
+    @rule(agent=st.sampled_from(AGENTS), open_zone=st.sampled_from(ZONES))
+    def next_in_calling_hours(self, agent: int, open_zone: str) -> None:
+        """The ask under calling rules: one zone open, follow-ups of the other held."""
+        self.claim(agent, "", (open_zone,), True, hold=True)
 
     @rule(agent=st.sampled_from(AGENTS))
     def next_customer(self, agent: int) -> None:
@@ -624,11 +694,26 @@ def every_customer_in_exactly_one_place(snap: dict[str, object]) -> None:
         assert places[cid] == expected, (cid, home, places[cid])
 
 
-def test_queue_keeps_its_invariants() -> None:
+class ClusterQueueMachine(QueueMachine):
+    redis_settings = Settings(
+        env=Environment.testing,
+        redis_url=os.environ.get("NEXTCALL_TEST_REDIS_CLUSTER_URL", ""),
+        jobs_redis_url=os.environ.get("NEXTCALL_TEST_REDIS_URL", ""),
+    )
+
+
+# Examples per run: fewer on the cluster, whose every round trip costs more and whose
+# single-slot behaviour the engine's suite already runs there case by case.
+@pytest.mark.parametrize(
+    ("machine", "examples"),
+    [(QueueMachine, 150), (ClusterQueueMachine, 25)],
+    ids=["redis", "cluster"],
+)
+def test_queue_keeps_its_invariants(machine: type[QueueMachine], examples: int) -> None:
     run_state_machine_as_test(
-        QueueMachine,
+        machine,
         settings=settings(
-            max_examples=150,
+            max_examples=examples,
             stateful_step_count=30,
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow],

@@ -9,13 +9,13 @@ import pytest
 from prometheus_client import REGISTRY
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.queue import Claimed
 from services.queue.broadcast import assignment_channel
 from services.worker.scheduler import Scheduler
-from shared.models import Assignment
+from shared.models import Assignment, HeldLease
 from tests.worker.conftest import NOW_MS, Campaign, ago, ahead
 
 LEASE_S = 300
@@ -147,3 +147,29 @@ class TestRun:
 
         assert await campaign.queue.holder(claimed.customer_id) is None
         assert len(await _messages(events)) == 1
+
+    async def test_copies_the_leases_to_the_database(
+        self,
+        campaign: Campaign,
+        scheduler: Scheduler,
+        sessionmaker: async_sessionmaker[AsyncSession],
+    ) -> None:
+        await campaign.customers(1)
+        claimed = await campaign.queue.claim(user_id=campaign.agent.id, lease_seconds=LEASE_S)
+        assert isinstance(claimed, Claimed)
+        stop = threading.Event()
+        running = asyncio.create_task(scheduler.run(interval_s=0.05, stop=stop))
+
+        copied: list[HeldLease] = []
+        for _ in range(100):  # the worker first rebuilds the queues it finds unmarked
+            async with sessionmaker() as session:
+                copied = list(await session.scalars(select(HeldLease)))
+            if copied:
+                break
+            await asyncio.sleep(0.05)
+        stop.set()
+        await asyncio.wait_for(running, timeout=5)
+
+        assert [(c.customer_id, c.user_id, c.token) for c in copied] == [
+            (claimed.customer_id, campaign.agent.id, claimed.lease_token)
+        ]

@@ -3,10 +3,9 @@ reads no configuration from the database (rule 14)."""
 
 import asyncio
 import time
-from dataclasses import dataclass
-from datetime import datetime
-from datetime import time as dtime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import date, datetime
 
 from redis.asyncio import Redis
 from sqlalchemy import select
@@ -14,8 +13,22 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.api.visibility import visible_to
 from services.queue import AssignmentQueue
+from shared.calling.evaluate import ZoneClock
+from shared.calling.rules import closed_days, effective_rules
+from shared.customers.phones import DEFAULT_REGION
 from shared.flows import FlowSpec
-from shared.models import Assignment, Flow, Segment
+from shared.membership.placement import CustomerFacts, QueueFacts, queue_facts
+from shared.membership.record import MembershipRecord
+from shared.models import Assignment, Flow, Segment, Tenant
+
+
+@dataclass(frozen=True, slots=True)
+class CallingHours:
+    """What a claim needs of the calling rules at one instant (engine.claim's arguments)."""
+
+    open_time_zones: list[str] | None
+    openings: dict[str, int]
+    hold_followups: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +37,17 @@ class AssignmentConfig:
     flow: FlowSpec
     time_zones: tuple[str, ...]
     segment_ids: frozenset[int]
+    # The tenant's region: the country of customers without one (queue zones).
+    region: str = DEFAULT_REGION
+    # The tenant's closed days (calling rules).
+    closed_days: frozenset[date] = frozenset()
+    # The calling rules' verdict per zone, kept until it changes; None: any time.
+    calling: ZoneClock | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        rules = effective_rules(self.assignment)
+        calling = None if rules is None else ZoneClock(rules, self.closed_days)
+        object.__setattr__(self, "calling", calling)
 
     @property
     def id(self) -> int:
@@ -36,25 +60,34 @@ class AssignmentConfig:
     def visible_to(self, user_id: int, now: datetime) -> bool:
         return visible_to(self.assignment, user_id, now)
 
+    def facts(
+        self,
+        membership: MembershipRecord,
+        customer: CustomerFacts,
+        *,
+        blocked_phones: Collection[str] = (),
+    ) -> QueueFacts:
+        """Where the customer waits in this assignment's queue (shared.membership.placement)."""
+        return queue_facts(
+            membership,
+            customer,
+            self.assignment,
+            self.flow,
+            blocked_phones=blocked_phones,
+            default_country=self.region,
+        )
+
     def open_time_zones(self, now: datetime) -> list[str] | None:
-        """Zones whose local time is inside contact hours now; None when there are no hours."""
-        a = self.assignment
-        if not a.contact_hours_start or not a.contact_hours_end:
-            return None
-        start = dtime.fromisoformat(a.contact_hours_start)
-        end = dtime.fromisoformat(a.contact_hours_end)
-        return [tz for tz in self.time_zones if _inside(now, tz, start, end)]
+        """Zones inside their calling rules now; None when there are no rules."""
+        return None if self.calling is None else self.calling.split(self.time_zones, now)[0]
 
-
-def _inside(now: datetime, tz: str, start: dtime, end: dtime) -> bool:
-    try:
-        local = now.astimezone(ZoneInfo(tz)).time()
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        # An unknown zone ("Europe" is a directory: OSError): never call at an unchecked time.
-        return False
-    if start <= end:
-        return start <= local < end
-    return local >= start or local < end  # a window across midnight
+    def calling_hours(self, now: datetime) -> CallingHours:
+        """What a claim needs of the calling rules now (engine.claim's arguments)."""
+        if self.calling is None:
+            return CallingHours(None, {}, hold_followups=False)
+        open_zones, openings = self.calling.split(self.time_zones, now)
+        hold = not self.assignment.callbacks_break_rules
+        return CallingHours(open_zones, openings, hold_followups=hold)
 
 
 class AssignmentCache:
@@ -109,5 +142,8 @@ class AssignmentCache:
                     select(Segment.id).where(Segment.assignment_id == assignment_id)
                 )
             )
+            tenant = await session.get(Tenant, assignment.tenant_id)
+            assert tenant is not None  # foreign key
         zones = await AssignmentQueue(redis, assignment_id).time_zones()
-        return AssignmentConfig(assignment, spec, zones, segment_ids)
+        closed = frozenset(closed_days(tenant.closed_days))
+        return AssignmentConfig(assignment, spec, zones, segment_ids, tenant.region, closed)

@@ -3,7 +3,9 @@
 Assignment setup configures; agents (customer handling) read the assignments visible to them.
 """
 
-from fastapi import APIRouter, status
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, status
 
 from services.api.access import AssignmentReader
 from services.api.assignments import service
@@ -19,9 +21,13 @@ from services.api.auth.cache import Principal
 from services.api.deps import Res, Setup
 from services.api.errors import refuses
 from services.api.fields import IdPath
+from services.api.pagination import IdKey, Page, PageRequest, by_id, paging
 from shared.models import Permission
 
 router = APIRouter(tags=["assignments"])
+
+AssignmentPages = Annotated[PageRequest[IdKey], Depends(paging(service.ASSIGNMENTS))]
+SegmentPages = Annotated[PageRequest[IdKey], Depends(paging(service.SEGMENTS))]
 
 
 def _viewer(principal: Principal) -> int | None:
@@ -30,13 +36,17 @@ def _viewer(principal: Principal) -> int | None:
 
 
 @router.get("/assignments", summary="List assignments")
-async def list_assignments(principal: AssignmentReader, resources: Res) -> list[AssignmentOut]:
+async def list_assignments(
+    principal: AssignmentReader, resources: Res, page: AssignmentPages
+) -> Page[AssignmentOut]:
     """The assignments the caller may see: all for assignment setup, the visible ones for agents."""
     async with resources.session() as session:
         assignments = await service.list_assignments(
-            session, principal.tenant_id, viewer=_viewer(principal)
+            session, principal.tenant_id, viewer=_viewer(principal), page=page
         )
-        return [AssignmentOut.model_validate(a) for a in assignments]
+        return page.answer(
+            Page[AssignmentOut], assignments, key=by_id, item=AssignmentOut.model_validate
+        )
 
 
 @router.post(
@@ -98,14 +108,15 @@ async def update_assignment(
 
 @router.get("/assignments/{assignment_id}/segments", summary="List an assignment's segments")
 async def list_segments(
-    assignment_id: IdPath, principal: AssignmentReader, resources: Res
-) -> list[SegmentOut]:
+    assignment_id: IdPath, principal: AssignmentReader, resources: Res, page: SegmentPages
+) -> Page[SegmentOut]:
     """The default "unsegmented" (id null) first, then the named segments, with sizes."""
     async with resources.session() as session:
         assignment = await service.get_assignment(
             session, principal.tenant_id, assignment_id, viewer=_viewer(principal)
         )
-        return await service.list_segments(session, assignment)
+        segments = await service.list_segments(session, assignment, page=page)
+    return page.answer(Page[SegmentOut], segments, key=lambda s: (s.id or 0,))
 
 
 @router.post(

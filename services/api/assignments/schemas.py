@@ -8,6 +8,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from services.api.fields import DbId, Flag, Name, TimeZone
 from services.api.patch import Patch
+from shared.calling.rules import CallingRules
 from shared.infra.timeutil import as_utc
 from shared.models import AttemptLimitAction, PresentationMode
 
@@ -57,8 +58,14 @@ def settings_problem(
     contact_hours_end: str | None,
     visible_from: datetime | None,
     visible_until: datetime | None,
+    calling_rules: object | None = None,
 ) -> str | None:
     """What is wrong across fields of an assignment's settings, if anything."""
+    if calling_rules is not None and contact_hours_start is not None:
+        return (
+            "contact hours are the one-window case of calling rules: "
+            "set calling_rules or contact hours, not both"
+        )
     if (contact_hours_start is None) != (contact_hours_end is None):
         return "contact_hours_start and contact_hours_end are set together or not at all"
     if contact_hours_start is not None and contact_hours_start == contact_hours_end:
@@ -106,6 +113,16 @@ class AssignmentCreate(BaseModel):
     personal_followup_fallback_minutes: int | None = Field(default=None, ge=1, le=525_600)
     contact_hours_start: HourMinute | None = None
     contact_hours_end: HourMinute | None = None
+    calling_rules: CallingRules | None = Field(
+        default=None,
+        description='Weekly windows, holidays and closed days; {"preset": "NO"} or '
+        '{"preset": "FR"} for the national rules. Exclusive with contact hours.',
+    )
+    callbacks_break_rules: bool = Field(
+        default=False,
+        description="Promised call-backs are served at their time even outside the calling "
+        "rules; the event records it.",
+    )
     default_time_zone: TimeZoneName = "UTC"
     visible_to_all: Flag = True
     visible_user_ids: UserIds = Field(default_factory=list)
@@ -120,6 +137,7 @@ class AssignmentCreate(BaseModel):
             contact_hours_end=self.contact_hours_end,
             visible_from=self.visible_from,
             visible_until=self.visible_until,
+            calling_rules=self.calling_rules,
         )
         if problem:
             raise ValueError(problem)
@@ -128,7 +146,14 @@ class AssignmentCreate(BaseModel):
 
 # Fields a PATCH may set to null; the others keep a value once the assignment exists.
 NULLABLE = frozenset(
-    {"attempt_limit", "contact_hours_start", "contact_hours_end", "visible_from", "visible_until"}
+    {
+        "attempt_limit",
+        "contact_hours_start",
+        "contact_hours_end",
+        "calling_rules",
+        "visible_from",
+        "visible_until",
+    }
 )
 
 
@@ -156,6 +181,8 @@ class AssignmentUpdate(Patch):
     personal_followup_fallback_minutes: int | None = Field(default=None, ge=1, le=525_600)
     contact_hours_start: HourMinute | None = None
     contact_hours_end: HourMinute | None = None
+    calling_rules: CallingRules | None = None
+    callbacks_break_rules: bool | None = None
     default_time_zone: TimeZoneName | None = None
     visible_to_all: Flag | None = None
     visible_user_ids: UserIds | None = None
@@ -225,6 +252,8 @@ class AssignmentOut(BaseModel):
     personal_followup_fallback_minutes: int | None
     contact_hours_start: str | None
     contact_hours_end: str | None
+    calling_rules: CallingRules | None
+    callbacks_break_rules: bool
     default_time_zone: str
     visible_to_all: bool
     visible_user_ids: list[int]

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from redis.asyncio import Redis
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,6 +21,7 @@ from services.api.assignments.schemas import (
 )
 from services.api.custom_fields.service import field_keys
 from services.api.errors import Conflict, NotFound, Unprocessable
+from services.api.pagination import IdKey, Keyset, PageRequest
 from services.api.visibility import visible_to
 from services.queue import AssignmentQueue
 from shared.flows import FlowSpec
@@ -28,6 +29,10 @@ from shared.membership.placement import load_queue_facts
 from shared.models import Assignment, Flow, Membership, Segment, User
 
 UNSEGMENTED = "unsegmented"
+
+ASSIGNMENTS: Keyset[IdKey] = Keyset("assignments", IdKey)
+# "unsegmented" (id null) comes first, at key 0.
+SEGMENTS: Keyset[IdKey] = Keyset("segments", IdKey)
 
 # Settings that decide where customers wait in the queue: changing one re-places them.
 PLACEMENT_FIELDS = frozenset(
@@ -43,14 +48,16 @@ PLACEMENT_FIELDS = frozenset(
 
 
 async def list_assignments(
-    session: AsyncSession, tenant_id: int, *, viewer: int | None = None
+    session: AsyncSession, tenant_id: int, *, viewer: int | None, page: PageRequest[IdKey]
 ) -> list[Assignment]:
-    """The tenant's assignments; with a viewer, only those visible to that agent now."""
-    result = await session.scalars(
-        select(Assignment).where(Assignment.tenant_id == tenant_id).order_by(Assignment.id)
-    )
+    """The tenant's assignments; with a viewer, only those visible to that agent now.
+
+    Visibility is decided in Python, so for a viewer every row past the cursor is read: a
+    tenant has a few dozen assignments, not thousands."""
+    query = select(Assignment).where(Assignment.tenant_id == tenant_id)
+    result = await session.scalars(page.window(query, Assignment.id, limited=viewer is None))
     now = datetime.now(UTC)
-    return [a for a in result if viewer is None or visible_to(a, viewer, now)]
+    return [a for a in result if viewer is None or visible_to(a, viewer, now)][: page.fetch]
 
 
 async def get_assignment(
@@ -112,11 +119,17 @@ async def update_assignment(
     )
     for name, value in changes.items():
         setattr(assignment, name, value)
+    if assignment.calling_rules is not None and assignment.contact_hours_start is not None:
+        raise Unprocessable(
+            "contact hours are the one-window case of calling rules: clear one to set the other",
+            code="calling_rules_with_contact_hours",
+        )
     problem = settings_problem(
         contact_hours_start=assignment.contact_hours_start,
         contact_hours_end=assignment.contact_hours_end,
         visible_from=assignment.visible_from,
         visible_until=assignment.visible_until,
+        calling_rules=assignment.calling_rules,
     )
     if problem:
         raise Unprocessable(problem)
@@ -192,8 +205,17 @@ async def place_customers(
     return placed
 
 
-async def list_segments(session: AsyncSession, assignment: Assignment) -> list[SegmentOut]:
-    """The default "unsegmented" first, then the named segments, each with its size."""
+async def list_segments(
+    session: AsyncSession, assignment: Assignment, *, page: PageRequest[IdKey]
+) -> list[SegmentOut]:
+    """The default "unsegmented" first (on the first page), then the named segments, each
+    with its size."""
+    query = select(Segment).where(
+        Segment.assignment_id == assignment.id, Segment.tenant_id == assignment.tenant_id
+    )
+    segments = list(await session.scalars(page.window(query, Segment.id)))
+    first = page.after is None
+    in_page = Membership.segment_id.in_([s.id for s in segments])
     sizes: dict[int | None, int] = {
         segment_id: int(count)
         for segment_id, count in (
@@ -202,24 +224,20 @@ async def list_segments(session: AsyncSession, assignment: Assignment) -> list[S
                 .where(
                     Membership.assignment_id == assignment.id,
                     Membership.tenant_id == assignment.tenant_id,
+                    or_(in_page, Membership.segment_id.is_(None)) if first else in_page,
                 )
                 .group_by(Membership.segment_id)
             )
         )
     }
-    segments = await session.scalars(
-        select(Segment)
-        .where(Segment.assignment_id == assignment.id, Segment.tenant_id == assignment.tenant_id)
-        .order_by(Segment.id)
-    )
-    default = SegmentOut(id=None, name=UNSEGMENTED, size=sizes.get(None, 0), created_at=None)
-    return [
-        default,
-        *(
-            SegmentOut(id=s.id, name=s.name, size=sizes.get(s.id, 0), created_at=s.created_at)
-            for s in segments
-        ),
+    named = [
+        SegmentOut(id=s.id, name=s.name, size=sizes.get(s.id, 0), created_at=s.created_at)
+        for s in segments
     ]
+    if not first:
+        return named
+    default = SegmentOut(id=None, name=UNSEGMENTED, size=sizes.get(None, 0), created_at=None)
+    return [default, *named]
 
 
 async def create_segment(

@@ -55,6 +55,7 @@ async def load_principal(
         permissions=effective_permissions(user.permissions, token.scopes),
         token_id=token.id,
         expires_at=token.expires_at,
+        language=user.language,
     )
 
 

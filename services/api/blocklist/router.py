@@ -6,31 +6,30 @@ be called; unblocking brings them back. Both happen before the answer.
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Depends, Path, status
 
 from services.api.access import BlocklistKeeper
 from services.api.blocklist import service
 from services.api.blocklist.schemas import BlockedPhoneChange, BlockedPhoneCreate, BlockedPhoneOut
 from services.api.deps import Res
 from services.api.errors import refuses
-from services.api.fields import MAX_ID
+from services.api.pagination import IdKey, Page, PageRequest, by_id, paging
 
 router = APIRouter(tags=["blocked phones"])
+
+BlockedPages = Annotated[PageRequest[IdKey], Depends(paging(service.BLOCKED))]
 
 
 @router.get("/blocked-phones", summary="List blocked phones")
 async def list_blocked(
-    principal: BlocklistKeeper,
-    resources: Res,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    after_id: Annotated[int, Query(ge=0, le=MAX_ID, description="Page after this id.")] = 0,
-) -> list[BlockedPhoneOut]:
+    principal: BlocklistKeeper, resources: Res, page: BlockedPages
+) -> Page[BlockedPhoneOut]:
     """Blocked numbers in the order they were added, a page at a time."""
     async with resources.session() as session:
-        rows = await service.list_blocked(
-            session, principal.tenant_id, limit=limit, after_id=after_id
+        rows = await service.list_blocked(session, principal.tenant_id, page=page)
+        return page.answer(
+            Page[BlockedPhoneOut], rows, key=by_id, item=BlockedPhoneOut.model_validate
         )
-        return [BlockedPhoneOut.model_validate(r) for r in rows]
 
 
 @router.post(

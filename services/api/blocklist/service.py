@@ -12,11 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.api.assignments.service import place_customers
 from services.api.blocklist.schemas import BlockedPhoneCreate
 from services.api.errors import Conflict, NotFound, Unprocessable
+from services.api.pagination import IdKey, Keyset, PageRequest
 from shared.customers.phones import InvalidPhone, normalise_phone
 from shared.models import Assignment, BlockedPhone, Customer, Membership
 
 # Customer ids per assignment whose queue place must be recomputed.
 Affected = Mapping[int, Sequence[int]]
+
+BLOCKED: Keyset[IdKey] = Keyset("blocked-phones", IdKey)
 
 
 def normalised(raw: str) -> str:
@@ -27,15 +30,10 @@ def normalised(raw: str) -> str:
 
 
 async def list_blocked(
-    session: AsyncSession, tenant_id: int, *, limit: int, after_id: int = 0
+    session: AsyncSession, tenant_id: int, *, page: PageRequest[IdKey]
 ) -> Sequence[BlockedPhone]:
-    result = await session.scalars(
-        select(BlockedPhone)
-        .where(BlockedPhone.tenant_id == tenant_id, BlockedPhone.id > after_id)
-        .order_by(BlockedPhone.id)
-        .limit(limit)
-    )
-    return result.all()
+    query = select(BlockedPhone).where(BlockedPhone.tenant_id == tenant_id)
+    return (await session.scalars(page.window(query, BlockedPhone.id))).all()
 
 
 async def block(

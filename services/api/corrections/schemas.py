@@ -6,6 +6,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.api.fields import DbId, Text
+from services.api.pagination import Page
 from services.api.work.schemas import MEMBERSHIP_EXAMPLE, MembershipOut
 
 CODE = Field(min_length=1, max_length=100)
@@ -155,15 +156,17 @@ class ToCorrectRow(BaseModel):
     created_at: datetime
 
 
-class ToCorrectPage(BaseModel):
+class ToCorrectPage(Page[ToCorrectRow]):
+    """A page of the caller's open corrections; `total` counts them all."""
+
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {
                     "total": 1,
-                    "offset": 0,
                     "limit": 50,
-                    "rows": [
+                    "next": None,
+                    "items": [
                         {
                             "correction_id": 4,
                             "customer_id": 1042,
@@ -182,6 +185,3 @@ class ToCorrectPage(BaseModel):
     )
 
     total: int
-    offset: int
-    limit: int
-    rows: list[ToCorrectRow]

@@ -10,10 +10,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.api.auth.cache import Principal
 from services.api.corrections.schemas import ToCorrectPage, ToCorrectRow, UserRef
 from services.api.corrections.service import outcome_refs
+from services.api.pagination import KeyId, Keyset, KeyTime, PageRequest
 from services.api.users.names import user_names
 from shared.flows import FlowSpec
 from shared.membership.moving import flow_of
 from shared.models import CORRECTION_STATE, Assignment, Correction, Customer, Membership
+
+# Oldest first: by the time it was sent, then id.
+ToCorrectKey = tuple[KeyTime, KeyId]
+TO_CORRECT: Keyset[ToCorrectKey] = Keyset("to-correct", ToCorrectKey)
 
 _WAITING = and_(
     Membership.customer_id == Correction.customer_id,
@@ -41,7 +46,7 @@ async def to_correct_count(session: AsyncSession, principal: Principal) -> int:
 
 
 async def to_correct_page(
-    session: AsyncSession, principal: Principal, *, offset: int, limit: int
+    session: AsyncSession, principal: Principal, *, page: PageRequest[ToCorrectKey]
 ) -> ToCorrectPage:
     query = (
         select(Correction, Customer, Assignment)
@@ -49,11 +54,8 @@ async def to_correct_page(
         .join(Customer, Customer.id == Correction.customer_id)
         .join(Assignment, Assignment.id == Correction.assignment_id)
         .where(_mine(principal))
-        .order_by(Correction.created_at, Correction.id)
-        .offset(offset)
-        .limit(limit)
     )
-    found = (await session.execute(query)).all()
+    found = (await session.execute(page.window(query, Correction.created_at, Correction.id))).all()
     names = await user_names(
         session, principal.tenant_id, {c.requested_by_user_id for c, _, _ in found}
     )
@@ -80,4 +82,6 @@ async def to_correct_page(
         for correction, customer, assignment in found
     ]
     total = await to_correct_count(session, principal)
-    return ToCorrectPage(total=total, offset=offset, limit=limit, rows=rows)
+    return page.answer(
+        ToCorrectPage, rows, key=lambda r: (r.created_at, r.correction_id), total=total
+    )

@@ -8,16 +8,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.api.custom_fields.schemas import CustomFieldCreate
 from services.api.errors import Conflict
+from services.api.pagination import IdKey, Keyset, PageRequest
 from shared.models import CustomFieldDefinition
 
+FIELDS: Keyset[IdKey] = Keyset("custom-fields", IdKey)
 
-async def list_fields(session: AsyncSession, tenant_id: int) -> Sequence[CustomFieldDefinition]:
-    result = await session.scalars(
-        select(CustomFieldDefinition)
-        .where(CustomFieldDefinition.tenant_id == tenant_id)
-        .order_by(CustomFieldDefinition.id)
-    )
-    return result.all()
+
+async def list_fields(
+    session: AsyncSession, tenant_id: int, *, page: PageRequest[IdKey]
+) -> Sequence[CustomFieldDefinition]:
+    query = select(CustomFieldDefinition).where(CustomFieldDefinition.tenant_id == tenant_id)
+    return (await session.scalars(page.window(query, CustomFieldDefinition.id))).all()
 
 
 async def field_keys(session: AsyncSession, tenant_id: int) -> set[str]:

@@ -16,6 +16,7 @@ from services.api.customer_details.validation import (
     external_id_holder,
     field_rules,
     likely_duplicate,
+    tenant_region,
 )
 from services.api.errors import Conflict
 from services.api.resources import Resources
@@ -27,7 +28,10 @@ async def _checked(
     session: AsyncSession, principal: Principal, body: CustomerEdit, customer: Customer | None
 ) -> Checked:
     rules = await field_rules(session, principal.tenant_id)
-    checked = check_values(body, rules)
+    region = (customer.country if customer is not None else None) or await tenant_region(
+        session, principal.tenant_id
+    )
+    checked = check_values(body, rules, region=region)
     await check_against_tenant(
         session,
         checked,

@@ -2,12 +2,10 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Depends, status
 
 from services.api.customer_details import editing, meetings, service
 from services.api.customer_details.schemas import (
-    DEFAULT_EVENTS,
-    MAX_EVENTS,
     CustomerCreate,
     CustomerDetails,
     CustomerEdit,
@@ -15,9 +13,12 @@ from services.api.customer_details.schemas import (
 )
 from services.api.deps import Agent, Res
 from services.api.errors import refuses
-from services.api.fields import MAX_ID, IdPath
+from services.api.fields import IdPath
+from services.api.pagination import IdKey, PageRequest, paging
 
 router = APIRouter(tags=["customer details"])
+
+EventPages = Annotated[PageRequest[IdKey], Depends(paging(service.EVENTS))]
 
 
 @router.post(
@@ -73,14 +74,11 @@ async def customer_events(
     customer_id: IdPath,
     resources: Res,
     agent: Agent,
-    limit: Annotated[int, Query(ge=1, le=MAX_EVENTS)] = DEFAULT_EVENTS,
-    before_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    page: EventPages,
 ) -> EventPage:
-    """Every event across assignments, newest first; page on with next_before_id."""
+    """Every event across assignments, newest first; page on with `next`."""
     async with resources.sessionmaker() as session:
-        return await service.events_page(
-            session, agent, customer_id, limit=limit, before_id=before_id
-        )
+        return await service.events_page(session, agent, customer_id, page=page)
 
 
 @router.post(

@@ -4,10 +4,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.api.fields import Text
+from services.api.pagination import Page
 from services.api.privacy.schemas import PrivacyOut
-
-DEFAULT_EVENTS = 50
-MAX_EVENTS = 200
 
 
 class CustomerFields(BaseModel):
@@ -23,6 +21,7 @@ class CustomerFields(BaseModel):
     email: str | None
     language: str | None
     time_zone: str | None
+    country: str | None
     account_type: str
     city: str
     custom: dict[str, Any]
@@ -190,12 +189,14 @@ class EventOut(BaseModel):
     corrected_by_event_id: int | None
 
 
-class EventPage(BaseModel):
+class EventPage(Page[EventOut]):
+    """A customer's events, newest first."""
+
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {
-                    "events": [
+                    "items": [
                         {
                             "id": 88120,
                             "kind": "outcome",
@@ -214,15 +215,12 @@ class EventPage(BaseModel):
                             "corrected_by_event_id": None,
                         }
                     ],
-                    "next_before_id": 88120,
+                    "limit": 1,
+                    "next": "WyJldmVudHMiLDg4MTIwXQ",
                 }
             ]
         }
     )
-
-    events: list[EventOut]
-    # Pass as before_id for the next (older) page; None when this page is the last.
-    next_before_id: int | None
 
 
 Phone = Annotated[Text, Field(max_length=40)]
@@ -252,6 +250,12 @@ class CustomerEdit(BaseModel):
     email: Annotated[Text, Field(max_length=640)] | None = None
     language: Annotated[Text, Field(max_length=40)] | None = None
     time_zone: Annotated[Text, Field(max_length=128)] | None = None
+    country: (
+        Annotated[
+            Text, Field(max_length=8, description="ISO 3166 alpha-2: national numbers are its.")
+        ]
+        | None
+    ) = None
     account_type: Annotated[Text, Field(max_length=100)] | None = None
     city: Annotated[Text, Field(max_length=400)] | None = None
     custom: dict[Annotated[str, Field(max_length=100)], Any] | None = None

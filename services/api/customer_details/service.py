@@ -20,6 +20,7 @@ from services.api.customer_details.schemas import (
     ProductsOut,
     UserRef,
 )
+from services.api.pagination import IdKey, Keyset, PageRequest, by_id
 from services.api.privacy.service import privacy
 from services.api.users.names import user_names
 from services.queue import AssignmentQueue, Holder
@@ -36,6 +37,9 @@ from shared.models import (
 
 UNSEGMENTED = "unsegmented"
 CORRECTION_STATE_NAME = "To correct"
+
+# Newest first: ids grow with time, and the customer's (customer_id, id) index walks them.
+EVENTS: Keyset[IdKey] = Keyset("events", IdKey)
 
 
 def _ref(user_id: int | None, names: dict[int, str]) -> UserRef | None:
@@ -56,6 +60,7 @@ def customer_fields(customer: Customer) -> CustomerFields:
         email=customer.email,
         language=customer.language,
         time_zone=customer.time_zone,
+        country=customer.country,
         account_type=customer.account_type,
         city=customer.city,
         custom=customer.custom or {},
@@ -193,41 +198,40 @@ async def events_page(
     principal: Principal,
     customer_id: int,
     *,
-    limit: int,
-    before_id: int | None,
+    page: PageRequest[IdKey],
 ) -> EventPage:
     """Every event of the customer across assignments, newest first, by id (keyset)."""
     found = await visible_customer(session, principal, customer_id)
     query = select(Event).where(
         Event.customer_id == found.customer.id, Event.tenant_id == principal.tenant_id
     )
-    if before_id is not None:
-        query = query.where(Event.id < before_id)
-    # One row more than asked tells whether an older page exists.
-    events = list(await session.scalars(query.order_by(Event.id.desc()).limit(limit + 1)))
-    more = len(events) > limit
-    events = events[:limit]
-    names = await user_names(session, principal.tenant_id, {e.user_id for e in events})
-    return EventPage(
-        events=[
-            EventOut(
-                id=e.id,
-                kind=e.kind,
-                code=e.code,
-                from_state=e.from_state,
-                to_state=e.to_state,
-                comment=e.comment,
-                data=e.data or {},
-                user=_ref(e.user_id, names),
-                assignment_id=e.assignment_id,
-                created_at=e.created_at,
-                excluded_from_reports=e.excluded_from_reports,
-                report_user_id=e.report_user_id,
-                report_at=e.report_at,
-                corrects_event_id=e.corrects_event_id,
-                corrected_by_event_id=e.corrected_by_event_id,
-            )
-            for e in events
-        ],
-        next_before_id=events[-1].id if more else None,
+    events = list(await session.scalars(page.window(query, Event.id, descending=True)))
+    names = await user_names(
+        session, principal.tenant_id, {e.user_id for e in events[: page.limit]}
+    )
+    return page.answer(
+        EventPage,
+        events,
+        key=by_id,
+        item=lambda e: _event_out(e, names),
+    )
+
+
+def _event_out(e: Event, names: dict[int, str]) -> EventOut:
+    return EventOut(
+        id=e.id,
+        kind=e.kind,
+        code=e.code,
+        from_state=e.from_state,
+        to_state=e.to_state,
+        comment=e.comment,
+        data=e.data or {},
+        user=_ref(e.user_id, names),
+        assignment_id=e.assignment_id,
+        created_at=e.created_at,
+        excluded_from_reports=e.excluded_from_reports,
+        report_user_id=e.report_user_id,
+        report_at=e.report_at,
+        corrects_event_id=e.corrects_event_id,
+        corrected_by_event_id=e.corrected_by_event_id,
     )

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.api.customer_details.schemas import CustomerEdit
 from services.api.errors import Unprocessable
+from shared.customers.phones import DEFAULT_REGION
 from shared.importing.validation import (
     PHONE_COLUMNS,
     TEXT_COLUMNS,
@@ -21,11 +22,12 @@ from shared.importing.validation import (
     column_value,
     custom_value,
 )
-from shared.models import Customer, CustomFieldDefinition
+from shared.models import Customer, CustomFieldDefinition, Tenant
 
 # Columns that hold "" rather than NULL when empty.
 BLANK_IS_EMPTY = frozenset({"first_name", "last_name", "account_type", "city"})
-COLUMNS = ("external_id", *TEXT_COLUMNS, *PHONE_COLUMNS, "email", "time_zone")
+# Country first: the phone numbers after it are read as its national numbers.
+COLUMNS = ("external_id", "country", *TEXT_COLUMNS, *PHONE_COLUMNS, "email", "time_zone")
 
 
 @dataclass
@@ -45,6 +47,12 @@ class Checked:
             raise Unprocessable(f"invalid customer fields: {summary}", errors=self.errors)
 
 
+async def tenant_region(session: AsyncSession, tenant_id: int) -> str:
+    """The country of the tenant's national phone numbers (issue 15 point 4)."""
+    region = await session.scalar(select(Tenant.region).where(Tenant.id == tenant_id))
+    return region or DEFAULT_REGION
+
+
 async def field_rules(session: AsyncSession, tenant_id: int) -> FieldRules:
     definitions = await session.scalars(
         select(CustomFieldDefinition).where(CustomFieldDefinition.tenant_id == tenant_id)
@@ -52,8 +60,10 @@ async def field_rules(session: AsyncSession, tenant_id: int) -> FieldRules:
     return FieldRules.from_definitions(definitions)
 
 
-def check_values(body: CustomerEdit, rules: FieldRules) -> Checked:
-    """Each given field checked on its own (no database)."""
+def check_values(body: CustomerEdit, rules: FieldRules, *, region: str) -> Checked:
+    """Each given field checked on its own (no database). National phone numbers are read as
+    `region`'s (the customer's country, else the tenant's region) unless the edit names a
+    country."""
     checked = Checked()
     given = body.model_dump(exclude_unset=True)
     for name in COLUMNS:
@@ -68,7 +78,9 @@ def check_values(body: CustomerEdit, rules: FieldRules) -> Checked:
                 checked.columns[name] = "" if name in BLANK_IS_EMPTY else None
             continue
         try:
-            checked.columns[name] = column_value(name, text)
+            checked.columns[name] = column_value(
+                name, text, region=checked.columns.get("country") or region
+            )
         except RowProblem as exc:
             checked.fail(name, str(exc))
     for key, raw in (given.get("custom") or {}).items():

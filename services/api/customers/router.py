@@ -1,4 +1,4 @@
-"""/v1/assignments/{id}/imports and /v1/imports/{id}: customer imports (rule 3).
+"""/v1/assignments/{id}/imports and /v1/imports: customer imports (rule 3).
 
 Assignment setup imports. Up to `import_inline_max_rows` rows are imported before the answer
 (200); a larger file is stored and imported by the worker (202), and its progress is polled.
@@ -6,15 +6,26 @@ Assignment setup imports. Up to `import_inline_max_rows` rows are imported befor
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from services.api.customers import service
-from services.api.customers.schemas import DEFAULT_ERRORS_LIMIT, MAX_ERRORS_LIMIT, ImportOut
+from services.api.customers.schemas import (
+    DEFAULT_ERRORS_LIMIT,
+    IMPORT_ERRORS,
+    IMPORTS,
+    MAX_ERRORS_LIMIT,
+    ImportOut,
+    ImportRowError,
+    ImportSummary,
+    rejected_page,
+)
 from services.api.deps import Res, Setup
 from services.api.errors import refuses
 from services.api.fields import IdPath
+from services.api.pagination import IdKey, Page, PageRequest, by_id, paging
 from services.api.ratelimit.deps import limited
 from services.api.ratelimit.limiter import Expensive
+from shared import importing
 
 router = APIRouter(tags=["imports"])
 
@@ -84,10 +95,16 @@ _IMPORT_BODY: dict[str, Any] = {
     }
 }
 
-ErrorsOffset = Annotated[int, Query(ge=0, le=2**31 - 1, description="first rejected row shown")]
 ErrorsLimit = Annotated[
-    int, Query(ge=1, le=MAX_ERRORS_LIMIT, description="rejected rows shown at most")
+    int,
+    Query(
+        ge=1,
+        le=MAX_ERRORS_LIMIT,
+        description="rejected rows shown at most; GET /v1/imports/{id}/errors pages on",
+    ),
 ]
+ImportPages = Annotated[PageRequest[IdKey], Depends(paging(IMPORTS))]
+ErrorPages = Annotated[PageRequest[IdKey], Depends(paging(IMPORT_ERRORS))]
 
 
 @router.post(
@@ -128,14 +145,29 @@ async def import_customers(
     return ImportOut.from_job(job, errors_limit=errors_limit)
 
 
+@router.get("/imports", summary="List imports")
+async def list_imports(principal: Setup, resources: Res, page: ImportPages) -> Page[ImportSummary]:
+    """The tenant's imports, newest first, with their progress."""
+    jobs = await service.list_imports(resources, principal.tenant_id, page=page)
+    return page.answer(Page[ImportSummary], jobs, key=by_id, item=ImportSummary.of)
+
+
 @router.get("/imports/{import_id}", summary="Get an import")
 async def get_import(
     import_id: IdPath,
     principal: Setup,
     resources: Res,
-    errors_offset: ErrorsOffset = 0,
     errors_limit: ErrorsLimit = DEFAULT_ERRORS_LIMIT,
 ) -> ImportOut:
-    """An import's status and progress, with a page of its rejected rows."""
+    """An import's status and progress, with its first rejected rows."""
     job = await service.get_import(resources, principal.tenant_id, import_id)
-    return ImportOut.from_job(job, errors_offset=errors_offset, errors_limit=errors_limit)
+    return ImportOut.from_job(job, errors_limit=errors_limit)
+
+
+@router.get("/imports/{import_id}/errors")
+async def import_errors(
+    import_id: IdPath, principal: Setup, resources: Res, page: ErrorPages
+) -> Page[ImportRowError]:
+    """An import's rejected rows, in the order they were found, each with its line and why."""
+    job = await service.get_import(resources, principal.tenant_id, import_id)
+    return rejected_page(importing.rejected_rows_of(job), page)

@@ -3,18 +3,21 @@ large ones to the worker (rule 3)."""
 
 import asyncio
 import codecs
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
 
 from fastapi import Request
 from redis.exceptions import RedisError
 from sqlalchemy import select, update
+from sqlalchemy.orm import defer
 from starlette.datastructures import UploadFile
 
 from services.api.assignments.service import place_customers
 from services.api.auth.cache import Principal
 from services.api.customers.enqueue import enqueue_import
 from services.api.errors import ApiError, NotFound, Unprocessable
+from services.api.pagination import IdKey, PageRequest
 from services.api.resources import Resources
 from services.queue.broadcast import publish_eligible
 from shared import importing
@@ -198,6 +201,20 @@ async def import_later(
             )
         raise ServiceUnavailable("the import could not be queued; try again shortly") from exc
     return job
+
+
+async def list_imports(
+    resources: Resources, tenant_id: int, *, page: PageRequest[IdKey]
+) -> Sequence[ImportJob]:
+    """The tenant's imports, newest first, without their rejected rows (a list of them may be
+    long)."""
+    query = (
+        select(ImportJob)
+        .where(ImportJob.tenant_id == tenant_id)
+        .options(defer(ImportJob.errors, raiseload=True))
+    )
+    async with resources.sessionmaker() as session:
+        return (await session.scalars(page.window(query, ImportJob.id, descending=True))).all()
 
 
 async def get_import(resources: Resources, tenant_id: int, import_id: int) -> ImportJob:

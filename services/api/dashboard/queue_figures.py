@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.api.assignments.cache import AssignmentConfig
 from services.api.assignments.schemas import QueueCounts
+from shared.calling.zones import zone_key
 from shared.flows import StateKind
 from shared.infra.timeutil import as_utc
 from shared.membership.followups import FOLLOWUP_GRACE
@@ -132,15 +133,20 @@ async def database_figures(
 
 async def outside_hours(session: AsyncSession, config: AssignmentConfig, now: datetime) -> int:
     """Free customers (no follow-up, not cooling down, not stopped at the attempt limit)
-    whose local time is outside the assignment's contact hours now (rule 12): they wait, they
-    are not lost. Blocked ones are counted as blocked and here as well."""
+    whose zone is outside the assignment's calling rules now (rule 12): they wait, they are
+    not lost. Blocked ones are counted as blocked and here as well."""
     a = config.assignment
-    if not a.contact_hours_start or not a.contact_hours_end:
+    if config.calling is None:
         return 0
     free_states = [s.key for s in config.flow.states if s.kind == StateKind.free]
-    tz = func.coalesce(Customer.time_zone, a.default_time_zone)
+    # A customer's zone depends on its time zone, country and number's calling code: the
+    # first four characters of an E.164 number hold the code (shared.calling.zones).
     query = (
-        select(tz.label("tz"))
+        select(
+            Customer.time_zone.label("tz"),
+            Customer.country.label("country"),
+            func.substr(Customer.phone_1, 1, 4).label("prefix"),
+        )
         .select_from(Membership)
         .join(Customer, Customer.id == Membership.customer_id)
         .where(
@@ -157,12 +163,20 @@ async def outside_hours(session: AsyncSession, config: AssignmentConfig, now: da
     if a.attempt_limit is not None and a.attempt_limit_action == AttemptLimitAction.stop:
         query = query.where(Membership.attempts < a.attempt_limit)
     inner = query.subquery()
-    per_zone = {
-        str(name): int(count)
-        for name, count in await session.execute(
-            select(inner.c.tz, func.count()).group_by(inner.c.tz)
+    groups = await session.execute(
+        select(inner.c.tz, inner.c.country, inner.c.prefix, func.count()).group_by(
+            inner.c.tz, inner.c.country, inner.c.prefix
         )
-    }
-    zones = AssignmentConfig(a, config.flow, tuple(per_zone), config.segment_ids)
-    open_now = set(zones.open_time_zones(now) or per_zone)
-    return sum(count for name, count in per_zone.items() if name not in open_now)
+    )
+    outside = 0
+    for tz, country, prefix, count in groups:
+        zone = zone_key(
+            time_zone=tz,
+            country=country,
+            phones=(prefix,),
+            default_time_zone=a.default_time_zone,
+            default_country=config.region,
+        )
+        if not config.calling.status(zone, now).open:
+            outside += int(count)
+    return outside

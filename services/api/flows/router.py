@@ -1,22 +1,27 @@
 """/v1/flows: the tenant's customer flows (assignment setup)."""
 
-from fastapi import APIRouter, status
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, status
 
 from services.api.deps import Res, Setup
 from services.api.errors import refuses
 from services.api.fields import IdPath
 from services.api.flows import service
 from services.api.flows.schemas import FlowCreate, FlowOut
+from services.api.pagination import IdKey, Page, PageRequest, by_id, paging
 
 router = APIRouter(tags=["flows"])
 
+FlowPages = Annotated[PageRequest[IdKey], Depends(paging(service.FLOWS))]
+
 
 @router.get("/flows", summary="List flows")
-async def list_flows(principal: Setup, resources: Res) -> list[FlowOut]:
+async def list_flows(principal: Setup, resources: Res, page: FlowPages) -> Page[FlowOut]:
     """The tenant's customer flows: states and the outcomes between them."""
     async with resources.session() as session:
-        flows = await service.list_flows(session, principal.tenant_id)
-        return [service.to_out(f) for f in flows]
+        flows = await service.list_flows(session, principal.tenant_id, page=page)
+        return page.answer(Page[FlowOut], flows, key=by_id, item=service.to_out)
 
 
 @router.post(

@@ -9,8 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.api.errors import NotFound
 from services.api.fields import unprocessable
 from services.api.flows.schemas import FlowCreate, FlowOut
+from services.api.pagination import IdKey, Keyset, PageRequest
 from shared.flows import FlowSpec
 from shared.models import Flow
+
+FLOWS: Keyset[IdKey] = Keyset("flows", IdKey)
 
 
 def spec_of(flow: Flow) -> FlowSpec:
@@ -29,11 +32,11 @@ def to_out(flow: Flow) -> FlowOut:
     )
 
 
-async def list_flows(session: AsyncSession, tenant_id: int) -> Sequence[Flow]:
-    result = await session.scalars(
-        select(Flow).where(Flow.tenant_id == tenant_id).order_by(Flow.id)
-    )
-    return result.all()
+async def list_flows(
+    session: AsyncSession, tenant_id: int, *, page: PageRequest[IdKey]
+) -> Sequence[Flow]:
+    query = page.window(select(Flow).where(Flow.tenant_id == tenant_id), Flow.id)
+    return (await session.scalars(query)).all()
 
 
 async def get_flow(session: AsyncSession, tenant_id: int, flow_id: int) -> Flow:

@@ -9,6 +9,12 @@ No wake-up is lost between a waiter's claim and its wait: `Watch.arm()` takes th
 Event before the claim, so a message that arrives while the claim runs has already set it.
 A message lost outright (pub/sub is at most once, e.g. while reconnecting) only delays the
 waiter until its next re-check; after a reconnect every waiter is woken to look again.
+
+On a Redis Cluster the messages are sharded (services/queue/broadcast.py): the process
+SSUBSCRIBEs to each assignment it has waiters of, through the cluster client's pub/sub, which
+follows each channel's slot to its master (after a failover too). A channel's subscription is
+confirmed after its first waiters may have claimed: the confirmation wakes them to look again,
+as a reconnect does, so no wake-up is lost in between either.
 """
 
 import asyncio
@@ -17,14 +23,24 @@ import logging
 from collections.abc import Iterator
 
 from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
+from redis.asyncio.cluster import ClusterPubSub
 
-from services.queue.broadcast import EVENTS_PATTERN, eligible_assignment
+from services.queue.broadcast import (
+    EVENTS_PATTERN,
+    assignment_channel,
+    channel_assignment,
+    eligible_assignment,
+)
 
 log = logging.getLogger(__name__)
 
 # After a lost connection, wait this long before subscribing again (doubling up to the max).
 RETRY_S = 0.1
 MAX_RETRY_S = 5.0
+# Sharded (cluster) listening: how long one read waits before the subscriptions are brought
+# up to date with the assignments waited on; bounds how late a new waiter is subscribed.
+SHARDED_POLL_S = 0.05
 
 
 class Watch:
@@ -71,6 +87,10 @@ class Waker:
         self._task: asyncio.Task[None] | None = None
         self._subscribed = asyncio.Event()
         self.messages = 0  # "eligible" messages received, for tests and debugging
+        # Sharded listening only: the assignments whose channel is subscribed now.
+        self._channels: set[int] = set()
+        # How long to wait before listening again after a lost connection.
+        self._pause = RETRY_S
 
     @property
     def subscribed(self) -> bool:
@@ -137,34 +157,73 @@ class Waker:
         return event
 
     async def _listen(self) -> None:
-        pause = RETRY_S
+        """Listen on one pub/sub connection; after a lost one, again after a growing pause."""
+        self._pause = RETRY_S
         while True:
             pubsub = self._redis.pubsub()
             try:
-                await pubsub.psubscribe(EVENTS_PATTERN)
-                while True:
-                    message = await pubsub.get_message(timeout=None)
-                    if message is None:
-                        continue
-                    if message["type"] == "psubscribe":
-                        # Confirmed (again, after redis-py reconnected by itself): nothing
-                        # published from here on is missed, and anything may have become
-                        # eligible while we were not listening.
-                        self._subscribed.set()
-                        pause = RETRY_S
-                        self.wake_all()
-                    elif message["type"] == "pmessage":
-                        found = eligible_assignment(str(message["channel"]), str(message["data"]))
-                        if found is not None:
-                            self.messages += 1
-                            self.wake(found)
+                if isinstance(pubsub, ClusterPubSub):
+                    await self._read_sharded(pubsub)
+                else:
+                    await self._read_pattern(pubsub)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 self._subscribed.clear()
-                log.warning("waker.connection_lost error=%r retry_in_s=%.1f", exc, pause)
+                log.warning("waker.connection_lost error=%r retry_in_s=%.1f", exc, self._pause)
             finally:
                 with contextlib.suppress(Exception):
                     await asyncio.shield(pubsub.aclose())
-            await asyncio.sleep(pause)
-            pause = min(MAX_RETRY_S, pause * 2)
+            await asyncio.sleep(self._pause)
+            self._pause = min(MAX_RETRY_S, self._pause * 2)
+
+    async def _read_pattern(self, pubsub: PubSub) -> None:
+        """One Redis: every assignment's channel through one pattern subscription."""
+        await pubsub.psubscribe(EVENTS_PATTERN)
+        while True:
+            message = await pubsub.get_message(timeout=None)
+            if message is None:
+                continue
+            if message["type"] == "psubscribe":
+                # Confirmed (again, after redis-py reconnected by itself): nothing published
+                # from here on is missed, and anything may have become eligible meanwhile.
+                self._subscribed.set()
+                self._pause = RETRY_S
+                self.wake_all()
+            elif message["type"] == "pmessage":
+                self._eligible(str(message["channel"]), str(message["data"]))
+
+    async def _read_sharded(self, pubsub: ClusterPubSub) -> None:
+        """A cluster: SSUBSCRIBE to the channel of each assignment waited on here, SUNSUBSCRIBE
+        when its last waiter left."""
+        self._channels = set()
+        # Every subscription is new: anything may have become eligible meanwhile.
+        self.wake_all()
+        self._subscribed.set()
+        while True:
+            await self._follow_watchers(pubsub)
+            message = await pubsub.get_sharded_message(timeout=SHARDED_POLL_S)
+            if message is None:
+                continue
+            self._pause = RETRY_S
+            if message["type"] == "ssubscribe":
+                subscribed = channel_assignment(str(message["channel"]))
+                if subscribed is not None:
+                    self.wake(subscribed)
+            elif message["type"] == "smessage":
+                self._eligible(str(message["channel"]), str(message["data"]))
+
+    def _eligible(self, channel: str, data: str) -> None:
+        found = eligible_assignment(channel, data)
+        if found is not None:
+            self.messages += 1
+            self.wake(found)
+
+    async def _follow_watchers(self, pubsub: ClusterPubSub) -> None:
+        wanted = set(self._watchers)
+        for assignment_id in sorted(wanted - self._channels):
+            await pubsub.ssubscribe(assignment_channel(assignment_id))
+            self._channels.add(assignment_id)
+        for assignment_id in sorted(self._channels - wanted):
+            await pubsub.sunsubscribe(assignment_channel(assignment_id))
+            self._channels.discard(assignment_id)

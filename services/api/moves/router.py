@@ -1,14 +1,19 @@
 """Moving customers between assignments and segments (extended handling)."""
 
-from fastapi import APIRouter, status
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, status
 
 from services.api.deps import CurrentUser, Extended, Res
 from services.api.errors import refuses
 from services.api.fields import IdPath
 from services.api.moves import service
 from services.api.moves.schemas import BulkJobOut, MovedOut, MoveOne, MoveSelection
+from services.api.pagination import IdKey, Page, PageRequest, by_id, paging
 
 router = APIRouter(tags=["moves"])
+
+BulkJobPages = Annotated[PageRequest[IdKey], Depends(paging(service.BULK_JOBS))]
 
 
 @router.post(
@@ -36,6 +41,13 @@ async def move_customer(
 async def move_selection(body: MoveSelection, resources: Res, user: Extended) -> BulkJobOut:
     """Move every customer of a selection, as a worker job; poll /v1/bulk-jobs/{id}."""
     return await service.start_selection_move(resources, user, body)
+
+
+@router.get("/bulk-jobs", summary="List bulk jobs")
+async def list_bulk_jobs(resources: Res, user: CurrentUser, page: BulkJobPages) -> Page[BulkJobOut]:
+    """The tenant's bulk jobs (moves and bulk outcomes), newest first, with their progress."""
+    jobs = await service.list_bulk_jobs(resources, user, page=page)
+    return page.answer(Page[BulkJobOut], jobs, key=by_id, item=service.bulk_job_out)
 
 
 @router.get("/bulk-jobs/{job_id}", summary="Get a bulk job", response_model=BulkJobOut)

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.api.auth.cache import Principal
 from services.api.errors import NotFound
 from services.api.moves.schemas import BulkJobOut, MovedOut, MoveOne, MoveSelection
+from services.api.pagination import IdKey, Keyset, PageRequest
 from services.api.resources import Resources
 from services.api.work.cards import membership_out
 from services.queue import AssignmentQueue, transfer
@@ -113,6 +114,18 @@ async def start_selection_move(
     # After the commit: the worker must find the job it is handed.
     await asyncio.to_thread(enqueue_bulk, res.settings, BulkKind.move, job.id)
     return out
+
+
+# Newest first, by id.
+BULK_JOBS: Keyset[IdKey] = Keyset("bulk-jobs", IdKey)
+
+
+async def list_bulk_jobs(
+    res: Resources, principal: Principal, *, page: PageRequest[IdKey]
+) -> list[BulkJob]:
+    query = select(BulkJob).where(BulkJob.tenant_id == principal.tenant_id)
+    async with res.sessionmaker() as session:
+        return list(await session.scalars(page.window(query, BulkJob.id, descending=True)))
 
 
 async def get_bulk_job(res: Resources, principal: Principal, job_id: int) -> BulkJobOut:

@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from services.api.pagination import Page
+
 
 class WorkList(StrEnum):
     personal_today = "personal-today"  # my personal follow-ups due later today
@@ -30,9 +32,9 @@ class FollowUpRow(BaseModel):
 FOLLOW_UP_PAGE_EXAMPLE: dict[str, Any] = {
     "name": "personal-today",
     "total": 1,
-    "offset": 0,
     "limit": 50,
-    "rows": [
+    "next": "WyJwZXJzb25hbC10b2RheSIsIjIwMjYtMTItMDVUMTM6MDA6MDBaIiwxMDQyXQ",
+    "items": [
         {
             "customer_id": 1042,
             "customer_name": "Ola Nordmann",
@@ -48,18 +50,18 @@ FOLLOW_UP_PAGE_EXAMPLE: dict[str, Any] = {
 }
 
 
-class FollowUpPage(BaseModel):
+class FollowUpPage(Page[FollowUpRow]):
+    """A page of one list; `total` counts the whole list."""
+
     model_config = ConfigDict(json_schema_extra={"examples": [FOLLOW_UP_PAGE_EXAMPLE]})
 
     name: WorkList
     total: int
-    offset: int
-    limit: int
-    rows: list[FollowUpRow]
 
 
 class MyWorkOut(BaseModel):
-    """The home screen: the first rows of every list and their totals."""
+    """The home screen: the first rows of every list and their totals; each list's `next`
+    continues it at GET /v1/my-work/{list}."""
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -70,14 +72,15 @@ class MyWorkOut(BaseModel):
                         which.value.replace("-", "_"): {
                             "name": which.value,
                             "total": 0,
-                            "offset": 0,
                             "limit": 10,
-                            "rows": [],
+                            "next": None,
+                            "items": [],
                         }
                         for which in WorkList
                         if which != WorkList.personal_today
                     },
                     "to_correct": 0,
+                    "new_requests": 0,
                 }
             ]
         }
@@ -90,3 +93,6 @@ class MyWorkOut(BaseModel):
     passed_shared: FollowUpPage
     # Open corrections sent to the caller (rule 26a); the list is GET /v1/my-work/to-correct.
     to_correct: int = 0
+    # New care-pipeline requests the caller handles now (for holders of pipeline_manage);
+    # the list is GET /v1/my-work/requests.
+    new_requests: int = 0

@@ -7,13 +7,19 @@
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.api.auth.cache import Principal
 from services.api.my_work.schemas import FollowUpPage, FollowUpRow, WorkList
+from services.api.pagination import KeyId, Keyset, KeyTime, PageRequest, ordered, past
 from services.api.visibility import visible_to
 from shared.models import Assignment, Customer, FollowUpKind, Membership
+
+# Every list by follow-up time, then membership id (upcoming lists earliest first with the
+# untimed ones last; passed lists newest first).
+FollowUpKey = tuple[KeyTime | None, KeyId]
+MY_WORK: Keyset[FollowUpKey] = Keyset("my-work", FollowUpKey)
 
 
 async def visible_assignment_ids(session: AsyncSession, principal: Principal) -> list[int]:
@@ -54,6 +60,18 @@ def _condition(
     return and_(shared, Membership.followup_at < now), True
 
 
+def _past(key: FollowUpKey | None, newest_first: bool) -> ColumnElement[bool]:
+    """Rows after `key`: a passed follow-up always has a time; an upcoming one may have
+    none, and those come last."""
+    columns = (Membership.followup_at, Membership.id)
+    if key is None or newest_first:
+        return past(columns, key, descending=newest_first)
+    at, membership_id = key
+    if at is None:
+        return and_(Membership.followup_at.is_(None), Membership.id > membership_id)
+    return or_(past(columns, key), Membership.followup_at.is_(None))
+
+
 async def follow_up_page(
     session: AsyncSession,
     principal: Principal,
@@ -61,8 +79,7 @@ async def follow_up_page(
     *,
     assignment_ids: list[int],
     tz: ZoneInfo,
-    offset: int,
-    limit: int,
+    page: PageRequest[FollowUpKey],
 ) -> FollowUpPage:
     now = datetime.now(UTC)
     condition, newest_first = _condition(which, principal, now, tz)
@@ -72,28 +89,31 @@ async def follow_up_page(
         condition,
     )
     total = await session.scalar(select(func.count()).select_from(Membership).where(where))
-    order = Membership.followup_at.desc() if newest_first else Membership.followup_at.asc()
+    at, membership_id = ordered([Membership.followup_at, Membership.id], descending=newest_first)
     query = (
         select(Membership, Customer, Assignment.name)
         .join(Customer, Customer.id == Membership.customer_id)
         .join(Assignment, Assignment.id == Membership.assignment_id)
-        .where(where)
-        .order_by(order.nulls_last(), Membership.id)
-        .offset(offset)
-        .limit(limit)
+        .where(where, _past(page.after, newest_first))
+        .order_by(at.nulls_last(), membership_id)
+        .limit(page.fetch)
     )
-    rows = [
-        FollowUpRow(
-            customer_id=c.id,
-            customer_name=c.display_name,
-            assignment_id=m.assignment_id,
-            assignment_name=name,
-            segment_id=m.segment_id,
-            state=m.state,
-            followup_at=m.followup_at,
-            followup_kind=m.followup_kind or "",
-            followup_owner_id=m.followup_owner_id,
-        )
-        for m, c, name in (await session.execute(query)).all()
-    ]
-    return FollowUpPage(name=which, total=total or 0, offset=offset, limit=limit, rows=rows)
+    rows = (await session.execute(query)).all()
+    return page.answer(
+        FollowUpPage,
+        rows,
+        key=lambda row: (row[0].followup_at, row[0].id),
+        item=lambda row: FollowUpRow(
+            customer_id=row[1].id,
+            customer_name=row[1].display_name,
+            assignment_id=row[0].assignment_id,
+            assignment_name=row[2],
+            segment_id=row[0].segment_id,
+            state=row[0].state,
+            followup_at=row[0].followup_at,
+            followup_kind=row[0].followup_kind or "",
+            followup_owner_id=row[0].followup_owner_id,
+        ),
+        name=which,
+        total=total or 0,
+    )

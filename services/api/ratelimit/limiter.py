@@ -10,15 +10,17 @@ import math
 import time
 from dataclasses import dataclass
 from enum import StrEnum
+from urllib.parse import quote
 
 from limits import RateLimitItem, parse_many
-from limits.aio.storage import RedisStorage
+from limits.aio.storage import RedisClusterStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from services.queue import keys
 from shared.errors import TooManyRequests
+from shared.infra.redis import cluster_seeds
 from shared.infra.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -57,16 +59,35 @@ class Limits:
         )
 
 
-class RateLimiter:
-    def __init__(self, redis: Redis, limits: Limits) -> None:
-        storage = RedisStorage(
+def _storage(redis: Redis, settings: Settings) -> Storage:
+    """The API's own connection pool for one Redis; on a Redis Cluster, `limits`' cluster
+    storage (its own client: each check's script touches one key, so any slot will do)."""
+    seeds = cluster_seeds(settings.redis_url)
+    if seeds is None:
+        return RedisStorage(
             "async+redis://",
             implementation="redispy",
             key_prefix=KEY_PREFIX,
             # Its own pool otherwise; `options` is typed for scalars only.
             connection_pool=redis.connection_pool,  # type: ignore[arg-type]
         )
-        self._window = MovingWindowRateLimiter(storage)
+    auth = ""
+    if seeds.password:
+        auth = f"{quote(seeds.username or '')}:{quote(seeds.password)}@"
+    nodes = ",".join(f"{host}:{port}" for host, port in seeds.nodes)
+    return RedisClusterStorage(
+        f"async+redis+cluster://{auth}{nodes}",
+        implementation="redispy",
+        key_prefix=KEY_PREFIX,
+        socket_timeout=settings.redis_socket_timeout_s,
+        socket_connect_timeout=settings.redis_socket_timeout_s,
+        ssl=seeds.tls,
+    )
+
+
+class RateLimiter:
+    def __init__(self, redis: Redis, limits: Limits, settings: Settings) -> None:
+        self._window = MovingWindowRateLimiter(_storage(redis, settings))
         self.limits = limits
 
     async def auth_refused(self, *, address: str, token_hash: str | None) -> None:

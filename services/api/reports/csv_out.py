@@ -1,9 +1,40 @@
-"""CSV for the reports: nested counts become one column each, so spreadsheets read them."""
+"""CSV for the reports: nested counts become one column each, so spreadsheets read them.
+
+Excel in Norwegian or French (where the comma is the decimal sign) splits columns on
+semicolons and reads a file as UTF-8 only when it starts with a byte order mark: the
+`excel` style writes both (issue 15 point 7).
+"""
 
 import csv
 import io
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
+
+BOM = "\ufeff"
+
+
+class CsvStyle(StrEnum):
+    """plain: commas, no byte order mark; excel: semicolons and a UTF-8 byte order mark."""
+
+    plain = "plain"
+    excel = "excel"
+
+
+@dataclass(frozen=True, slots=True)
+class _Dialect:
+    delimiter: str
+    start: str
+
+
+_DIALECTS = {CsvStyle.plain: _Dialect(",", ""), CsvStyle.excel: _Dialect(";", BOM)}
+
+
+def start(style: CsvStyle) -> str:
+    """What the file begins with (the byte order mark of the excel style)."""
+    return _DIALECTS[style].start
+
 
 # Nested counts of a report row, and the prefix of their flattened columns.
 _NESTED = {"outcomes": "outcome:", "attempts": "attempt:", "money": "money:"}
@@ -39,19 +70,20 @@ def columns_of(rows: Sequence[dict[str, Any]]) -> list[str]:
     return [*plain[:first_metric], *counts, *plain[first_metric:], *sorted(nested["money:"])]
 
 
-def line(values: Iterable[Any]) -> str:
+def line(values: Iterable[Any], style: CsvStyle = CsvStyle.plain) -> str:
     """One CSV record; None is an empty cell."""
     buffer = io.StringIO()
-    csv.writer(buffer).writerow(["" if v is None else v for v in values])
+    writer = csv.writer(buffer, delimiter=_DIALECTS[style].delimiter)
+    writer.writerow(["" if v is None else v for v in values])
     return buffer.getvalue()
 
 
-def table(rows: Sequence[dict[str, Any]]) -> str:
+def table(rows: Sequence[dict[str, Any]], style: CsvStyle = CsvStyle.plain) -> str:
     """A header row, then one record per report row; a count a row lacks is 0."""
     flat = [flatten(row) for row in rows]
     header = columns_of(flat)
     counted = {name for name in header if any(name.startswith(p) for p in _NESTED.values())}
-    out = [line(header)]
+    out = [start(style), line(header, style)]
     for row in flat:
-        out.append(line(row.get(name, 0 if name in counted else None) for name in header))
+        out.append(line((row.get(name, 0 if name in counted else None) for name in header), style))
     return "".join(out)

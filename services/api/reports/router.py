@@ -12,11 +12,19 @@ from services.api.fields import DbId, IdPath, TimeZone
 from services.api.ratelimit.deps import limited
 from services.api.ratelimit.limiter import Expensive
 from services.api.reports import service
+from services.api.reports.csv_out import CsvStyle
 from services.api.reports.schemas import ActivityParams, ActivityReportOut, ReportFormat
 from services.api.reports.status_export import status_export
 
 router = APIRouter(tags=["reports"])
 
+CsvStyleQuery = Annotated[
+    CsvStyle,
+    Query(
+        description="excel: semicolons and a UTF-8 byte order mark, as Excel in Norwegian "
+        "or French reads them"
+    ),
+]
 _CSV = {"text/csv": {"schema": {"type": "string", "description": "a header row, then rows"}}}
 _STATUS_CSV = {
     "text/csv": {
@@ -55,6 +63,7 @@ async def activity(
     team: Annotated[str | None, Query(max_length=200)] = None,
     user_id: Annotated[DbId | None, Query()] = None,
     format: Annotated[ReportFormat, Query()] = ReportFormat.json,
+    csv_style: CsvStyleQuery = CsvStyle.plain,
 ) -> Response:
     """Outcomes, attempts, sales, products and follow-ups per group (rule 29), counted for
     the re-attributed user and time, without excluded or corrected events (rules 26-27).
@@ -68,7 +77,7 @@ async def activity(
         team=team,
         user_id=user_id,
     )
-    return await service.activity_report(resources, user, params, format)
+    return await service.activity_report(resources, user, params, format, csv_style)
 
 
 @router.get(
@@ -82,7 +91,8 @@ async def export_status(
     resources: Res,
     user: Reporting,
     format: Annotated[ReportFormat, Query()] = ReportFormat.csv,
+    csv_style: CsvStyleQuery = CsvStyle.plain,
 ) -> StreamingResponse:
     """One row per customer of the assignment: CRM fields, state, last change, segment,
     follow-up, products and the next meeting; streamed."""
-    return await status_export(resources, user, assignment_id, format)
+    return await status_export(resources, user, assignment_id, format, csv_style)

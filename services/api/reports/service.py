@@ -92,7 +92,11 @@ def _labels(
 
 
 async def activity_report(
-    res: Resources, principal: Principal, params: ActivityParams, fmt: ReportFormat
+    res: Resources,
+    principal: Principal,
+    params: ActivityParams,
+    fmt: ReportFormat,
+    style: csv_out.CsvStyle = csv_out.CsvStyle.plain,
 ) -> Response:
     group_by = _group_by(params.group_by)
     tz = _zone(params.tz)
@@ -144,7 +148,7 @@ async def activity_report(
     if fmt == ReportFormat.csv:
         name = f"activity-{params.first_day}-{params.last_day}.csv"
         return Response(
-            csv_out.table(rows),
+            csv_out.table(rows, style),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )

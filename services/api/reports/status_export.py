@@ -205,12 +205,12 @@ def _cell(value: Any) -> Any:
 
 
 async def _csv(
-    sessionmaker: async_sessionmaker[AsyncSession], layout: _Layout
+    sessionmaker: async_sessionmaker[AsyncSession], layout: _Layout, style: csv_out.CsvStyle
 ) -> AsyncIterator[str]:
     header = _header(layout)
-    yield csv_out.line(header)
+    yield csv_out.start(style) + csv_out.line(header, style)
     async for batch in _rows(sessionmaker, layout):
-        yield "".join(csv_out.line(_csv_values(row, header)) for row in batch)
+        yield "".join(csv_out.line(_csv_values(row, header), style) for row in batch)
 
 
 async def _json(
@@ -227,7 +227,11 @@ async def _json(
 
 
 async def status_export(
-    res: Resources, principal: Principal, assignment_id: int, fmt: ReportFormat
+    res: Resources,
+    principal: Principal,
+    assignment_id: int,
+    fmt: ReportFormat,
+    style: csv_out.CsvStyle = csv_out.CsvStyle.plain,
 ) -> StreamingResponse:
     async with res.session() as session:
         assignment = await session.get(Assignment, assignment_id)
@@ -262,7 +266,9 @@ async def status_export(
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
     if fmt == ReportFormat.csv:
         return StreamingResponse(
-            _csv(res.sessionmaker, layout), media_type="text/csv; charset=utf-8", headers=headers
+            _csv(res.sessionmaker, layout, style),
+            media_type="text/csv; charset=utf-8",
+            headers=headers,
         )
     return StreamingResponse(
         _json(res.sessionmaker, layout), media_type="application/json", headers=headers

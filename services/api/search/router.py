@@ -2,12 +2,13 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from services.api.customer_details.access import sees_every_assignment
 from services.api.deps import Agent, Res
 from services.api.errors import Forbidden
 from services.api.fields import Text
+from services.api.pagination import PageRequest, paging
 from services.api.ratelimit.deps import limited
 from services.api.ratelimit.limiter import Expensive
 from services.api.search import service
@@ -15,8 +16,7 @@ from services.api.search.schemas import SearchOut
 
 router = APIRouter(tags=["search"])
 
-DEFAULT_HITS = 20
-MAX_HITS = 100
+SearchPages = Annotated[PageRequest[service.SearchKey], Depends(paging(service.SEARCH))]
 _Q = "a few letters of a name, a phone number, an e-mail address or an external id"
 _FULL = "search all the tenant's customers, whatever their assignment (extended handling)"
 
@@ -31,11 +31,11 @@ async def search_customers(
     resources: Res,
     agent: Agent,
     q: Annotated[Text, Query(min_length=1, max_length=200, description=_Q)],
-    limit: Annotated[int, Query(ge=1, le=MAX_HITS)] = DEFAULT_HITS,
+    page: SearchPages,
     full: Annotated[bool, Query(description=_FULL)] = False,
 ) -> SearchOut:
     """Customers in assignments open to the caller or in none; `full` searches them all."""
     if full and not sees_every_assignment(agent):
         raise Forbidden("full search needs the 'extended_handling' permission")
     async with resources.sessionmaker() as session:
-        return await service.search(session, agent, q, limit=limit, full=full)
+        return await service.search(session, agent, q, full=full, page=page)

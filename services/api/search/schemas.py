@@ -2,6 +2,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
+from services.api.pagination import Page
+
 
 class MatchedBy(StrEnum):
     external_id = "external_id"
@@ -27,14 +29,18 @@ class SearchHit(BaseModel):
     matched_by: MatchedBy
 
 
-class SearchOut(BaseModel):
+class SearchOut(Page[SearchHit]):
+    """The hits, best first."""
+
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {
                     "query": "ode",
                     "full": False,
-                    "hits": [
+                    "limit": 50,
+                    "next": None,
+                    "items": [
                         {
                             "id": 1042,
                             "external_id": "CRM-10042",
@@ -57,4 +63,3 @@ class SearchOut(BaseModel):
 
     query: str
     full: bool
-    hits: list[SearchHit]

@@ -2,12 +2,13 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Depends, Query, status
 
 from services.api.auth.revocations import publish_token_revoked, publish_user_changed
 from services.api.deps import Admin, CurrentUser, Res
 from services.api.errors import refuses
 from services.api.fields import DbId, IdPath
+from services.api.pagination import IdKey, Page, PageRequest, by_id, paging
 from services.api.users import service
 from services.api.users.schemas import (
     MeOut,
@@ -22,6 +23,9 @@ from services.api.users.schemas import (
 
 router = APIRouter(tags=["users"])
 
+UserPages = Annotated[PageRequest[IdKey], Depends(paging(service.USERS))]
+TokenPages = Annotated[PageRequest[IdKey], Depends(paging(service.TOKENS))]
+
 
 @router.get("/me", summary="Who am I")
 async def me(principal: CurrentUser, resources: Res) -> MeOut:
@@ -35,17 +39,18 @@ async def me(principal: CurrentUser, resources: Res) -> MeOut:
         name=user.name,
         email=user.email,
         team=user.team,
+        language=user.language,
         tenant=TenantOut.model_validate(tenant),
         permissions=sorted(principal.permissions),
     )
 
 
 @router.get("/users", summary="List users")
-async def list_users(principal: Admin, resources: Res) -> list[UserOut]:
+async def list_users(principal: Admin, resources: Res, page: UserPages) -> Page[UserOut]:
     """The tenant's users, active or not, with their permission bundles."""
     async with resources.session() as session:
-        users = await service.list_users(session, principal.tenant_id)
-        return [UserOut.model_validate(u) for u in users]
+        users = await service.list_users(session, principal.tenant_id, page=page)
+        return page.answer(Page[UserOut], users, key=by_id, item=UserOut.model_validate)
 
 
 @router.post("/users", summary="Create a user", status_code=status.HTTP_201_CREATED)
@@ -95,23 +100,28 @@ async def create_token(
 
 
 @router.get("/users/{user_id}/tokens", summary="List a user's tokens")
-async def list_tokens(user_id: IdPath, principal: Admin, resources: Res) -> list[TokenOut]:
+async def list_tokens(
+    user_id: IdPath, principal: Admin, resources: Res, page: TokenPages
+) -> Page[TokenOut]:
     """The user's tokens (never their secrets), with scopes, expiry, last use and status."""
     async with resources.session() as session:
-        tokens = await service.list_tokens(session, principal.tenant_id, user_id)
-        return [TokenOut.model_validate(t) for t in tokens]
+        tokens = await service.list_tokens(session, principal.tenant_id, user_id, page=page)
+        return page.answer(Page[TokenOut], tokens, key=by_id, item=TokenOut.model_validate)
 
 
 @router.get("/tokens", summary="List the tenant's tokens")
 async def list_tenant_tokens(
     principal: Admin,
     resources: Res,
+    page: TokenPages,
     user_id: Annotated[DbId | None, Query(description="only this user's tokens")] = None,
-) -> list[TokenOut]:
+) -> Page[TokenOut]:
     """The tenant's tokens (never their secrets), with scopes, expiry, last use and status."""
     async with resources.session() as session:
-        tokens = await service.list_tenant_tokens(session, principal.tenant_id, user_id=user_id)
-        return [TokenOut.model_validate(t) for t in tokens]
+        tokens = await service.list_tenant_tokens(
+            session, principal.tenant_id, user_id=user_id, page=page
+        )
+        return page.answer(Page[TokenOut], tokens, key=by_id, item=TokenOut.model_validate)
 
 
 @router.delete("/tokens/{token_id}", summary="Revoke a token")

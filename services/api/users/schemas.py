@@ -24,6 +24,8 @@ EMAIL_PATTERN = r"^$|^[^@\s\x00]+@[^@\s\x00]+$"
 # Its own pattern, so not `Text` (pydantic keeps one pattern in the schema, the first).
 Email = Annotated[str, Field(max_length=320, pattern=EMAIL_PATTERN), AfterValidator(storable_text)]
 Team = Annotated[Text, Field(max_length=200)]
+# A language tag ("fr", "nb-NO"): the language the user reads labels in.
+Language = Annotated[str, Field(max_length=20, pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$")]
 
 
 def _unique(permissions: list[Permission]) -> list[Permission]:
@@ -67,6 +69,7 @@ class MeOut(BaseModel):
     name: str
     email: str
     team: str
+    language: str | None = None
     tenant: TenantOut
     permissions: list[str]
 
@@ -89,11 +92,14 @@ class UserCreate(BaseModel):
     name: Name
     email: Email = ""
     team: Team = ""
+    language: Language | None = None
     permissions: Permissions = Field(default_factory=list)
 
 
 class UserUpdate(Patch):
-    """Only the fields sent change."""
+    """Only the fields sent change; `language` may be null (it clears the user's choice)."""
+
+    nullable = frozenset({"language"})
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -108,6 +114,8 @@ class UserUpdate(Patch):
     name: Name | None = None
     email: Email | None = None
     team: Team | None = None
+    # null clears it: the request's Accept-Language decides again.
+    language: Language | None = None
     permissions: Permissions | None = None
     active: Flag | None = None
 
@@ -134,6 +142,7 @@ class UserOut(BaseModel):
     name: str
     email: str
     team: str
+    language: str | None = None
     permissions: list[str]
     active: bool
     created_at: datetime

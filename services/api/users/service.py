@@ -7,9 +7,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.api.errors import Conflict, NotFound, Unprocessable
+from services.api.pagination import IdKey, Keyset, PageRequest
 from services.api.users.schemas import TokenCreate, UserCreate, UserUpdate
 from shared.infra.tokens import hash_token, new_token
 from shared.models import ApiToken, Permission, Tenant, User
+
+USERS: Keyset[IdKey] = Keyset("users", IdKey)
+TOKENS: Keyset[IdKey] = Keyset("tokens", IdKey)
 
 
 async def get_tenant(session: AsyncSession, tenant_id: int) -> Tenant:
@@ -19,11 +23,11 @@ async def get_tenant(session: AsyncSession, tenant_id: int) -> Tenant:
     return tenant
 
 
-async def list_users(session: AsyncSession, tenant_id: int) -> Sequence[User]:
-    result = await session.scalars(
-        select(User).where(User.tenant_id == tenant_id).order_by(User.id)
-    )
-    return result.all()
+async def list_users(
+    session: AsyncSession, tenant_id: int, *, page: PageRequest[IdKey]
+) -> Sequence[User]:
+    query = page.window(select(User).where(User.tenant_id == tenant_id), User.id)
+    return (await session.scalars(query)).all()
 
 
 async def get_user(session: AsyncSession, tenant_id: int, user_id: int) -> User:
@@ -39,6 +43,7 @@ async def create_user(session: AsyncSession, tenant_id: int, *, data: UserCreate
         name=data.name,
         email=data.email,
         team=data.team,
+        language=data.language,
         permissions=[p.value for p in data.permissions],
         active=True,
     )
@@ -61,6 +66,8 @@ async def update_user(
         user.email = data.email
     if data.team is not None:
         user.team = data.team
+    if "language" in data.model_fields_set:
+        user.language = data.language
     if data.permissions is not None:
         user.permissions = [p.value for p in data.permissions]
     if data.active is not None:
@@ -108,17 +115,19 @@ async def create_token(
 
 
 async def list_tenant_tokens(
-    session: AsyncSession, tenant_id: int, *, user_id: int | None
+    session: AsyncSession, tenant_id: int, *, user_id: int | None, page: PageRequest[IdKey]
 ) -> Sequence[ApiToken]:
-    query = select(ApiToken).where(ApiToken.tenant_id == tenant_id).order_by(ApiToken.id)
+    query = select(ApiToken).where(ApiToken.tenant_id == tenant_id)
     if user_id is not None:
         query = query.where(ApiToken.user_id == user_id)
-    return (await session.scalars(query)).all()
+    return (await session.scalars(page.window(query, ApiToken.id))).all()
 
 
-async def list_tokens(session: AsyncSession, tenant_id: int, user_id: int) -> Sequence[ApiToken]:
+async def list_tokens(
+    session: AsyncSession, tenant_id: int, user_id: int, *, page: PageRequest[IdKey]
+) -> Sequence[ApiToken]:
     await get_user(session, tenant_id, user_id)
-    return await list_tenant_tokens(session, tenant_id, user_id=user_id)
+    return await list_tenant_tokens(session, tenant_id, user_id=user_id, page=page)
 
 
 async def revoke_token(session: AsyncSession, tenant_id: int, token_id: int) -> ApiToken:

@@ -18,7 +18,6 @@ from services.api.work.schemas import CardOut, EmptyOut, Reasons
 from services.queue import AssignmentQueue, Claimed, Empty, compute_placement
 from services.queue.broadcast import publish_eligible
 from shared.infra import metrics
-from shared.membership.placement import queue_facts
 from shared.membership.record import MembershipRecord
 from shared.membership.statements import CustomerView
 
@@ -95,13 +94,17 @@ async def _next_once(
     queue = AssignmentQueue(res.redis, assignment_id)
     a = config.assignment
     for _ in range(MAX_REPAIRS):
-        now = datetime.now(UTC)
+        now = res.clock()
+        hours = config.calling_hours(now)
         result, previous = await queue.claim_tracked(
             user_id=principal.user_id,
             lease_seconds=a.lease_seconds,
             segment=str(segment_id) if segment_id else "",
             personal_first=a.personal_followups_first,
-            open_time_zones=config.open_time_zones(now),
+            open_time_zones=hours.open_time_zones,
+            openings=hours.openings,
+            hold_followups=hours.hold_followups,
+            now=int(now.timestamp() * 1000),
         )
         if previous is not None:
             left = await AssignmentQueue(res.redis, previous).release_agent(principal.user_id)
@@ -138,11 +141,21 @@ def _servable(
     membership: MembershipRecord, customer: CustomerView, config: AssignmentConfig, now: datetime
 ) -> bool:
     """Does the database agree that this customer may be served now?"""
-    facts = queue_facts(membership, customer, config.assignment, config.flow)
+    facts = config.facts(membership, customer)
     place = compute_placement(facts, now_ms=int(now.timestamp() * 1000))
+    followup = place.kind in ("sfu", "pfu")
+    # Outside the customer's calling rules only a promised call-back the assignment lets
+    # break them may be served (rule 33).
+    may_break = followup and config.assignment.callbacks_break_rules
+    if (
+        config.calling is not None
+        and not may_break
+        and not config.calling.status(place.tz, now).open
+    ):
+        return False
     if place.kind == "free":
         return True
-    if place.kind in ("sfu", "pfu"):
+    if followup:
         return place.due_ms is not None and place.due_ms <= int(now.timestamp() * 1000) + 1000
     return False
 
@@ -158,9 +171,7 @@ async def _replace(
 ) -> None:
     """Put a customer where the database says it belongs, ending the lease just taken."""
     blocked = await res.store.blocked_among(membership.tenant_id, customer.phones)
-    facts = queue_facts(
-        membership, customer, config.assignment, config.flow, blocked_phones=blocked
-    )
+    facts = config.facts(membership, customer, blocked_phones=blocked)
     await queue.settle(
         customer.id,
         user_id=user_id,

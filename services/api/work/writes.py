@@ -8,7 +8,7 @@ the customer's new place.
 
 import time
 from datetime import UTC, datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from services.api.assignments.cache import AssignmentConfig
 from services.api.auth.cache import Principal
@@ -20,12 +20,12 @@ from services.api.work.common import config_for, parse_lease_id, read_card, stal
 from services.api.work.schemas import AttemptRequest, OutcomeRequest, WriteResult
 from services.queue import AssignmentQueue, NotHolder, Placement, compute_placement, streams
 from services.queue.streams import Activity
+from shared.calling.evaluate import status
 from shared.infra import metrics
-from shared.infra.timeutil import as_utc
+from shared.infra.timeutil import as_utc, iso_or_none
 from shared.membership import attempts, outcomes
 from shared.membership.attempts import AttemptKind
 from shared.membership.events import Change
-from shared.membership.placement import queue_facts
 from shared.membership.record import MembershipRecord
 from shared.membership.statements import CustomerView
 from shared.membership.store import NO_EXTRAS, Extras
@@ -87,6 +87,26 @@ async def register_outcome(
     return await _store(
         res, principal, held, change, activity=Activity.outcomes, extras=_extras(body)
     )
+
+
+def _with_rules_note(
+    data: dict[str, Any], config: AssignmentConfig, customer: CustomerView, record: MembershipRecord
+) -> dict[str, Any]:
+    """The event's data, noting a follow-up promised outside the calling rules: held until
+    the rules allow it, or served at its time because the assignment lets call-backs break
+    the rules, with that reason (rule 33)."""
+    if config.calling is None or record.followup_at is None or "followup_at" not in data:
+        return data
+    zone = config.facts(record, customer).time_zone
+    rules = config.calling
+    found = status(rules.rules, zone, as_utc(record.followup_at), closed_days=rules.closed_days)
+    if found.open:
+        return data
+    if config.assignment.callbacks_break_rules:
+        note = {"outside": True, "reason": "the assignment lets promised call-backs break them"}
+    else:
+        note = {"outside": True, "held_until": iso_or_none(found.until)}
+    return data | {"calling_rules": note}
 
 
 def _extras(body: OutcomeRequest) -> Extras:
@@ -176,7 +196,7 @@ async def _store(
             "from_state": event.from_state,
             "to_state": event.to_state,
             "comment": event.comment or "",
-            "data": event.data,
+            "data": _with_rules_note(event.data, config, customer, membership),
             "created_at": held.now,
         },
         phones=customer.phones,
@@ -188,9 +208,7 @@ async def _store(
     phones = set(customer.phones)
     # Blocked only when every number is (queue_facts): the count says whether all are.
     blocked = phones if phones and written.blocked_phones >= len(phones) else set()
-    facts = queue_facts(
-        membership, customer, config.assignment, config.flow, blocked_phones=blocked
-    )
+    facts = config.facts(membership, customer, blocked_phones=blocked)
     result = WriteResult(
         membership=membership_out(membership, config.flow), event_id=written.event_id
     )

@@ -1,8 +1,13 @@
 -- Shared helpers, prepended to every script of the queue engine.
 --
--- Every key of one assignment starts with the prefix P = "<app>:{a:<id>}:" (one hash tag, so
--- every script runs unchanged on Redis Cluster). KEYS[1] is always P.."home", which routes the
--- call to the assignment's slot; the other keys are derived from P inside the script.
+-- Every key of one assignment starts with the prefix P = "<app>:{a:<id>}:" (one hash tag: one
+-- Redis Cluster slot). Every script is called with the assignment's fixed keys declared:
+--   KEYS[1] P.."home", [2] P.."lease", [3] P.."holder", [4] P.."agent", [5] P.."buckets",
+--   [6] P.."segs", [7] P.."owners"  (services/queue/engine.py AssignmentQueue.fixed_keys)
+-- and a script's own fixed keys after them (its header says which). The keys named by the
+-- data (a bucket's free and cool sets, a segment's follow-ups, an owner's follow-ups) cannot
+-- be known before the script reads its registries without a second round trip: they are
+-- derived from P, so they share its hash tag and slot (docs/decisions/030-...).
 --
 -- A customer's "home" is where it waits when nobody holds it, stored in the hash P.."home" as
 -- "kind|segment|tz|rank|due_ms|owner":
@@ -14,11 +19,13 @@
 --   limit    P.."limit:"..seg           set: at the attempt limit, no longer served
 --   blocked  P.."blocked:"..seg         set: every phone number blocked
 --   park     (no set)                   progressive or final without follow-up: never served
--- Leases: P.."lease" (sorted set by expiry), P.."holder" (customer -> "user|token"),
--- P.."agent" (user -> customer). Registries: P.."buckets" ("seg|tz"), P.."segs", P.."owners".
+-- Leases: LEASE (sorted set by expiry), HOLDER (customer -> "user|token"), AGENT
+-- (user -> customer). Registries: BUCKETS ("seg|tz" of every customer placed free, cooling or
+-- with a follow-up), SEGS, OWNERS.
 
 local P = string.sub(KEYS[1], 1, #KEYS[1] - 4)
-local HOME = KEYS[1]
+local HOME, LEASE, HOLDER, AGENT = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local BUCKETS, SEGS, OWNERS = KEYS[5], KEYS[6], KEYS[7]
 
 local function split(s)
   local t, i = {}, 1
@@ -41,21 +48,24 @@ local function add_to_home(cid, h)
   local kind, seg, tz = h[1], h[2], h[3]
   if kind == "free" then
     redis.call("ZADD", P .. "free:" .. seg .. "|" .. tz, 0, h[4])
-    redis.call("SADD", P .. "buckets", seg .. "|" .. tz)
+    redis.call("SADD", BUCKETS, seg .. "|" .. tz)
   elseif kind == "cool" then
     redis.call("ZADD", P .. "cool:" .. seg .. "|" .. tz, tonumber(h[5]), cid)
-    redis.call("SADD", P .. "buckets", seg .. "|" .. tz)
+    redis.call("SADD", BUCKETS, seg .. "|" .. tz)
   elseif kind == "sfu" then
     redis.call("ZADD", P .. "sfu:" .. seg, tonumber(h[5]), cid)
+    -- Registered for its zone: the caller asks the calling rules about every bucket's zone.
+    redis.call("SADD", BUCKETS, seg .. "|" .. tz)
   elseif kind == "pfu" then
     redis.call("ZADD", P .. "pfu:" .. h[6], tonumber(h[5]), cid)
-    redis.call("SADD", P .. "owners", h[6])
+    redis.call("SADD", OWNERS, h[6])
+    redis.call("SADD", BUCKETS, seg .. "|" .. tz)
   elseif kind == "limit" then
     redis.call("SADD", P .. "limit:" .. seg, cid)
   elseif kind == "blocked" then
     redis.call("SADD", P .. "blocked:" .. seg, cid)
   end
-  redis.call("SADD", P .. "segs", seg)
+  redis.call("SADD", SEGS, seg)
 end
 
 local function remove_from_home(cid, h)
@@ -76,7 +86,7 @@ local function remove_from_home(cid, h)
 end
 
 local function holder_of(cid)
-  local hs = redis.call("HGET", P .. "holder", cid)
+  local hs = redis.call("HGET", HOLDER, cid)
   if not hs then
     return nil, nil
   end
@@ -86,10 +96,10 @@ end
 
 local function drop_lease(cid)
   local uid = holder_of(cid)
-  redis.call("ZREM", P .. "lease", cid)
-  redis.call("HDEL", P .. "holder", cid)
-  if uid and redis.call("HGET", P .. "agent", uid) == cid then
-    redis.call("HDEL", P .. "agent", uid)
+  redis.call("ZREM", LEASE, cid)
+  redis.call("HDEL", HOLDER, cid)
+  if uid and redis.call("HGET", AGENT, uid) == cid then
+    redis.call("HDEL", AGENT, uid)
   end
 end
 
@@ -103,19 +113,19 @@ local function return_home(cid)
 end
 
 local function take_lease(cid, uid, token, expiry)
-  redis.call("ZADD", P .. "lease", expiry, cid)
-  redis.call("HSET", P .. "holder", cid, uid .. "|" .. token)
-  redis.call("HSET", P .. "agent", uid, cid)
+  redis.call("ZADD", LEASE, expiry, cid)
+  redis.call("HSET", HOLDER, cid, uid .. "|" .. token)
+  redis.call("HSET", AGENT, uid, cid)
 end
 
 -- Returns expired leases and ends due cooldowns, at most `batch` of each per bucket.
 local function sweep(now, batch)
-  local expired = redis.call("ZRANGEBYSCORE", P .. "lease", "-inf", now, "LIMIT", 0, batch)
+  local expired = redis.call("ZRANGEBYSCORE", LEASE, "-inf", now, "LIMIT", 0, batch)
   for _, cid in ipairs(expired) do
     return_home(cid)
   end
   local promoted = 0
-  for _, b in ipairs(redis.call("SMEMBERS", P .. "buckets")) do
+  for _, b in ipairs(redis.call("SMEMBERS", BUCKETS)) do
     local key = P .. "cool:" .. b
     local due = redis.call("ZRANGEBYSCORE", key, "-inf", now, "LIMIT", 0, batch)
     for _, cid in ipairs(due) do
@@ -126,7 +136,7 @@ local function sweep(now, batch)
         h[1] = "free"
         h[5] = ""
         redis.call("HSET", HOME, cid, join(h))
-        if not redis.call("ZSCORE", P .. "lease", cid) then
+        if not redis.call("ZSCORE", LEASE, cid) then
           add_to_home(cid, h)
         end
         promoted = promoted + 1

@@ -1,5 +1,5 @@
 -- Puts customers at their home, replacing where they waited before.
--- KEYS[1] = P.."home"; ARGV = cid1, placement1, cid2, placement2, ...
+-- KEYS = the fixed keys (common.lua); ARGV = cid1, placement1, cid2, placement2, ...
 -- A customer someone holds only gets its new home recorded; it goes there when released.
 for i = 1, #ARGV, 2 do
   local cid, placement = ARGV[i], ARGV[i + 1]
@@ -8,7 +8,7 @@ for i = 1, #ARGV, 2 do
     remove_from_home(cid, split(old))
   end
   redis.call("HSET", HOME, cid, placement)
-  if not redis.call("ZSCORE", P .. "lease", cid) then
+  if not redis.call("ZSCORE", LEASE, cid) then
     add_to_home(cid, split(placement))
   end
 end

@@ -1,5 +1,5 @@
 -- Takes customers out of this assignment's queue entirely (moved away, deleted).
--- KEYS[1] = P.."home"; ARGV = cid1, cid2, ...
+-- KEYS = the fixed keys (common.lua); ARGV = cid1, cid2, ...
 for _, cid in ipairs(ARGV) do
   local old = redis.call("HGET", HOME, cid)
   if old then

@@ -1,6 +1,7 @@
 -- After an attempt or outcome is committed to the database: end the writer's lease and put
 -- the customer at its new home. If someone else holds it meanwhile, only the home changes.
--- KEYS[1] = P.."home"; ARGV[1] cid, [2] user id, [3] token, [4] new placement, [5] a receipt
+-- KEYS = the fixed keys (common.lua), [8] the receipt key P.."settled:"..token.
+-- ARGV[1] cid, [2] user id, [3] token, [4] new placement, [5] a receipt
 -- ("" for none), [6] how long to keep it (ms).
 -- The receipt stays under the settled lease's token, so that a replay of the write that settled
 -- it (the answer was lost) can be told from a write on a lost lease (touch.lua returns it).
@@ -16,7 +17,7 @@ if holder == uid and held_token == token then
   drop_lease(cid)
   holder = nil
   if receipt ~= "" then
-    redis.call("SET", P .. "settled:" .. token, receipt, "PX", keep_ms)
+    redis.call("SET", KEYS[8], receipt, "PX", keep_ms)
   end
 end
 if not holder then

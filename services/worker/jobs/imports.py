@@ -43,7 +43,7 @@ async def import_customers(
             return None
         if job.status == ImportStatus.done:
             return importing.progress_of(job)
-        _, assignment, spec = await importing.import_target(session, job)
+        target, assignment, spec = await importing.import_target(session, job)
         any_blocked = await session.scalar(
             select(BlockedPhone.id).where(BlockedPhone.tenant_id == job.tenant_id).limit(1)
         )
@@ -60,7 +60,13 @@ async def import_customers(
                 phones = {p for m in result.new_members for p in m.phones}
                 blocked = await blocked_among(session, assignment.tenant_id, phones)
             await queue.place_sources(
-                new_member_facts(result.new_members, assignment, spec, blocked_phones=blocked)
+                new_member_facts(
+                    result.new_members,
+                    assignment,
+                    spec,
+                    blocked_phones=blocked,
+                    default_country=target.region,
+                )
             )
             if others:
                 async for batch in load_queue_facts(session, assignment, spec, customer_ids=others):

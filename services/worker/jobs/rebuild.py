@@ -3,6 +3,7 @@
 Redis is an index; this job proves it can always be rebuilt. Leases survive a rebuild (an
 agent keeps the customer on its screen), everything else is placed again from the database,
 into fresh keys that replace the queue in one step at the end (services.queue.QueueBuild).
+A queue Redis lost gets its leases back from the worker's copy first (services/worker/leases.py).
 """
 
 import asyncio
@@ -28,6 +29,7 @@ from services.queue import (
     now_ms,
     plain_places,
 )
+from services.worker.leases import restore_leases
 from shared.flows import FlowSpec
 from shared.infra.db import create_engine, create_sessionmaker
 from shared.infra.jobqueue import QueueName
@@ -113,9 +115,12 @@ async def rebuild_queue(
     redis: Redis,
     now: int | None = None,
     on_placed: Callable[[int], object] | None = None,
+    leases_lost: bool | None = None,
 ) -> RebuildResult | None:
     """Place every membership again in a fresh queue and swap it in (leases stay); None if
-    the assignment is unknown. `on_placed(n)` after each batch of n customers."""
+    the assignment is unknown. `on_placed(n)` after each batch of n customers. With
+    `leases_lost` (None: when the queue is gone from Redis), the leases copied to the
+    database are given back first."""
     started = time.perf_counter()
     async with sessionmaker() as session:
         assignment = await session.get(Assignment, assignment_id)
@@ -130,6 +135,10 @@ async def rebuild_queue(
         )
         async with lock:
             at = now_ms() if now is None else now
+            if leases_lost or (leases_lost is None and await queue.lost()):
+                # Redis lost this queue, its leases with it: give back the copied ones first,
+                # so that the rebuilt queue leaves those customers out (decision 030).
+                await restore_leases(session, queue, now=at)
             # Built under fresh keys and swapped in at the end: agents keep working from the
             # old queue meanwhile and never see a half built one.
             build = QueueBuild(queue)

@@ -182,7 +182,7 @@ class TestListAssignments:
         await create_assignment(session, globex.tenant, await create_flow(session, globex.tenant))
         r = await acme.get("/v1/assignments", role="setup")
         assert r.status_code == 200
-        assert [a["id"] for a in r.json()] == [a.id for a in own]
+        assert [a["id"] for a in r.json()["items"]] == [a.id for a in own]
 
     async def test_an_agent_sees_only_what_is_visible_to_it_now(
         self, acme: Org, session: AsyncSession
@@ -201,7 +201,13 @@ class TestListAssignments:
         await create_assignment(session, acme.tenant, flow, visible_from=later)
         r = await acme.get("/v1/assignments", role="agent")
         assert r.status_code == 200
-        assert [a["id"] for a in r.json()] == [a.id for a in visible]
+        assert [a["id"] for a in r.json()["items"]] == [a.id for a in visible]
+        first = await acme.get("/v1/assignments", role="agent", limit=1)
+        rest = await acme.get("/v1/assignments", role="agent", cursor=first.json()["next"])
+        assert [a["id"] for a in first.json()["items"] + rest.json()["items"]] == [
+            a.id for a in visible
+        ]
+        assert rest.json()["next"] is None
 
     async def test_needs_customer_handling_or_assignment_setup(self, acme: Org) -> None:
         r = await acme.get("/v1/assignments", role="reporter")
@@ -360,7 +366,7 @@ class TestSegments:
         await session.commit()
         r = await acme.get(f"/v1/assignments/{assignment.id}/segments", role="agent")
         assert r.status_code == 200
-        assert [(s["id"], s["name"], s["size"]) for s in r.json()] == [
+        assert [(s["id"], s["name"], s["size"]) for s in r.json()["items"]] == [
             (None, "unsegmented", 2),
             (segment_id, "Hot leads", 1),
         ]

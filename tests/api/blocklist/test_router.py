@@ -120,7 +120,7 @@ class TestUnblockPhone:
         await globex.post("/v1/blocked-phones", {"phone": PHONE})
         r = await acme.delete(f"/v1/blocked-phones/{PHONE}")
         assert r.status_code == 404
-        assert (await globex.get("/v1/blocked-phones")).json()[0]["phone"] == PHONE
+        assert (await globex.get("/v1/blocked-phones")).json()["items"][0]["phone"] == PHONE
         assert isinstance(await claim(redis, theirs), Empty)
 
     async def test_an_invalid_number_answers_422(self, acme: Org) -> None:
@@ -140,9 +140,10 @@ class TestListBlockedPhones:
         await globex.post("/v1/blocked-phones", {"phone": "+4722334404"})
         first = await acme.get("/v1/blocked-phones", role="setup", limit=2)
         assert first.status_code == 200
-        assert [b["phone"] for b in first.json()] == ["+4722334401", "+4722334402"]
-        rest = await acme.get("/v1/blocked-phones", limit=2, after_id=first.json()[-1]["id"])
-        assert [b["phone"] for b in rest.json()] == ["+4722334403"]
+        assert [b["phone"] for b in first.json()["items"]] == ["+4722334401", "+4722334402"]
+        rest = await acme.get("/v1/blocked-phones", limit=2, cursor=first.json()["next"])
+        assert [b["phone"] for b in rest.json()["items"]] == ["+4722334403"]
+        assert rest.json()["next"] is None
 
     async def test_a_limit_out_of_range_answers_422(self, acme: Org) -> None:
         r = await acme.get("/v1/blocked-phones", limit=0)

@@ -34,7 +34,7 @@ class TestRevocation:
         assert get(first, "/v1/me", callers.agent_token).status_code == 200
         assert get(second, "/v1/me", callers.agent_token).status_code == 200
         tokens = get(first, "/v1/tokens", callers.admin_token, user_id=str(callers.agent.id))
-        [token] = tokens.json()
+        [token] = tokens.json()["items"]
         assert token["status"] == "active" and token["last_used_at"] is not None
 
         revoked_at = time.monotonic()
@@ -89,4 +89,4 @@ class TestExpiry:
         assert _refused_after(first, token, since=expired) < WITHIN_S
         assert _refused_after(second, token, since=expired) < WITHIN_S
         listed = get(first, "/v1/tokens", callers.admin_token, user_id=str(callers.agent.id))
-        assert [t["status"] for t in listed.json()] == ["active", "expired"]
+        assert [t["status"] for t in listed.json()["items"]] == ["active", "expired"]

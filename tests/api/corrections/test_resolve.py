@@ -102,4 +102,4 @@ class TestResolve:
         await world.session.commit()
         assert (await _resolve(desk, correction_id, code="sale")).status_code == 409
         listed = await desk.call("GET", "/v1/my-work/to-correct", world.agents[1][1])
-        assert listed.json()["rows"] == []
+        assert listed.json()["items"] == []

@@ -40,7 +40,7 @@ class TestSend:
         owner = world.agents[1][1]
         listed = await desk.call("GET", "/v1/my-work/to-correct", owner)
         assert listed.status_code == 200, listed.text
-        (row,) = listed.json()["rows"]
+        (row,) = listed.json()["items"]
         assert (row["customer_name"], row["reason"], row["requested_by"]["name"]) == (
             "Ada Lund",
             "Wrong outcome on the call",
@@ -49,7 +49,7 @@ class TestSend:
         assert row["assignment_name"] == world.assignment.name
         assert (await desk.call("GET", "/v1/my-work", owner)).json()["to_correct"] == 1
         others = await desk.call("GET", "/v1/my-work/to-correct", world.agents[0][1])
-        assert others.json() == {"total": 0, "offset": 0, "limit": 50, "rows": []}
+        assert others.json() == {"total": 0, "limit": 50, "next": None, "items": []}
         assert (await desk.call("GET", "/v1/my-work", world.agents[0][1])).json()["to_correct"] == 0
 
     async def test_the_queue_never_serves_it(self, desk: Desk) -> None:
@@ -81,7 +81,7 @@ class TestSend:
         for customer in reversed(c):
             assert (await desk.send(customer.id)).status_code == 201
         listed = await desk.call("GET", "/v1/my-work/to-correct", desk.world.agents[1][1])
-        assert [row["customer_id"] for row in listed.json()["rows"]] == [c[1].id, c[0].id]
+        assert [row["customer_id"] for row in listed.json()["items"]] == [c[1].id, c[0].id]
         assert listed.json()["total"] == 2
 
 

@@ -55,7 +55,7 @@ class TestListCustomFields:
         await globex.post("/v1/custom-fields", {"key": "region"}, role="setup")
         r = await acme.get("/v1/custom-fields", role="setup")
         assert r.status_code == 200
-        assert [f["key"] for f in r.json()] == ["score"]
+        assert [f["key"] for f in r.json()["items"]] == ["score"]
 
     async def test_with_a_wrong_token_answers_401(self, client: httpx.AsyncClient) -> None:
         r = await client.get("/v1/custom-fields", headers={"Authorization": "Bearer nc_nope"})

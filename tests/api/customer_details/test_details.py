@@ -154,7 +154,7 @@ class TestEvents:
         )
 
         assert r.status_code == 200, r.text
-        events = r.json()["events"]
+        events = r.json()["items"]
         assert [e["id"] for e in events] == [new.id, old.id]
         first, second = events
         assert (first["comment"], first["data"], first["corrects_event_id"]) == (
@@ -166,7 +166,7 @@ class TestEvents:
         assert second["corrected_by_event_id"] == new.id and second["excluded_from_reports"]
         assert second["user"] == {"id": agent.id, "name": "Agent 0"}
         assert second["assignment_id"] == 99
-        assert r.json()["next_before_id"] is None
+        assert r.json()["next"] is None
 
     async def test_keyset_pages(self, world: World) -> None:
         (c,) = await world.customers([{}])
@@ -180,18 +180,16 @@ class TestEvents:
 
         first = (await world.client.get(path, params={"limit": 2}, headers=auth)).json()
         second = (
-            await world.client.get(
-                path, params={"limit": 2, "before_id": first["next_before_id"]}, headers=auth
-            )
+            await world.client.get(path, params={"limit": 2, "cursor": first["next"]}, headers=auth)
         ).json()
         last = (
             await world.client.get(
-                path, params={"limit": 2, "before_id": second["next_before_id"]}, headers=auth
+                path, params={"limit": 2, "cursor": second["next"]}, headers=auth
             )
         ).json()
 
-        codes = [e["code"] for page in (first, second, last) for e in page["events"]]
+        codes = [e["code"] for page in (first, second, last) for e in page["items"]]
         assert codes == ["a4", "a3", "a2", "a1", "a0"]
-        assert last["next_before_id"] is None
+        assert last["next"] is None
         bad = await world.client.get(path, params={"limit": 0}, headers=auth)
         assert bad.status_code == 422

@@ -100,7 +100,7 @@ class TestListFlows:
         await create_flow(session, globex.tenant)
         r = await acme.get("/v1/flows", role="setup")
         assert r.status_code == 200
-        assert [f["id"] for f in r.json()] == [own.id]
+        assert [f["id"] for f in r.json()["items"]] == [own.id]
 
     async def test_needs_the_assignment_setup_permission(self, acme: Org) -> None:
         r = await acme.get("/v1/flows", role="reporter")

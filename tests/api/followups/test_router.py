@@ -36,7 +36,7 @@ class TestChangeFollowUp:
         theirs = await world.client.get(
             "/v1/my-work/passed-personal", headers=world.auth(world.agents[1][1])
         )
-        assert [row["customer_id"] for row in theirs.json()["rows"]] == [c[0].id]
+        assert [row["customer_id"] for row in theirs.json()["items"]] == [c[0].id]
         mine = await world.client.get(
             "/v1/my-work/to-follow-up", headers=world.auth(world.agents[0][1])
         )

@@ -38,14 +38,14 @@ class TestMyWork:
         body = r.json()
 
         def ids(name: str) -> list[int]:
-            return [row["customer_id"] for row in body[name]["rows"]]
+            return [row["customer_id"] for row in body[name]["items"]]
 
         assert ids("personal_today") == [c[0].id]
         assert ids("shared_today") == [c[3].id]
         assert ids("to_follow_up") == [c[0].id]
         assert ids("passed_personal") == [c[1].id]
         assert ids("passed_shared") == [c[4].id]
-        row = body["personal_today"]["rows"][0]
+        row = body["personal_today"]["items"][0]
         assert row["customer_name"] == "C0 X"
         assert row["assignment_name"] == world.assignment.name
         assert row["state"] == "interested"
@@ -56,12 +56,16 @@ class TestMyWork:
         for i, customer in enumerate(c):
             at = now - timedelta(hours=3 - i)
             await _follow_up(world, customer.id, kind="shared", at=at, owner=None)
-        r = await world.client.get(
-            "/v1/my-work/passed-shared?limit=2&offset=0", headers=world.auth(world.agents[0][1])
-        )
+        auth = world.auth(world.agents[0][1])
+        r = await world.client.get("/v1/my-work/passed-shared?limit=2", headers=auth)
         page = r.json()
         assert page["total"] == 3
-        assert [row["customer_id"] for row in page["rows"]] == [c[2].id, c[1].id]
+        assert [row["customer_id"] for row in page["items"]] == [c[2].id, c[1].id]
+        r = await world.client.get(
+            "/v1/my-work/passed-shared", params={"limit": 2, "cursor": page["next"]}, headers=auth
+        )
+        assert [row["customer_id"] for row in r.json()["items"]] == [c[0].id]
+        assert r.json()["next"] is None
 
     async def test_hidden_assignments_are_left_out(self, world: World) -> None:
         c = await world.customers([{}])

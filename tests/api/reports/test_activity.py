@@ -141,7 +141,7 @@ class TestFlagsAndCorrections:
             f"/v1/customers/{reports.customer.id}/events", token=reports.world.agents[0][1]
         )
         assert history.status_code == 200, history.text
-        shown = {e["id"]: e for e in history.json()["events"]}
+        shown = {e["id"]: e for e in history.json()["items"]}
         assert shown[excluded.id]["excluded_from_reports"] is True
 
     async def test_reattribution_to_another_user_and_day(self, reports: Reports) -> None:

@@ -118,3 +118,23 @@ class TestStatusExport:
 
         assert forbidden.status_code == 403
         assert (hidden.status_code, missing.status_code) == (404, 404)
+
+
+class TestExcelStyle:
+    async def test_semicolons_and_a_byte_order_mark_for_excel(self, reports: Reports) -> None:
+        r = await reports.get(_path(reports), format="csv", csv_style="excel")
+        assert r.status_code == 200, r.text
+        assert r.content.startswith("\ufeff".encode())
+        text = r.content.decode("utf-8-sig")
+        records = list(csv.DictReader(io.StringIO(text), delimiter=";"))
+        assert (records[0]["first_name"], records[0]["last_name"]) == ("Åse", "Ødegård")
+
+    async def test_the_activity_report_too(self, reports: Reports) -> None:
+        now = datetime.now(UTC)
+        await reports.event(user=reports.user(0), at=now, code="sale")
+        day = now.date().isoformat()
+        r = await reports.get(
+            "/v1/reports/activity", format="csv", csv_style="excel", **{"from": day, "to": day}
+        )
+        assert r.status_code == 200, r.text
+        assert r.text.startswith("\ufeff") and ";" in r.text.splitlines()[0]

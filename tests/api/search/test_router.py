@@ -19,7 +19,7 @@ async def _search(world: World, token: str | None = None, **params: Any) -> http
 
 def _ids(r: httpx.Response) -> list[int]:
     assert r.status_code == 200, r.text
-    return [h["id"] for h in r.json()["hits"]]
+    return [h["id"] for h in r.json()["items"]]
 
 
 async def _unassigned(world: World, **values: Any) -> Customer:
@@ -32,7 +32,7 @@ async def _unassigned(world: World, **values: Any) -> Customer:
 class TestSearch:
     async def test_route_is_not_taken_for_a_customer_id(self, world: World) -> None:
         r = await _search(world, q="nobody")
-        assert r.status_code == 200 and r.json()["hits"] == []
+        assert r.status_code == 200 and r.json()["items"] == []
 
     async def test_names_fold_accents_and_case(self, world: World) -> None:
         odegard, oedegaard, helene, _ = await world.customers(
@@ -46,7 +46,7 @@ class TestSearch:
 
         assert set(_ids(await _search(world, q="ode"))) == {odegard.id, oedegaard.id}
         assert set(_ids(await _search(world, q="ØDE"))) == {odegard.id, oedegaard.id}
-        hit = (await _search(world, q="hel")).json()["hits"]
+        hit = (await _search(world, q="hel")).json()["items"]
         assert [h["id"] for h in hit] == [helene.id]
         assert (hit[0]["city"], hit[0]["state"], hit[0]["matched_by"]) == ("Lyon", "free", "name")
         assert hit[0]["assignment_name"] == "Autumn campaign"
@@ -63,7 +63,7 @@ class TestSearch:
         r = await _search(world, q="nard")
 
         assert _ids(r) == [exact.id, word.id, inner.id]
-        assert [h["matched_by"] for h in r.json()["hits"]] == ["external_id", "name", "name"]
+        assert [h["matched_by"] for h in r.json()["items"]] == ["external_id", "name", "name"]
         assert _ids(await _search(world, q="nard", limit=1)) == [exact.id]
 
     async def test_phone_and_email(self, world: World) -> None:
@@ -74,8 +74,8 @@ class TestSearch:
         phone = await _search(world, q="22 33 44 55")
         mail = await _search(world, q="kari@EXAMPLE.NO")
 
-        assert _ids(phone) == [by_phone.id] and phone.json()["hits"][0]["matched_by"] == "phone"
-        assert _ids(mail) == [by_mail.id] and mail.json()["hits"][0]["matched_by"] == "email"
+        assert _ids(phone) == [by_phone.id] and phone.json()["items"][0]["matched_by"] == "phone"
+        assert _ids(mail) == [by_mail.id] and mail.json()["items"][0]["matched_by"] == "email"
 
     async def test_scope_is_visible_assignments_and_no_assignment(self, world: World) -> None:
         secret = await create_assignment(

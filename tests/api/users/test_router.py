@@ -40,7 +40,7 @@ class TestListUsers:
     async def test_lists_only_the_callers_tenant(self, acme: Org, globex: Org) -> None:
         r = await acme.get("/v1/users")
         assert r.status_code == 200
-        ids = {u["id"] for u in r.json()}
+        ids = {u["id"] for u in r.json()["items"]}
         assert ids == {u.id for u in acme.users.values()}
 
     async def test_needs_the_administrator_permission(self, acme: Org) -> None:
@@ -161,7 +161,7 @@ class TestCreateToken:
         stored = await session.scalar(select(ApiToken).where(ApiToken.id == r.json()["id"]))
         assert stored is not None
         assert stored.token_hash == hash_token(plain)
-        listed = (await acme.get(f"/v1/users/{agent.id}/tokens")).json()
+        listed = (await acme.get(f"/v1/users/{agent.id}/tokens")).json()["items"]
         assert plain not in str(listed)
         assert all("token" not in t and "token_hash" not in t for t in listed)
 
@@ -186,8 +186,8 @@ class TestListTokens:
         await acme.post(f"/v1/users/{agent.id}/tokens", {"name": "softphone"})
         r = await acme.get(f"/v1/users/{agent.id}/tokens")
         assert r.status_code == 200
-        assert [t["name"] for t in r.json()] == ["", "softphone"]
-        assert set(r.json()[1]) == {
+        assert [t["name"] for t in r.json()["items"]] == ["", "softphone"]
+        assert set(r.json()["items"][1]) == {
             "id",
             "user_id",
             "name",

@@ -38,7 +38,7 @@ class TestScopes:
         assert r.status_code == 422
         assert r.json()["code"] == "scope_not_held"
         listed = await acme.get(f"/v1/users/{acme.users['agent'].id}/tokens")
-        assert len(listed.json()) == 1  # nothing created
+        assert len(listed.json()["items"]) == 1  # nothing created
 
     async def test_an_unscoped_token_follows_its_users_permissions(self, acme: Org) -> None:
         r = await _new_token(acme, "agent", {"name": "softphone"})
@@ -74,7 +74,7 @@ class TestListing:
         r = await acme.get("/v1/tokens")
 
         assert r.status_code == 200
-        by_user = {t["user_id"]: t for t in r.json()}
+        by_user = {t["user_id"]: t for t in r.json()["items"]}
         assert set(by_user) == {u.id for u in acme.users.values()}
         agent = by_user[acme.users["agent"].id]
         assert datetime.fromisoformat(agent["last_used_at"]) >= before - timedelta(seconds=1)
