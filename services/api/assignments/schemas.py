@@ -118,7 +118,7 @@ class AssignmentCreate(BaseModel):
         description='Weekly windows, holidays and closed days; {"preset": "NO"} or '
         '{"preset": "FR"} for the national rules. Exclusive with contact hours.',
     )
-    callbacks_break_rules: bool = Field(
+    callbacks_break_rules: Flag = Field(
         default=False,
         description="Promised call-backs are served at their time even outside the calling "
         "rules; the event records it.",
@@ -182,7 +182,7 @@ class AssignmentUpdate(Patch):
     contact_hours_start: HourMinute | None = None
     contact_hours_end: HourMinute | None = None
     calling_rules: CallingRules | None = None
-    callbacks_break_rules: bool | None = None
+    callbacks_break_rules: Flag | None = None
     default_time_zone: TimeZoneName | None = None
     visible_to_all: Flag | None = None
     visible_user_ids: UserIds | None = None
@@ -223,6 +223,8 @@ ASSIGNMENT_EXAMPLE: dict[str, Any] = {
     "personal_followup_fallback_minutes": None,
     "contact_hours_start": "09:00",
     "contact_hours_end": "21:00",
+    "calling_rules": None,
+    "callbacks_break_rules": False,
     "default_time_zone": "Europe/Oslo",
     "visible_to_all": True,
     "visible_user_ids": [],

@@ -110,6 +110,7 @@ class CustomerDetails(BaseModel):
                         "email": "ola@example.com",
                         "language": "nb",
                         "time_zone": "Europe/Oslo",
+                        "country": "NO",
                         "account_type": "private",
                         "city": "Oslo",
                         "custom": {"score": 80},

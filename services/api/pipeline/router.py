@@ -124,6 +124,7 @@ async def list_services(
 async def add_service(
     body: ServiceIn, resources: Res, admin: PipelineAdmin, language: Lang
 ) -> ServiceOut:
+    """Add a stay, service or product to the catalogue, with the colleagues who provide it."""
     async with resources.session() as session:
         store = PipelineStore(session, admin.tenant_id)
         service = await catalogue.add_service(store, body)
