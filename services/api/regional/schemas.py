@@ -4,7 +4,11 @@ from typing import Annotated, Any, Literal
 import phonenumbers
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-REGIONAL_EXAMPLE: dict[str, Any] = {"region": "NO", "locale": "nb", "closed_days": ["2026-12-24", "2026-12-31"]}
+REGIONAL_EXAMPLE: dict[str, Any] = {
+    "region": "NO",
+    "locale": "nb",
+    "closed_days": ["2026-12-24", "2026-12-31"],
+}
 
 Locale = Literal["nb", "nn", "da", "sv", "fr", "en"]
 
