@@ -3,7 +3,7 @@
 from enum import StrEnum
 from typing import Self
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, StrictBool, model_validator
 
 KEY_PATTERN = r"^[a-z0-9_]{1,100}$"
 
@@ -32,7 +32,7 @@ class FlowOutcome(BaseModel):
     from_states: list[str] = Field(min_length=1)
     to_state: str
     follow_up: FollowUpRule = FollowUpRule.none
-    follow_up_time_required: bool = False
+    follow_up_time_required: StrictBool = False
 
 
 class FlowSpec(BaseModel):

@@ -7,12 +7,14 @@ from contextlib import asynccontextmanager, suppress
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from services.api.apidocs import install_docs
+from services.api.apidocs import install_docs, operation_id
 from services.api.assignments.cache import AssignmentCache
 from services.api.auth.cache import PrincipalCache
 from services.api.auth.revocations import RevocationListener
 from services.api.errors import ERROR_RESPONSES, install_error_handlers
+from services.api.examples import document_examples
 from services.api.idempotency.middleware import IdempotentWrites
+from services.api.idempotency.schema import document_idempotency
 from services.api.live.events import StreamHub
 from services.api.live.waker import Waker
 from services.api.middleware import BodySizeLimit
@@ -110,10 +112,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        generate_unique_id_function=operation_id,
     )
     install_docs(app)
     install_error_handlers(app)
     document_problems(app)
+    document_idempotency(app)
+    document_examples(app)
     document_pages(app)
 
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

@@ -12,6 +12,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from services.api.allow import allowed_methods
 from services.api.problems import Problem, ProblemResponse, problem, problem_response
 from shared.errors import (
     BadRequest,
@@ -43,6 +44,8 @@ __all__ = [
 ApiError = DomainError
 
 
+INVALID_INPUT = "Invalid input"
+
 # Documented on every /v1 operation, so that clients (and the schema fuzzer) know the shape of
 # the answers any handler may give besides its success.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -54,11 +57,20 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         404: "Not found (also another tenant's ids)",
         409: "Conflict with the current state",
         413: "Request body too large",
-        422: "Invalid input",
+        422: INVALID_INPUT,
         429: "Rate limited: retry after the Retry-After header's seconds",
         503: "The queue store is unavailable: retry",
     }.items()
 }
+
+
+def refuses(reason: str) -> dict[int | str, dict[str, Any]]:
+    """An operation's 422 answer, saying what it refuses beyond what its schema says: a rule
+    across fields or against stored data (a flow's states, the tenant's custom fields). The
+    fuzz run (tests/api/test_fuzz.py) accepts a 422 to a schema-valid request only from an
+    operation that says this."""
+    return {422: {"model": Problem, "description": f"{INVALID_INPUT}, or {reason}"}}
+
 
 # The message of a 503 while Redis is unreachable (restarting, failing over).
 QUEUE_STORE_UNAVAILABLE = "queue store unavailable, retry"
@@ -123,19 +135,35 @@ _HTTP_CODES = {
 }
 
 
+def _not_utf8() -> ProblemResponse:
+    error = {"loc": ["body"], "msg": "the body is not UTF-8 text", "type": "json_invalid"}
+    return problem_response(422, Unprocessable.default_code, "invalid request", errors=[error])
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    # Read at the first 405, when every rewrite of the schema is in place.
+    methods_of = allowed_methods(lambda: app.openapi())
+
     async def _render(_request: Request, exc: Exception) -> ProblemResponse:
         response = error_response(exc)
         if response is None:
             raise exc
         return response
 
-    async def _framework(_request: Request, exc: Exception) -> Response:
+    async def _framework(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         if exc.status_code < 400:
             return Response(status_code=exc.status_code, headers=exc.headers)
+        if isinstance(exc.__cause__, UnicodeDecodeError):
+            # FastAPI answers 400 to a JSON body that is not UTF-8 text (RFC 8259 8.1); it is
+            # invalid input like any malformed JSON, which FastAPI answers 422.
+            return _not_utf8()
+        headers = exc.headers
+        if exc.status_code == 405 and (methods := methods_of(request.scope["path"])):
+            # Every method of the path, not only those of the route that matched first.
+            headers = {**(headers or {}), "Allow": ", ".join(methods)}
         code = _HTTP_CODES.get(exc.status_code, "http_error")
-        return problem_response(exc.status_code, code, exc.detail, headers=exc.headers)
+        return problem_response(exc.status_code, code, exc.detail, headers=headers)
 
     async def _invalid(_request: Request, exc: Exception) -> ProblemResponse:
         assert isinstance(exc, RequestValidationError)

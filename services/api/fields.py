@@ -5,20 +5,68 @@ Every value a client sends must fit the column it lands in, so a malformed reque
 BIGINT).
 """
 
-from typing import Annotated
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Any
+from zoneinfo import available_timezones
 
 from fastapi import Path
-from pydantic import AfterValidator, Field, ValidationError
+from pydantic import (
+    AfterValidator,
+    Field,
+    PlainSerializer,
+    Strict,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+)
 
 from services.api.errors import Unprocessable
-from shared.infra.storable import MAX_BIGINT, storable_text
+from shared.infra.storable import MAX_ID, NO_NUL_PATTERN, storable_text
 
-MAX_ID = MAX_BIGINT
+__all__ = ["MAX_ID", "DbId", "Flag", "IdPath", "Name", "Text", "TimeZone"]
 
 
 # Text that PostgreSQL can store; add Field(min_length=..., max_length=...) where used.
-Text = Annotated[str, AfterValidator(storable_text)]
+# Constraints before the check: pydantic leaves those after it out of the schema.
+Text = Annotated[str, Field(pattern=NO_NUL_PATTERN), AfterValidator(storable_text)]
+
 Name = Annotated[Text, Field(min_length=1, max_length=200)]
+
+# A true or false in a body: only JSON's true and false, as the schema says (pydantic would
+# also take 0, 1.0 or "yes").
+Flag = Annotated[bool, Strict()]
+
+# The IANA time zones this system knows, by their Area/Location names, and UTC: the schema
+# lists them (one `TimeZone` component), so that a client knows which names are accepted and
+# a fuzzer sends none that is refused. The legacy aliases (GMT0, GMT+0, GMT-0, Etc/GMT+1,
+# EST5EDT...) are left out: their names differ only by punctuation, so a client generated
+# from the schema cannot name them apart, and a contact centre names its zones by place.
+TIME_ZONES = [
+    *sorted(
+        zone
+        for zone in available_timezones()
+        if "/" in zone and not zone.startswith(("Etc/", "SystemV/"))
+    ),
+    "UTC",
+]
+_Zone = StrEnum("TimeZone", [(zone, zone) for zone in TIME_ZONES])  # type: ignore[misc]
+
+
+def _zone_name(value: Any, handler: ValidatorFunctionWrapHandler) -> str:
+    """A plain str once validated (the enum only makes the schema name every zone), and a
+    short error: the enum's own would list all 600 names."""
+    try:
+        zone: StrEnum = handler(value)
+    except ValidationError:
+        raise ValueError(f"{value!r} is not a known IANA time zone") from None
+    return zone.value
+
+
+if TYPE_CHECKING:
+    TimeZone = str
+else:
+    # Serialised as the str it is (the enum is the schema's, not the value's).
+    TimeZone = Annotated[_Zone, WrapValidator(_zone_name), PlainSerializer(str)]
 
 # A row id in a body or query.
 DbId = Annotated[int, Field(ge=1, le=MAX_ID)]

@@ -24,6 +24,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, TypeAdapte
 from sqlalchemy import ColumnElement, Select, true, tuple_
 from sqlalchemy.orm import QueryableAttribute
 
+from services.api.errors import INVALID_INPUT
 from shared.errors import Unprocessable
 from shared.infra.storable import MAX_BIGINT, storable_text
 
@@ -204,8 +205,23 @@ _LINK_HEADER = {
 }
 
 
+# What a paged list refuses beyond its schema: a cursor is opaque, its pattern is all a schema
+# can say of it (decision 027's `refuses`, read by the fuzz run).
+_CURSOR_REFUSED = "a cursor that is not, unchanged, the `next` of a page of this same list"
+
+
+def _refuses_cursor(operation: dict[str, Any]) -> None:
+    answer = operation["responses"].setdefault("422", {})
+    said = answer.get("description", "")
+    if said.startswith(f"{INVALID_INPUT}, or "):
+        answer["description"] = f"{said}; or {_CURSOR_REFUSED}"
+    else:
+        answer["description"] = f"{INVALID_INPUT}, or {_CURSOR_REFUSED}"
+
+
 def document_pages(app: FastAPI) -> None:
-    """Every paged list's 200 answer documents its `Link` header in the schema."""
+    """Every paged list's 200 answer documents its `Link` header in the schema, and its 422
+    the cursors it refuses."""
     generate: Callable[[], dict[str, Any]] = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -217,6 +233,7 @@ def document_pages(app: FastAPI) -> None:
             names = {p.get("name") for p in operation.get("parameters", [])}
             if "cursor" in names and "200" in operation.get("responses", {}):
                 operation["responses"]["200"].setdefault("headers", {}).update(_LINK_HEADER)
+                _refuses_cursor(operation)
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -9,7 +9,9 @@ from collections.abc import Iterable
 from datetime import date, time
 from typing import Annotated, Literal, Protocol, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, model_validator
+
+from shared.infra.storable import NO_NUL_PATTERN, storable_text
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -58,13 +60,15 @@ class CallingRules(BaseModel):
     weekly: dict[Weekday, DayWindows] = Field(
         default_factory=dict, description="Windows per weekday; a day not listed is closed."
     )
-    public_holidays: bool = Field(
+    public_holidays: StrictBool = Field(
         default=True, description="Closed on the public holidays of the customer's country."
     )
-    tenant_closed_days: bool = Field(
+    tenant_closed_days: StrictBool = Field(
         default=True, description="Closed on the tenant's own closed days."
     )
-    source: str = Field(default="", max_length=500, description="The rule's legal source.")
+    source: Annotated[
+        str, Field(max_length=500, pattern=NO_NUL_PATTERN), AfterValidator(storable_text)
+    ] = Field(default="", description="The rule's legal source.")
 
     @model_validator(mode="before")
     @classmethod

@@ -2,10 +2,10 @@
 
 from typing import Annotated, Any, Self
 
-from pydantic import AfterValidator, BaseModel, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import ColumnElement, and_, or_
 
-from shared.infra.storable import MAX_BIGINT, MAX_INTEGER, storable_text
+from shared.infra.storable import MAX_ID, MAX_INTEGER, NO_NUL_PATTERN, storable_text
 from shared.models import Customer, Membership
 
 
@@ -17,13 +17,26 @@ def _sql_number(value: Any) -> Any:
 
 # Every value must fit what it is compared with in SQL, so that a malformed selection answers
 # 422 and never reaches PostgreSQL as an error (an id past BIGINT, a NUL byte in text).
-_RowId = Annotated[int, Field(ge=0, le=MAX_BIGINT)]
-_Text = Annotated[str, AfterValidator(storable_text)]
+_RowId = Annotated[int, Field(ge=0, le=MAX_ID)]
+_Text = Annotated[str, Field(pattern=NO_NUL_PATTERN), AfterValidator(storable_text)]
 _Attempts = Annotated[int, Field(ge=0, le=MAX_INTEGER)]
 
 
 class Selection(BaseModel):
-    assignment_id: int = Field(ge=1, le=MAX_BIGINT)
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "assignment_id": 3,
+                    "states": ["free"],
+                    "has_phone": True,
+                    "custom": {"region": "Oslo"},
+                }
+            ]
+        }
+    )
+
+    assignment_id: int = Field(ge=1, le=MAX_ID)
     segment_ids: list[_RowId] | None = Field(
         default=None, description="Only these segments; 0 stands for unsegmented."
     )

@@ -19,6 +19,7 @@ from services.api.assignments.schemas import (
 )
 from services.api.auth.cache import Principal
 from services.api.deps import Res, Setup
+from services.api.errors import refuses
 from services.api.fields import IdPath
 from services.api.pagination import IdKey, Page, PageRequest, by_id, paging
 from shared.models import Permission
@@ -34,10 +35,11 @@ def _viewer(principal: Principal) -> int | None:
     return None if principal.has(Permission.assignment_setup.value) else principal.user_id
 
 
-@router.get("/assignments")
+@router.get("/assignments", summary="List assignments")
 async def list_assignments(
     principal: AssignmentReader, resources: Res, page: AssignmentPages
 ) -> Page[AssignmentOut]:
+    """The assignments the caller may see: all for assignment setup, the visible ones for agents."""
     async with resources.session() as session:
         assignments = await service.list_assignments(
             session, principal.tenant_id, viewer=_viewer(principal), page=page
@@ -47,16 +49,25 @@ async def list_assignments(
         )
 
 
-@router.post("/assignments", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/assignments",
+    responses=refuses(
+        "settings that disagree: contact hours not set together, visibility "
+        "dates out of order, a flow, user or custom sort key not the tenant's"
+    ),
+    summary="Create an assignment",
+    status_code=status.HTTP_201_CREATED,
+)
 async def create_assignment(
     body: AssignmentCreate, principal: Setup, resources: Res
 ) -> AssignmentOut:
+    """A new assignment on one of the tenant's flows, with its settings (rule 8)."""
     async with resources.session() as session:
         assignment = await service.create_assignment(session, principal.tenant_id, data=body)
     return AssignmentOut.model_validate(assignment)
 
 
-@router.get("/assignments/{assignment_id}")
+@router.get("/assignments/{assignment_id}", summary="Get an assignment")
 async def get_assignment(
     assignment_id: IdPath, principal: AssignmentReader, resources: Res
 ) -> AssignmentDetail:
@@ -70,7 +81,15 @@ async def get_assignment(
     return AssignmentDetail(**out.model_dump(), queue=queue)
 
 
-@router.patch("/assignments/{assignment_id}")
+@router.patch(
+    "/assignments/{assignment_id}",
+    responses=refuses(
+        "settings that, with the stored ones, disagree: contact hours not set "
+        "together, visibility dates out of order, a flow, user or custom sort "
+        "key not the tenant's"
+    ),
+    summary="Change an assignment",
+)
 async def update_assignment(
     assignment_id: IdPath, body: AssignmentUpdate, principal: Setup, resources: Res
 ) -> AssignmentOut:
@@ -87,7 +106,7 @@ async def update_assignment(
     return AssignmentOut.model_validate(updated.assignment)
 
 
-@router.get("/assignments/{assignment_id}/segments")
+@router.get("/assignments/{assignment_id}/segments", summary="List an assignment's segments")
 async def list_segments(
     assignment_id: IdPath, principal: AssignmentReader, resources: Res, page: SegmentPages
 ) -> Page[SegmentOut]:
@@ -100,7 +119,11 @@ async def list_segments(
     return page.answer(Page[SegmentOut], segments, key=lambda s: (s.id or 0,))
 
 
-@router.post("/assignments/{assignment_id}/segments", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/assignments/{assignment_id}/segments",
+    summary="Create a segment",
+    status_code=status.HTTP_201_CREATED,
+)
 async def create_segment(
     assignment_id: IdPath, body: SegmentCreate, principal: Setup, resources: Res
 ) -> SegmentOut:

@@ -12,6 +12,7 @@ from services.api.access import BlocklistKeeper
 from services.api.blocklist import service
 from services.api.blocklist.schemas import BlockedPhoneChange, BlockedPhoneCreate, BlockedPhoneOut
 from services.api.deps import Res
+from services.api.errors import refuses
 from services.api.pagination import IdKey, Page, PageRequest, by_id, paging
 
 router = APIRouter(tags=["blocked phones"])
@@ -19,7 +20,7 @@ router = APIRouter(tags=["blocked phones"])
 BlockedPages = Annotated[PageRequest[IdKey], Depends(paging(service.BLOCKED))]
 
 
-@router.get("/blocked-phones")
+@router.get("/blocked-phones", summary="List blocked phones")
 async def list_blocked(
     principal: BlocklistKeeper, resources: Res, page: BlockedPages
 ) -> Page[BlockedPhoneOut]:
@@ -31,7 +32,12 @@ async def list_blocked(
         )
 
 
-@router.post("/blocked-phones", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/blocked-phones",
+    responses=refuses("a value that is no phone number"),
+    summary="Block a phone number",
+    status_code=status.HTTP_201_CREATED,
+)
 async def block(
     body: BlockedPhoneCreate, principal: BlocklistKeeper, resources: Res
 ) -> BlockedPhoneChange:
@@ -49,7 +55,11 @@ async def block(
     )
 
 
-@router.delete("/blocked-phones/{phone}")
+@router.delete(
+    "/blocked-phones/{phone}",
+    responses=refuses("a value that is no phone number"),
+    summary="Unblock a phone number",
+)
 async def unblock(
     phone: Annotated[str, Path(min_length=1, max_length=50)],
     principal: BlocklistKeeper,

@@ -1,7 +1,7 @@
 """Request and response bodies of /v1/blocked-phones."""
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -9,7 +9,12 @@ from services.api.fields import Text
 
 
 class BlockedPhoneCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"phone": "+47 22 33 44 55", "reason": "Asked not to be called"}]
+        },
+        extra="forbid",
+    )
 
     phone: Annotated[
         Text,
@@ -23,8 +28,19 @@ class BlockedPhoneCreate(BaseModel):
     reason: Annotated[Text, Field(max_length=200)] = ""
 
 
+BLOCKED_EXAMPLE: dict[str, Any] = {
+    "id": 9,
+    "phone": "+4722334455",
+    "reason": "Asked not to be called",
+    "created_at": "2026-12-01T08:00:00Z",
+}
+
+
 class BlockedPhoneOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [BLOCKED_EXAMPLE]},
+        from_attributes=True,
+    )
 
     id: int
     phone: str
@@ -34,5 +50,9 @@ class BlockedPhoneOut(BaseModel):
 
 class BlockedPhoneChange(BlockedPhoneOut):
     """The blocked number and how many customers it re-placed in their queues."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{**BLOCKED_EXAMPLE, "customers_affected": 1}]}
+    )
 
     customers_affected: int

@@ -14,6 +14,7 @@ from services.api.corrections.schemas import (
 from services.api.corrections.self_correct import correct_event
 from services.api.corrections.service import resolve, send_to_correction
 from services.api.deps import CurrentUser, Res
+from services.api.errors import refuses
 from services.api.fields import IdPath
 
 router = APIRouter(tags=["corrections"])
@@ -21,6 +22,8 @@ router = APIRouter(tags=["corrections"])
 
 @router.post(
     "/customers/{customer_id}/corrections",
+    responses=refuses("an owner who may not correct, or outcomes the flow does not have"),
+    summary="Send a customer to correction",
     response_model=CorrectionResult,
     status_code=status.HTTP_201_CREATED,
 )
@@ -31,7 +34,12 @@ async def send(
     return await send_to_correction(resources, user, customer_id, body)
 
 
-@router.post("/corrections/{correction_id}/resolve", response_model=CorrectionResult)
+@router.post(
+    "/corrections/{correction_id}/resolve",
+    responses=refuses("a code the correction does not allow"),
+    summary="Resolve a correction",
+    response_model=CorrectionResult,
+)
 async def resolve_correction(
     correction_id: IdPath, body: Resolve, resources: Res, user: CurrentUser
 ) -> CorrectionResult:
@@ -40,7 +48,11 @@ async def resolve_correction(
 
 
 @router.post(
-    "/events/{event_id}/correct", response_model=Corrected, status_code=status.HTTP_201_CREATED
+    "/events/{event_id}/correct",
+    responses=refuses("an event that is no outcome, or a code the flow does not allow there"),
+    summary="Correct an outcome yourself",
+    response_model=Corrected,
+    status_code=status.HTTP_201_CREATED,
 )
 async def correct(
     event_id: IdPath, body: SelfCorrection, resources: Res, user: Corrector

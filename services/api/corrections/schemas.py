@@ -3,17 +3,29 @@
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.api.fields import DbId, Text
 from services.api.pagination import Page
-from services.api.work.schemas import MembershipOut
+from services.api.work.schemas import MEMBERSHIP_EXAMPLE, MembershipOut
 
 CODE = Field(min_length=1, max_length=100)
 COMMENT = Field(default="", max_length=4000)
 
 
 class SendToCorrection(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "owner_user_id": 7,
+                    "reason": "Wrong product registered",
+                    "allowed_outcomes": ["sale", "not_interested"],
+                }
+            ]
+        }
+    )
+
     owner_user_id: DbId
     reason: Text = Field(min_length=1, max_length=2000)
     allowed_outcomes: list[Text] = Field(min_length=1, max_length=100)
@@ -23,6 +35,10 @@ class SendToCorrection(BaseModel):
 
 
 class Resolve(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"code": "sale", "comment": "Home insurance, not car"}]}
+    )
+
     code: Text = CODE
     comment: Text = COMMENT
     follow_up_at: datetime | None = None
@@ -35,6 +51,14 @@ class CountAs(StrEnum):
 
 
 class SelfCorrection(Resolve):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"code": "sale", "comment": "Home insurance, not car", "count_as": "original"}
+            ]
+        }
+    )
+
     count_as: CountAs
 
 
@@ -65,6 +89,34 @@ class CorrectionOut(BaseModel):
 class CorrectionResult(BaseModel):
     """A correction after it was sent or resolved, the membership now, and the event."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "correction": {
+                        "id": 4,
+                        "customer_id": 1042,
+                        "assignment_id": 3,
+                        "owner": {"id": 7, "name": "Kari Nordmann"},
+                        "requested_by": {"id": 2, "name": "Per Hansen"},
+                        "reason": "Wrong product registered",
+                        "allowed_outcomes": [{"code": "sale", "name": "Sale"}],
+                        "previous_state": "sold",
+                        "created_at": "2026-12-05T10:00:00Z",
+                        "resolved_at": None,
+                        "resolved_event_id": None,
+                    },
+                    "membership": {
+                        **MEMBERSHIP_EXAMPLE,
+                        "state": "@correction",
+                        "state_kind": "progressive",
+                    },
+                    "event_id": 88130,
+                }
+            ]
+        }
+    )
+
     correction: CorrectionOut
     membership: MembershipOut
     event_id: int
@@ -72,6 +124,19 @@ class CorrectionResult(BaseModel):
 
 class Corrected(BaseModel):
     """A self-correction; `membership` is set when the customer's state changed with it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "event_id": 88131,
+                    "corrected_event_id": 88120,
+                    "state_changed": True,
+                    "membership": {**MEMBERSHIP_EXAMPLE, "state": "sold", "state_kind": "final"},
+                }
+            ]
+        }
+    )
 
     event_id: int
     corrected_event_id: int
@@ -93,5 +158,30 @@ class ToCorrectRow(BaseModel):
 
 class ToCorrectPage(Page[ToCorrectRow]):
     """A page of the caller's open corrections; `total` counts them all."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "total": 1,
+                    "limit": 50,
+                    "next": None,
+                    "items": [
+                        {
+                            "correction_id": 4,
+                            "customer_id": 1042,
+                            "customer_name": "Ola Nordmann",
+                            "assignment_id": 3,
+                            "assignment_name": "Spring campaign",
+                            "reason": "Wrong product registered",
+                            "allowed_outcomes": [{"code": "sale", "name": "Sale"}],
+                            "requested_by": {"id": 2, "name": "Per Hansen"},
+                            "created_at": "2026-12-05T10:00:00Z",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
 
     total: int

@@ -14,8 +14,9 @@ router = APIRouter(tags=["custom fields"])
 FieldPages = Annotated[PageRequest[IdKey], Depends(paging(service.FIELDS))]
 
 
-@router.get("/custom-fields")
+@router.get("/custom-fields", summary="List custom fields")
 async def list_fields(principal: Setup, resources: Res, page: FieldPages) -> Page[CustomFieldOut]:
+    """The tenant's custom fields, in the order they were declared."""
     async with resources.session() as session:
         fields = await service.list_fields(session, principal.tenant_id, page=page)
         return page.answer(
@@ -23,7 +24,9 @@ async def list_fields(principal: Setup, resources: Res, page: FieldPages) -> Pag
         )
 
 
-@router.post("/custom-fields", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/custom-fields", summary="Declare a custom field", status_code=status.HTTP_201_CREATED
+)
 async def create_field(body: CustomFieldCreate, principal: Setup, resources: Res) -> CustomFieldOut:
     """Declare a field; a key already declared answers 409."""
     async with resources.session() as session:

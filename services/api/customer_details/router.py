@@ -12,6 +12,7 @@ from services.api.customer_details.schemas import (
     EventPage,
 )
 from services.api.deps import Agent, Res
+from services.api.errors import refuses
 from services.api.fields import IdPath
 from services.api.pagination import IdKey, PageRequest, paging
 
@@ -20,19 +21,45 @@ router = APIRouter(tags=["customer details"])
 EventPages = Annotated[PageRequest[IdKey], Depends(paging(service.EVENTS))]
 
 
-@router.post("/customers", response_model=CustomerDetails, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/customers",
+    responses=refuses(
+        "fields against the tenant's custom fields (undeclared, of another "
+        "type, required) or a value that is no phone number, e-mail address or "
+        "time zone"
+    ),
+    summary="Create a customer",
+    response_model=CustomerDetails,
+    status_code=status.HTTP_201_CREATED,
+)
 async def create_customer(body: CustomerCreate, resources: Res, agent: Agent) -> CustomerDetails:
     """One customer in no assignment; same e-mail or phone as a profile answers 409 with it."""
     return await editing.create(resources, agent, body)
 
 
-@router.get("/customers/{customer_id}", response_model=CustomerDetails)
+# `:int`: the id is digits, so that /customers/search (a route of its own, GET only) is never
+# read as an id: PATCH /customers/search answers 405, not 422.
+@router.get(
+    "/customers/{customer_id:int}", summary="Customer details", response_model=CustomerDetails
+)
 async def customer_details(customer_id: IdPath, resources: Res, agent: Agent) -> CustomerDetails:
+    """CRM fields, privacy, where the customer stands, who holds it, products and meetings.
+
+    Reading never takes the customer; every read is audit-logged."""
     async with resources.sessionmaker() as session:
         return await service.details(session, resources.redis, agent, customer_id)
 
 
-@router.patch("/customers/{customer_id}", response_model=CustomerDetails)
+@router.patch(
+    "/customers/{customer_id:int}",
+    responses=refuses(
+        "fields against the tenant's custom fields (undeclared, of another "
+        "type, required) or a value that is no phone number, e-mail address or "
+        "time zone"
+    ),
+    summary="Edit a customer",
+    response_model=CustomerDetails,
+)
 async def edit_customer(
     customer_id: IdPath, body: CustomerEdit, resources: Res, agent: Agent
 ) -> CustomerDetails:
@@ -40,7 +67,9 @@ async def edit_customer(
     return await editing.edit(resources, agent, customer_id, body)
 
 
-@router.get("/customers/{customer_id}/events", response_model=EventPage)
+@router.get(
+    "/customers/{customer_id}/events", summary="A customer's history", response_model=EventPage
+)
 async def customer_events(
     customer_id: IdPath,
     resources: Res,
@@ -53,7 +82,9 @@ async def customer_events(
 
 
 @router.post(
-    "/customers/{customer_id}/meetings/{meeting_id}/cancel", response_model=CustomerDetails
+    "/customers/{customer_id}/meetings/{meeting_id}/cancel",
+    summary="Cancel a meeting",
+    response_model=CustomerDetails,
 )
 async def cancel_meeting(
     customer_id: IdPath, meeting_id: IdPath, resources: Res, agent: Agent

@@ -95,6 +95,75 @@ class MeetingOut(BaseModel):
 
 
 class CustomerDetails(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "customer": {
+                        "id": 1042,
+                        "external_id": "CRM-10042",
+                        "first_name": "Ola",
+                        "last_name": "Nordmann",
+                        "phone_1": "+4791234567",
+                        "phone_2": None,
+                        "phone_3": None,
+                        "email": "ola@example.com",
+                        "language": "nb",
+                        "time_zone": "Europe/Oslo",
+                        "country": "NO",
+                        "account_type": "private",
+                        "city": "Oslo",
+                        "custom": {"score": 80},
+                        "created_at": "2026-11-20T10:00:00Z",
+                        "updated_at": "2026-12-05T09:31:00Z",
+                        "anonymised_at": None,
+                    },
+                    "privacy": {
+                        "data_controller": "Acme AS, Oslo",
+                        "processing_purpose": "Sales of insurance to existing customers",
+                    },
+                    "membership": {
+                        "assignment_id": 3,
+                        "assignment_name": "Spring campaign",
+                        "segment_id": None,
+                        "segment_name": "unsegmented",
+                        "state": "follow_up",
+                        "state_name": "Sale to follow up",
+                        "state_kind": "progressive",
+                        "state_set_by": "user",
+                        "state_set_by_user": {"id": 7, "name": "Kari Nordmann"},
+                        "state_set_at": "2026-12-05T09:31:00Z",
+                        "attempts": 2,
+                        "last_attempt_at": "2026-12-04T13:00:00Z",
+                        "followup_at": "2027-03-01T08:30:00Z",
+                        "followup_kind": "personal",
+                        "followup_owner": {"id": 7, "name": "Kari Nordmann"},
+                        "version": 6,
+                    },
+                    "holder": None,
+                    "products": {
+                        "offered": [],
+                        "sold": [
+                            {
+                                "id": 31,
+                                "name": "Home insurance",
+                                "status": "sold",
+                                "quantity": 1,
+                                "amount_minor": 129900,
+                                "currency": "NOK",
+                                "assignment_id": 3,
+                                "event_id": 88120,
+                                "user_id": 7,
+                                "created_at": "2026-12-05T09:31:00Z",
+                            }
+                        ],
+                    },
+                    "meetings": [],
+                }
+            ]
+        }
+    )
+
     customer: CustomerFields
     privacy: PrivacyOut
     membership: MembershipDetails | None
@@ -124,6 +193,36 @@ class EventOut(BaseModel):
 class EventPage(Page[EventOut]):
     """A customer's events, newest first."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "id": 88120,
+                            "kind": "outcome",
+                            "code": "interested",
+                            "from_state": "free",
+                            "to_state": "follow_up",
+                            "comment": "Call back in March",
+                            "data": {},
+                            "user": {"id": 7, "name": "Kari Nordmann"},
+                            "assignment_id": 3,
+                            "created_at": "2026-12-05T09:31:00Z",
+                            "excluded_from_reports": False,
+                            "report_user_id": None,
+                            "report_at": None,
+                            "corrects_event_id": None,
+                            "corrected_by_event_id": None,
+                        }
+                    ],
+                    "limit": 1,
+                    "next": "WyJldmVudHMiLDg4MTIwXQ",
+                }
+            ]
+        }
+    )
+
 
 Phone = Annotated[Text, Field(max_length=40)]
 
@@ -133,7 +232,15 @@ class CustomerEdit(BaseModel):
     cannot be cleared). `custom` changes only the keys it names; null clears a key."""
 
     # A misspelt field name must not answer 200 having changed nothing.
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"phone_1": "+47 912 34 567", "email": "ola@example.com", "custom": {"score": 80}},
+                {"phone_2": None},
+            ]
+        },
+        extra="forbid",
+    )
 
     external_id: Annotated[Text, Field(max_length=400)] | None = None
     first_name: Annotated[Text, Field(max_length=400)] | None = None
@@ -157,6 +264,22 @@ class CustomerEdit(BaseModel):
 
 class CustomerCreate(CustomerEdit):
     """A new customer outside any assignment (rule 4: refused when it looks like a duplicate)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "external_id": "CRM-10042",
+                    "first_name": "Ola",
+                    "last_name": "Nordmann",
+                    "phone_1": "+47 912 34 567",
+                    "email": "ola@example.com",
+                    "language": "nb",
+                    "time_zone": "Europe/Oslo",
+                }
+            ]
+        }
+    )
 
     external_id: Annotated[Text, Field(min_length=1, max_length=400)]
 

@@ -20,6 +20,7 @@ from services.api.customers.schemas import (
     rejected_page,
 )
 from services.api.deps import Res, Setup
+from services.api.errors import refuses
 from services.api.fields import IdPath
 from services.api.pagination import IdKey, Page, PageRequest, by_id, paging
 from services.api.ratelimit.deps import limited
@@ -57,6 +58,16 @@ _IMPORT_BODY: dict[str, Any] = {
         "description": f"The file, as a raw body or a multipart upload. {_COLUMNS}",
         "content": {
             "application/json": {
+                "example": [
+                    {
+                        "external_id": "CRM-10042",
+                        "first_name": "Ola",
+                        "last_name": "Nordmann",
+                        "phone_1": "+47 912 34 567",
+                        "email": "ola@example.com",
+                        "custom": {"score": 80},
+                    }
+                ],
                 "schema": {
                     "oneOf": [
                         {"type": "array", "items": _ROW_SCHEMA},
@@ -66,9 +77,13 @@ _IMPORT_BODY: dict[str, Any] = {
                             "properties": {"rows": {"type": "array", "items": _ROW_SCHEMA}},
                         },
                     ]
-                }
+                },
             },
-            "text/csv": {"schema": {"type": "string", "description": "a header row, then rows"}},
+            "text/csv": {
+                "example": "external_id,first_name,last_name,phone_1,score\n"
+                "CRM-10042,Ola,Nordmann,+47 912 34 567,80\n",
+                "schema": {"type": "string", "description": "a header row, then rows"},
+            },
             "multipart/form-data": {
                 "schema": {
                     "type": "object",
@@ -94,13 +109,14 @@ ErrorPages = Annotated[PageRequest[IdKey], Depends(paging(IMPORT_ERRORS))]
 
 @router.post(
     "/assignments/{assignment_id}/imports",
+    summary="Import customers",
     openapi_extra=_IMPORT_BODY,
     dependencies=[limited(Expensive.imports)],
     responses={
         202: {"model": ImportOut, "description": "Queued: poll GET /v1/imports/{id}."},
         404: {"description": "No such assignment in the caller's tenant."},
         415: {"description": "Neither JSON, CSV nor a multipart upload."},
-        422: {"description": "The file cannot be read (e.g. no external_id column)."},
+        **refuses("a file that cannot be read (no external_id column, say)"),
     },
 )
 async def import_customers(
@@ -129,14 +145,14 @@ async def import_customers(
     return ImportOut.from_job(job, errors_limit=errors_limit)
 
 
-@router.get("/imports")
+@router.get("/imports", summary="List imports")
 async def list_imports(principal: Setup, resources: Res, page: ImportPages) -> Page[ImportSummary]:
     """The tenant's imports, newest first, with their progress."""
     jobs = await service.list_imports(resources, principal.tenant_id, page=page)
     return page.answer(Page[ImportSummary], jobs, key=by_id, item=ImportSummary.of)
 
 
-@router.get("/imports/{import_id}")
+@router.get("/imports/{import_id}", summary="Get an import")
 async def get_import(
     import_id: IdPath,
     principal: Setup,

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.api.pagination import MAX_LIMIT, IdKey, Keyset, Page, PageRequest
 from shared import importing
@@ -19,8 +19,30 @@ IMPORTS: Keyset[IdKey] = Keyset("imports", IdKey)
 IMPORT_ERRORS: Keyset[IdKey] = Keyset("import-errors", IdKey)
 
 
+ROW_ERROR_EXAMPLE: dict[str, Any] = {
+    "line": 3,
+    "external_id": "CRM-10043",
+    "reason": "phone_1: not a phone number",
+}
+IMPORT_SUMMARY_EXAMPLE: dict[str, Any] = {
+    "id": 21,
+    "assignment_id": 3,
+    "format": "csv",
+    "status": "done",
+    "total_rows": 3,
+    "processed_rows": 3,
+    "accepted_rows": 2,
+    "rejected_rows": 1,
+    "progress": 100.0,
+    "created_at": "2026-12-05T08:00:00Z",
+    "finished_at": "2026-12-05T08:00:01Z",
+}
+
+
 class ImportRowError(BaseModel):
     """A rejected row: its line in the file (CSV: header = 1; JSON: index + 1) and why."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ROW_ERROR_EXAMPLE]})
 
     line: int | None
     external_id: str | None
@@ -29,6 +51,8 @@ class ImportRowError(BaseModel):
 
 class ImportSummary(BaseModel):
     """An import and its progress, as the list of imports shows it."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [IMPORT_SUMMARY_EXAMPLE]})
 
     id: int
     assignment_id: int
@@ -72,6 +96,21 @@ class ImportSummary(BaseModel):
 class ImportOut(ImportSummary):
     """An import, its progress and its first rejected rows; `errors_next` continues them at
     GET /v1/imports/{id}/errors."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    **IMPORT_SUMMARY_EXAMPLE,
+                    "warnings": [],
+                    "failure": None,
+                    "errors": [ROW_ERROR_EXAMPLE],
+                    "errors_total": 1,
+                    "errors_next": None,
+                }
+            ]
+        }
+    )
 
     warnings: list[str]
     failure: str | None = Field(description="why the import stopped, when status is failed")

@@ -15,7 +15,37 @@ class FlowCreate(BaseModel):
     state of kind `free`, outcomes only between declared states.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Sales",
+                    "states": [
+                        {"key": "free", "name": "Free", "kind": "free"},
+                        {"key": "follow_up", "name": "Sale to follow up", "kind": "progressive"},
+                        {"key": "sold", "name": "Sold", "kind": "final"},
+                    ],
+                    "outcomes": [
+                        {
+                            "code": "sale",
+                            "name": "Sale",
+                            "from_states": ["free", "follow_up"],
+                            "to_state": "sold",
+                        },
+                        {
+                            "code": "interested",
+                            "name": "Interested",
+                            "from_states": ["free"],
+                            "to_state": "follow_up",
+                            "follow_up": "personal",
+                            "follow_up_time_required": True,
+                        },
+                    ],
+                }
+            ]
+        },
+        extra="forbid",
+    )
 
     name: Name
     states: list[FlowState] = Field(min_length=1, max_length=100)
@@ -23,6 +53,33 @@ class FlowCreate(BaseModel):
 
 
 class FlowOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 1,
+                    "name": "Sales",
+                    "states": [
+                        {"key": "free", "name": "Free", "kind": "free"},
+                        {"key": "sold", "name": "Sold", "kind": "final"},
+                    ],
+                    "outcomes": [
+                        {
+                            "code": "sale",
+                            "name": "Sale",
+                            "from_states": ["free"],
+                            "to_state": "sold",
+                            "follow_up": "none",
+                            "follow_up_time_required": False,
+                        }
+                    ],
+                    "initial_state": "free",
+                    "created_at": "2026-12-01T08:00:00Z",
+                }
+            ]
+        }
+    )
+
     id: int
     name: str
     states: list[FlowState]

@@ -9,13 +9,24 @@ from services.api.deps import Res
 router = APIRouter(tags=["ops"])
 
 
-@router.get("/healthz")
+@router.get(
+    "/healthz",
+    summary="Liveness",
+    responses={200: {"content": {"application/json": {"example": {"status": "ok"}}}}},
+)
 async def healthz() -> dict[str, str]:
     """The process answers; says nothing about its dependencies."""
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+_READY = {"status": "ok", "database": "ok", "redis": "ok"}
+
+
+@router.get(
+    "/readyz",
+    summary="Readiness",
+    responses={200: {"content": {"application/json": {"example": _READY}}}},
+)
 async def readyz(resources: Res) -> JSONResponse:
     """Ready when both the database and Redis answer; 503 otherwise."""
     checks: dict[str, str] = {}

@@ -28,7 +28,12 @@ _STREAM: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "An endless text/event-stream: `id: <stream id>`, `event: <type>`, "
         "`data: <json>` per event; comment lines as keep-alive.",
-        "content": {"text/event-stream": {}},
+        "content": {
+            "text/event-stream": {
+                "example": "id: 1764927060000-0\nevent: customer_moved_in\n"
+                'data: {"customer_id": 1042, "assignment_id": 3}\n\n'
+            }
+        },
     }
 }
 LastEventIdHeader = Annotated[str | None, Header(alias="Last-Event-ID", max_length=64)]
@@ -74,7 +79,13 @@ async def _open(
     return EventStreamResponse(event_lines(hub, key, after=after, touch=touch), hub=hub)
 
 
-@router.get("/me/events", response_class=EventStreamResponse, responses=_STREAM, status_code=200)
+@router.get(
+    "/me/events",
+    summary="My live events",
+    response_class=EventStreamResponse,
+    responses=_STREAM,
+    status_code=200,
+)
 async def my_events(
     resources: Res,
     user: CurrentUser,
@@ -89,6 +100,7 @@ async def my_events(
 
 @router.get(
     "/assignments/{assignment_id}/events",
+    summary="An assignment's live events",
     response_class=EventStreamResponse,
     responses=_STREAM,
     status_code=200,  # the stream's class declares none; OpenAPI needs one

@@ -14,6 +14,7 @@ from services.api.corrections.to_correct import (
 )
 from services.api.deps import Agent, Res
 from services.api.errors import Unprocessable
+from services.api.fields import TimeZone
 from services.api.my_work.schemas import FollowUpPage, MyWorkOut, WorkList
 from services.api.my_work.service import (
     MY_WORK,
@@ -40,10 +41,10 @@ def _zone(tz: str) -> ZoneInfo:
     return ZoneInfo(tz)
 
 
-TimeZoneQuery = Annotated[str, Query(max_length=64, description="Whose 'today': an IANA zone.")]
+TimeZoneQuery = Annotated[TimeZone, Query(description="Whose 'today': an IANA zone.")]
 
 
-@router.get("", response_model=MyWorkOut)
+@router.get("", summary="My Work: every list's first rows", response_model=MyWorkOut)
 async def my_work(resources: Res, agent: Agent, now: Now, tz: TimeZoneQuery = "UTC") -> MyWorkOut:
     """Every list's first rows and totals: the agent's home screen and side panel."""
     zone = _zone(tz)
@@ -77,7 +78,7 @@ async def my_work(resources: Res, agent: Agent, now: Now, tz: TimeZoneQuery = "U
     )
 
 
-@router.get("/requests")
+@router.get("/requests", summary="My care pipeline items")
 async def pipeline_items(
     resources: Res, manager: Manager, language: Lang, now: Now
 ) -> PipelineWork:
@@ -87,14 +88,14 @@ async def pipeline_items(
         return await pipeline_work(session, manager, language=language, now=now)
 
 
-@router.get("/to-correct", response_model=ToCorrectPage)
+@router.get("/to-correct", summary="My customers to correct", response_model=ToCorrectPage)
 async def to_correct_list(resources: Res, agent: Agent, page: ToCorrectPages) -> ToCorrectPage:
     """Customers sent to me for correction, oldest first (declared before "/{which}")."""
     async with resources.sessionmaker() as session:
         return await to_correct_page(session, agent, page=page)
 
 
-@router.get("/{which}", response_model=FollowUpPage)
+@router.get("/{which}", summary="One My Work list", response_model=FollowUpPage)
 async def work_list(
     which: WorkList,
     resources: Res,

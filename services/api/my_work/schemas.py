@@ -2,8 +2,9 @@
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from services.api.pagination import Page
 
@@ -28,8 +29,31 @@ class FollowUpRow(BaseModel):
     followup_owner_id: int | None
 
 
+FOLLOW_UP_PAGE_EXAMPLE: dict[str, Any] = {
+    "name": "personal-today",
+    "total": 1,
+    "limit": 50,
+    "next": "WyJwZXJzb25hbC10b2RheSIsIjIwMjYtMTItMDVUMTM6MDA6MDBaIiwxMDQyXQ",
+    "items": [
+        {
+            "customer_id": 1042,
+            "customer_name": "Ola Nordmann",
+            "assignment_id": 3,
+            "assignment_name": "Spring campaign",
+            "segment_id": None,
+            "state": "follow_up",
+            "followup_at": "2026-12-05T13:00:00Z",
+            "followup_kind": "personal",
+            "followup_owner_id": 7,
+        }
+    ],
+}
+
+
 class FollowUpPage(Page[FollowUpRow]):
     """A page of one list; `total` counts the whole list."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [FOLLOW_UP_PAGE_EXAMPLE]})
 
     name: WorkList
     total: int
@@ -38,6 +62,29 @@ class FollowUpPage(Page[FollowUpRow]):
 class MyWorkOut(BaseModel):
     """The home screen: the first rows of every list and their totals; each list's `next`
     continues it at GET /v1/my-work/{list}."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "personal_today": {**FOLLOW_UP_PAGE_EXAMPLE, "limit": 10},
+                    **{
+                        which.value.replace("-", "_"): {
+                            "name": which.value,
+                            "total": 0,
+                            "limit": 10,
+                            "next": None,
+                            "items": [],
+                        }
+                        for which in WorkList
+                        if which != WorkList.personal_today
+                    },
+                    "to_correct": 0,
+                    "new_requests": 0,
+                }
+            ]
+        }
+    )
 
     personal_today: FollowUpPage
     shared_today: FollowUpPage

@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from services.api.deps import Res
+from services.api.errors import refuses
 from services.api.fields import DbId, IdPath, Text
 from services.api.pagination import Page, by_id
 from services.api.pipeline import catalogue, contacts, requests
@@ -50,6 +51,14 @@ from shared.pipeline.store import PipelineStore
 
 router = APIRouter(prefix="/pipeline", tags=["pipeline"])
 
+# What the pipeline's writes refuse beyond their schemas (decision 027): rules against the
+# tenant's stored data, and a profile named by `id` or `new`, not both or neither.
+PROFILE_RULES = (
+    "a profile named by neither or both of `id` and `new`, an anonymised one, a new one that "
+    "does not fit the tenant's custom fields, a contact person who is the prospect"
+)
+COLLEAGUE_RULE = "a user who is no pipeline colleague (without pipeline_manage)"
+
 # History entries shown with a request: a request's life is some dozens of changes.
 HISTORY_ROWS = 100
 SearchText = Annotated[Text, Query(min_length=1, max_length=200)]
@@ -88,7 +97,11 @@ async def search_contacts(
         return await contacts.search(session, reader.tenant_id, q, page=page, language=language)
 
 
-@router.post("/contacts", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/contacts",
+    responses=refuses("custom fields that do not fit the tenant's"),
+    status_code=status.HTTP_201_CREATED,
+)
 async def create_contact(
     body: ProfileIn, resources: Res, intake: Intake, language: Lang
 ) -> ProfileOut:
@@ -120,17 +133,18 @@ async def list_services(
         return page.answer(Page[ServiceOut], found, key=_service_key, item=by_service.__getitem__)
 
 
-@router.post("/services", status_code=status.HTTP_201_CREATED)
+@router.post("/services", responses=refuses(COLLEAGUE_RULE), status_code=status.HTTP_201_CREATED)
 async def add_service(
     body: ServiceIn, resources: Res, admin: PipelineAdmin, language: Lang
 ) -> ServiceOut:
+    """Add a stay, service or product to the catalogue, with the colleagues who provide it."""
     async with resources.session() as session:
         store = PipelineStore(session, admin.tenant_id)
         service = await catalogue.add_service(store, body)
         return await catalogue.service_out(store, service, language)
 
 
-@router.patch("/services/{service_id}")
+@router.patch("/services/{service_id}", responses=refuses(COLLEAGUE_RULE))
 async def change_service(
     service_id: IdPath, body: ServiceChange, resources: Res, admin: PipelineAdmin, language: Lang
 ) -> ServiceOut:
@@ -168,7 +182,13 @@ async def _details(
     )
 
 
-@router.post("/requests", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/requests",
+    responses=refuses(
+        f"{PROFILE_RULES}, a service of another kind, a manager who is no pipeline colleague"
+    ),
+    status_code=status.HTTP_201_CREATED,
+)
 async def register_request(
     body: RequestIn, resources: Res, intake: Intake, language: Lang, now: Now
 ) -> RequestDetails:
@@ -220,7 +240,7 @@ async def get_request(
         return await _details(store, request, language=language, now=now)
 
 
-@router.patch("/requests/{request_id}")
+@router.patch("/requests/{request_id}", responses=refuses(COLLEAGUE_RULE))
 async def change_request(
     request_id: IdPath,
     body: RequestChange,
@@ -247,7 +267,7 @@ async def change_request(
     return details
 
 
-@router.post("/requests/{request_id}/contact")
+@router.post("/requests/{request_id}/contact", responses=refuses(PROFILE_RULES))
 async def set_contact(
     request_id: IdPath,
     body: ContactIn,

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from services.api.deps import Res
+from services.api.errors import refuses
 from services.api.fields import DbId, IdPath
 from services.api.pagination import Page, by_id
 from services.api.pipeline import delegations, tasks
@@ -28,7 +29,13 @@ from shared.pipeline.store import PipelineStore
 router = APIRouter()
 
 
-@router.post("/requests/{request_id}/tasks", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/requests/{request_id}/tasks",
+    responses=refuses(
+        "an executor who is no pipeline colleague, or a followed task of another request"
+    ),
+    status_code=status.HTTP_201_CREATED,
+)
 async def add_task(
     request_id: IdPath, body: TaskIn, resources: Res, manager: Manager, language: Lang, now: Now
 ) -> TaskOut:
@@ -82,7 +89,7 @@ async def list_tasks(
         return page.answer(Page[TaskOut], rows, key=by_id, item=view.task)
 
 
-@router.patch("/tasks/{task_id}")
+@router.patch("/tasks/{task_id}", responses=refuses("an executor who is no pipeline colleague"))
 async def change_task(
     task_id: IdPath, body: TaskChange, resources: Res, manager: Manager, language: Lang, now: Now
 ) -> TaskOut:
@@ -99,7 +106,14 @@ async def change_task(
     return view.task(task)
 
 
-@router.post("/delegations", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/delegations",
+    responses=refuses(
+        "a user who is no pipeline colleague, a delegation to oneself, an end that is not "
+        "after the start and in the future"
+    ),
+    status_code=status.HTTP_201_CREATED,
+)
 async def delegate(body: DelegationIn, resources: Res, manager: Manager, now: Now) -> DelegationOut:
     """Your requests (a team lead: anyone's) go to a colleague from `starts_at` until
     `ends_at`, new ones included, and come back by themselves."""

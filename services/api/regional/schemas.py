@@ -1,8 +1,14 @@
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import phonenumbers
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+REGIONAL_EXAMPLE: dict[str, Any] = {
+    "region": "NO",
+    "locale": "nb",
+    "closed_days": ["2026-12-24", "2026-12-31"],
+}
 
 Locale = Literal["nb", "nn", "da", "sv", "fr", "en"]
 
@@ -21,6 +27,8 @@ Region = Annotated[
 class RegionalOut(BaseModel):
     """The tenant's country, language of sorting and closed days (issue 15 points 1, 4, 7)."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [REGIONAL_EXAMPLE]})
+
     region: str = Field(
         description="ISO 3166 alpha-2: national phone numbers are this country's, and its "
         "public holidays apply to customers without a country of their own."
@@ -30,7 +38,7 @@ class RegionalOut(BaseModel):
 
 
 class RegionalIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(json_schema_extra={"examples": [REGIONAL_EXAMPLE]}, extra="forbid")
 
     region: Region
     locale: Locale

@@ -21,8 +21,6 @@ async def change_report_flags(
     sent = body.model_fields_set
     if not sent:
         raise Unprocessable("give excluded, report_user_id or report_at")
-    if "excluded" in sent and body.excluded is None:
-        raise Unprocessable("excluded must be true or false")
     async with res.session() as session:
         event = await locked_event(session, principal.tenant_id, event_id)
         if body.report_user_id is not None:

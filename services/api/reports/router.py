@@ -7,7 +7,8 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import StreamingResponse
 
 from services.api.deps import Reporting, Res
-from services.api.fields import DbId, IdPath
+from services.api.errors import refuses
+from services.api.fields import DbId, IdPath, TimeZone
 from services.api.ratelimit.deps import limited
 from services.api.ratelimit.limiter import Expensive
 from services.api.reports import service
@@ -25,13 +26,29 @@ CsvStyleQuery = Annotated[
     ),
 ]
 _CSV = {"text/csv": {"schema": {"type": "string", "description": "a header row, then rows"}}}
+_STATUS_CSV = {
+    "text/csv": {
+        **_CSV["text/csv"],
+        "example": "customer_id,external_id,first_name,last_name,phone_1,phone_2,phone_3,email,"
+        "language,time_zone,account_type,city,anonymised_at,state,state_name,state_set_by,"
+        "state_set_by_user_id,state_set_at,segment_id,segment,attempts,last_attempt_at,"
+        "followup_at,followup_kind,followup_owner_id,products,next_meeting_at\n"
+        "1042,CRM-10042,Ola,Nordmann,+4791234567,,,ola@example.com,nb,Europe/Oslo,private,"
+        "Oslo,,follow_up,Sale to follow up,user,7,2026-12-05T09:31:00Z,,,2,"
+        "2026-12-04T13:00:00Z,2027-03-01T08:30:00Z,personal,7,,\n",
+    }
+}
 
 
 @router.get(
     "/reports/activity",
+    summary="Activity report",
     response_model=ActivityReportOut,
     dependencies=[limited(Expensive.exports)],
-    responses={200: {"content": _CSV}},
+    responses={
+        200: {"content": _CSV},
+        **refuses("`to` before `from`, more than 366 days, or an unknown `group_by` name"),
+    },
 )
 async def activity(
     resources: Res,
@@ -41,7 +58,7 @@ async def activity(
     group_by: Annotated[
         str, Query(max_length=100, description="comma list of assignment, team, user, day")
     ] = "user,day",
-    tz: Annotated[str, Query(max_length=64, description="the zone days are counted in")] = "UTC",
+    tz: Annotated[TimeZone, Query(description="the zone days are counted in")] = "UTC",
     assignment_id: Annotated[DbId | None, Query()] = None,
     team: Annotated[str | None, Query(max_length=200)] = None,
     user_id: Annotated[DbId | None, Query()] = None,
@@ -65,8 +82,9 @@ async def activity(
 
 @router.get(
     "/assignments/{assignment_id}/status-export",
+    summary="Status export",
     dependencies=[limited(Expensive.exports)],
-    responses={200: {"content": {**_CSV, "application/json": {}}}},
+    responses={200: {"content": {**_STATUS_CSV, "application/json": {}}}},
 )
 async def export_status(
     assignment_id: IdPath,

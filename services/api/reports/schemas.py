@@ -27,13 +27,46 @@ class ActivityParams:
     user_id: int | None
 
 
+# What a row and the totals count, in the example of the report.
+_COUNTS_EXAMPLE: dict[str, Any] = {
+    "outcomes": {"sale": 3},
+    "attempts": {"no_answer": 11},
+    "sales": 3,
+    "sold_units": 3,
+    "products_offered": 1,
+    "followups_kept": 2,
+    "followups_passed": 0,
+}
+
+
 class ActivityReportOut(BaseModel):
     """Rows carry the grouped columns (assignment_id and assignment_name, team, user_id and
     user_name, day), then outcomes {code: n}, attempts {kind: n}, sales, sold_units,
     products_offered, followups_kept, followups_passed, and money {currency: minor units}
     only for callers with the revenue permission."""
 
-    model_config = ConfigDict(populate_by_name=True)
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "from": "2026-12-01",
+                    "to": "2026-12-05",
+                    "tz": "Europe/Oslo",
+                    "group_by": ["user", "day"],
+                    "rows": [
+                        {
+                            "user_id": 7,
+                            "user_name": "Kari Nordmann",
+                            "day": "2026-12-04",
+                            **_COUNTS_EXAMPLE,
+                        }
+                    ],
+                    "totals": _COUNTS_EXAMPLE,
+                }
+            ]
+        },
+        populate_by_name=True,
+    )
 
     from_: date = Field(alias="from")
     to: date

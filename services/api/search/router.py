@@ -21,7 +21,12 @@ _Q = "a few letters of a name, a phone number, an e-mail address or an external 
 _FULL = "search all the tenant's customers, whatever their assignment (extended handling)"
 
 
-@router.get("/customers/search", response_model=SearchOut, dependencies=[limited(Expensive.search)])
+@router.get(
+    "/customers/search",
+    summary="Search customers",
+    response_model=SearchOut,
+    dependencies=[limited(Expensive.search)],
+)
 async def search_customers(
     resources: Res,
     agent: Agent,

@@ -1,6 +1,6 @@
 from enum import StrEnum
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from services.api.pagination import Page
 
@@ -31,6 +31,35 @@ class SearchHit(BaseModel):
 
 class SearchOut(Page[SearchHit]):
     """The hits, best first."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "query": "ode",
+                    "full": False,
+                    "limit": 50,
+                    "next": None,
+                    "items": [
+                        {
+                            "id": 1042,
+                            "external_id": "CRM-10042",
+                            "first_name": "Ola",
+                            "last_name": "Ødegård",
+                            "account_type": "private",
+                            "email": "ola@example.com",
+                            "city": "Oslo",
+                            "phones": ["+4791234567"],
+                            "assignment_id": 3,
+                            "assignment_name": "Spring campaign",
+                            "state": "free",
+                            "matched_by": "name",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
 
     query: str
     full: bool

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Response, status
 from services.api.access import require_any
 from services.api.auth.cache import Principal
 from services.api.deps import Extended, Res, Setup
+from services.api.errors import refuses
 from services.api.moves.schemas import BulkJobOut
 from services.api.selections import bulk, service
 from services.api.selections.schemas import (
@@ -31,20 +32,41 @@ SelectionReader = Annotated[
 ]
 
 
-@router.post("/selections/count", response_model=CountOut)
+@router.post(
+    "/selections/count",
+    responses=refuses(
+        "a selection that disagrees: attempts_min above attempts_max, a custom field not declared"
+    ),
+    summary="Count a selection",
+    response_model=CountOut,
+)
 async def count(body: Selection, resources: Res, user: SelectionReader) -> CountOut:
     """How many customers the selection holds, per state and segment: one aggregate query."""
     return await service.count(resources, user, body)
 
 
-@router.post("/selections/segment", response_model=SegmentedOut)
+@router.post(
+    "/selections/segment",
+    responses=refuses(
+        "a selection that disagrees: attempts_min above attempts_max, a custom field not declared"
+    ),
+    summary="Segment a selection",
+    response_model=SegmentedOut,
+)
 async def segment(body: SegmentRequest, resources: Res, user: Setup) -> SegmentedOut:
     """Into a new segment (`name`, 409 if taken in any case) or an existing one
     (`segment_id`); states are kept. Large selections answer with a job to poll."""
     return await service.segment(resources, user, body)
 
 
-@router.post("/selections/outcomes", response_model=OutcomesOut)
+@router.post(
+    "/selections/outcomes",
+    responses=refuses(
+        "a selection that disagrees: attempts_min above attempts_max, a custom field not declared"
+    ),
+    summary="Outcomes valid for a selection",
+    response_model=OutcomesOut,
+)
 async def outcomes(body: Selection, resources: Res, user: SelectionReader) -> OutcomesOut:
     """The outcomes valid for every selected customer; none for an empty selection or one
     with a customer in correction."""
@@ -53,8 +75,12 @@ async def outcomes(body: Selection, resources: Res, user: SelectionReader) -> Ou
 
 @router.post(
     "/bulk-outcomes",
+    summary="Register a bulk outcome",
     response_model=BulkOutcomeOut | BulkJobOut,
-    responses={status.HTTP_202_ACCEPTED: {"model": BulkJobOut}},
+    responses={
+        status.HTTP_202_ACCEPTED: {"model": BulkJobOut},
+        **refuses("an empty selection, or a code some selected customer's state does not allow"),
+    },
 )
 async def bulk_outcome(
     body: BulkOutcomeRequest, resources: Res, user: Extended, response: Response

@@ -7,10 +7,23 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.api.fields import DbId, Name, Text
 from services.api.moves.schemas import BulkJobOut
+from services.api.patch import Patch
 from shared.selections.selection import Selection
 
 
 class CountOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "count": 120,
+                    "by_state": {"free": 100, "follow_up": 20},
+                    "by_segment": {"0": 90, "5": 30},
+                }
+            ]
+        }
+    )
+
     count: int
     by_state: dict[str, int]
     by_segment: dict[str, int] = Field(
@@ -18,10 +31,19 @@ class CountOut(BaseModel):
     )
 
 
-class SegmentRequest(BaseModel):
-    """Put a selection into a new segment (`name`) or an existing one (`segment_id`)."""
+class SegmentRequest(Patch):
+    """Put a selection into a new segment (`name`) or an existing one (`segment_id`): one of
+    the two, neither null (a `Patch` for that: its fields are never null)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"selection": {"assignment_id": 3, "custom": {"region": "Oslo"}}, "name": "Oslo"},
+                {"selection": {"assignment_id": 3, "attempts_min": 5}, "segment_id": 5},
+            ]
+        },
+        extra="forbid",
+    )
 
     selection: Selection
     name: Name | None = None
@@ -35,6 +57,14 @@ class SegmentRequest(BaseModel):
 
 
 class SegmentedOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"segment_id": 6, "name": "Oslo", "created": True, "count": 90, "job": None}
+            ]
+        }
+    )
+
     segment_id: int
     name: str
     created: bool
@@ -53,6 +83,27 @@ class OfferedOut(BaseModel):
 
 
 class OutcomesOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "count": 120,
+                    "by_state": {"free": 120},
+                    "outcomes": [
+                        {
+                            "code": "not_interested",
+                            "name": "Not interested",
+                            "to_state": "closed",
+                            "follow_up": "none",
+                            "follow_up_time_required": False,
+                        }
+                    ],
+                    "reason": None,
+                }
+            ]
+        }
+    )
+
     count: int
     by_state: dict[str, int]
     outcomes: list[OfferedOut]
@@ -60,7 +111,19 @@ class OutcomesOut(BaseModel):
 
 
 class BulkOutcomeRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "selection": {"assignment_id": 3, "states": ["free"], "attempts_min": 5},
+                    "code": "not_interested",
+                    "comment": "Campaign closed",
+                    "expected_count": 120,
+                }
+            ]
+        },
+        extra="forbid",
+    )
 
     selection: Selection
     code: str = Field(min_length=1, max_length=100)
@@ -72,5 +135,9 @@ class BulkOutcomeRequest(BaseModel):
 
 
 class BulkOutcomeOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"code": "not_interested", "count": 120}]}
+    )
+
     code: str
     count: int

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Query, status
 
 from services.api.auth.revocations import publish_token_revoked, publish_user_changed
 from services.api.deps import Admin, CurrentUser, Res
+from services.api.errors import refuses
 from services.api.fields import DbId, IdPath
 from services.api.pagination import IdKey, Page, PageRequest, by_id, paging
 from services.api.users import service
@@ -26,7 +27,7 @@ UserPages = Annotated[PageRequest[IdKey], Depends(paging(service.USERS))]
 TokenPages = Annotated[PageRequest[IdKey], Depends(paging(service.TOKENS))]
 
 
-@router.get("/me")
+@router.get("/me", summary="Who am I")
 async def me(principal: CurrentUser, resources: Res) -> MeOut:
     """The caller: who they are, their tenant and what this token may do (its user's
     permissions, narrowed by the token's scopes)."""
@@ -44,28 +45,31 @@ async def me(principal: CurrentUser, resources: Res) -> MeOut:
     )
 
 
-@router.get("/users")
+@router.get("/users", summary="List users")
 async def list_users(principal: Admin, resources: Res, page: UserPages) -> Page[UserOut]:
+    """The tenant's users, active or not, with their permission bundles."""
     async with resources.session() as session:
         users = await service.list_users(session, principal.tenant_id, page=page)
         return page.answer(Page[UserOut], users, key=by_id, item=UserOut.model_validate)
 
 
-@router.post("/users", status_code=status.HTTP_201_CREATED)
+@router.post("/users", summary="Create a user", status_code=status.HTTP_201_CREATED)
 async def create_user(body: UserCreate, principal: Admin, resources: Res) -> UserOut:
+    """A new user of the tenant; give them a token (POST /v1/users/{id}/tokens) to call the API."""
     async with resources.session() as session:
         user = await service.create_user(session, principal.tenant_id, data=body)
     return UserOut.model_validate(user)
 
 
-@router.get("/users/{user_id}")
+@router.get("/users/{user_id}", summary="Get a user")
 async def get_user(user_id: IdPath, principal: Admin, resources: Res) -> UserOut:
+    """One user of the tenant."""
     async with resources.session() as session:
         user = await service.get_user(session, principal.tenant_id, user_id)
         return UserOut.model_validate(user)
 
 
-@router.patch("/users/{user_id}")
+@router.patch("/users/{user_id}", summary="Change a user")
 async def update_user(
     user_id: IdPath, body: UserUpdate, principal: Admin, resources: Res
 ) -> UserOut:
@@ -77,7 +81,12 @@ async def update_user(
     return UserOut.model_validate(user)
 
 
-@router.post("/users/{user_id}/tokens", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/users/{user_id}/tokens",
+    responses=refuses("an `expires_at` not in the future, or a scope the user does not hold"),
+    summary="Create a token for a user",
+    status_code=status.HTTP_201_CREATED,
+)
 async def create_token(
     user_id: IdPath, body: TokenCreate, principal: Admin, resources: Res
 ) -> NewTokenOut:
@@ -90,16 +99,17 @@ async def create_token(
     return NewTokenOut(**TokenOut.model_validate(token).model_dump(), token=plain)
 
 
-@router.get("/users/{user_id}/tokens")
+@router.get("/users/{user_id}/tokens", summary="List a user's tokens")
 async def list_tokens(
     user_id: IdPath, principal: Admin, resources: Res, page: TokenPages
 ) -> Page[TokenOut]:
+    """The user's tokens (never their secrets), with scopes, expiry, last use and status."""
     async with resources.session() as session:
         tokens = await service.list_tokens(session, principal.tenant_id, user_id, page=page)
         return page.answer(Page[TokenOut], tokens, key=by_id, item=TokenOut.model_validate)
 
 
-@router.get("/tokens")
+@router.get("/tokens", summary="List the tenant's tokens")
 async def list_tenant_tokens(
     principal: Admin,
     resources: Res,
@@ -114,7 +124,7 @@ async def list_tenant_tokens(
         return page.answer(Page[TokenOut], tokens, key=by_id, item=TokenOut.model_validate)
 
 
-@router.delete("/tokens/{token_id}")
+@router.delete("/tokens/{token_id}", summary="Revoke a token")
 async def revoke_token(token_id: IdPath, principal: Admin, resources: Res) -> TokenOut:
     """Revoke a token: every API process refuses it (401) within a second. Revoking again
     is a no-op."""

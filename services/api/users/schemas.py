@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Self
+from typing import Annotated, Any, Self
 
 from pydantic import (
     AfterValidator,
@@ -14,12 +14,15 @@ from pydantic import (
     model_validator,
 )
 
-from services.api.fields import Name, Text
+from services.api.fields import Flag, Name, Text
+from services.api.patch import Patch
+from shared.infra.storable import storable_text
 from shared.models import Permission
 
-EMAIL_PATTERN = r"^$|^[^@\s]+@[^@\s]+$"
+EMAIL_PATTERN = r"^$|^[^@\s\x00]+@[^@\s\x00]+$"
 
-Email = Annotated[Text, Field(max_length=320, pattern=EMAIL_PATTERN)]
+# Its own pattern, so not `Text` (pydantic keeps one pattern in the schema, the first).
+Email = Annotated[str, Field(max_length=320, pattern=EMAIL_PATTERN), AfterValidator(storable_text)]
 Team = Annotated[Text, Field(max_length=200)]
 # A language tag ("fr", "nb-NO"): the language the user reads labels in.
 Language = Annotated[str, Field(max_length=20, pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$")]
@@ -42,6 +45,26 @@ class TenantOut(BaseModel):
 
 
 class MeOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 7,
+                    "name": "Kari Nordmann",
+                    "email": "kari@example.com",
+                    "team": "Oslo",
+                    "tenant": {
+                        "id": 1,
+                        "name": "Acme",
+                        "data_controller": "Acme AS",
+                        "processing_purpose": "Sales to existing customers",
+                    },
+                    "permissions": ["customer_handling"],
+                }
+            ]
+        }
+    )
+
     id: int
     name: str
     email: str
@@ -52,7 +75,19 @@ class MeOut(BaseModel):
 
 
 class UserCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Kari Nordmann",
+                    "email": "kari@example.com",
+                    "team": "Oslo",
+                    "permissions": ["customer_handling"],
+                }
+            ]
+        },
+        extra="forbid",
+    )
 
     name: Name
     email: Email = ""
@@ -61,10 +96,20 @@ class UserCreate(BaseModel):
     permissions: Permissions = Field(default_factory=list)
 
 
-class UserUpdate(BaseModel):
-    """Only the fields sent change."""
+class UserUpdate(Patch):
+    """Only the fields sent change; `language` may be null (it clears the user's choice)."""
 
-    model_config = ConfigDict(extra="forbid")
+    nullable = frozenset({"language"})
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"team": "Bergen", "permissions": ["customer_handling", "extended_handling"]},
+                {"active": False},
+            ]
+        },
+        extra="forbid",
+    )
 
     name: Name | None = None
     email: Email | None = None
@@ -72,18 +117,26 @@ class UserUpdate(BaseModel):
     # null clears it: the request's Accept-Language decides again.
     language: Language | None = None
     permissions: Permissions | None = None
-    active: bool | None = None
-
-    @model_validator(mode="after")
-    def _no_nulls(self) -> Self:
-        for field in self.model_fields_set - {"language"}:
-            if getattr(self, field) is None:
-                raise ValueError(f"'{field}' cannot be null")
-        return self
+    active: Flag | None = None
 
 
 class UserOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 7,
+                    "name": "Kari Nordmann",
+                    "email": "kari@example.com",
+                    "team": "Oslo",
+                    "permissions": ["customer_handling"],
+                    "active": True,
+                    "created_at": "2026-12-01T08:00:00Z",
+                }
+            ]
+        },
+        from_attributes=True,
+    )
 
     id: int
     name: str
@@ -135,10 +188,26 @@ class TokenStatus(StrEnum):
     revoked = "revoked"
 
 
+TOKEN_EXAMPLE: dict[str, Any] = {
+    "id": 12,
+    "user_id": 7,
+    "name": "dialer",
+    "created_at": "2026-12-01T08:00:00Z",
+    "revoked_at": None,
+    "expires_at": "2027-06-30T00:00:00Z",
+    "scopes": ["customer_handling"],
+    "last_used_at": "2026-12-05T14:02:00Z",
+    "status": "active",
+}
+
+
 class TokenOut(BaseModel):
     """A token as listed: never its secret."""
 
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [TOKEN_EXAMPLE]},
+        from_attributes=True,
+    )
 
     id: int
     user_id: int
@@ -164,4 +233,10 @@ class TokenOut(BaseModel):
 
 
 class NewTokenOut(TokenOut):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{**TOKEN_EXAMPLE, "token": "nc_4kQ0xP7yZ2bR9vT1mW8sL3dF6hJ5gN0c"}]
+        }
+    )
+
     token: str = Field(description="The bearer token. Shown this once; only its hash is kept.")

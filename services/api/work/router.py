@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, Request, Response
 from pydantic import BaseModel
 
 from services.api.deps import Agent, Extended, Res
+from services.api.errors import refuses
 from services.api.fields import IdPath
 from services.api.live.disconnect import unless_disconnected
 from services.api.work import leases
@@ -68,6 +69,8 @@ def _declare(route: WorkRoute) -> None:
         methods=["POST"],
         response_model=route.response_model,
         name=route.name,
+        summary=route.summary,
+        responses=refuses(route.refuses) if route.refuses else None,
     )
 
 
@@ -76,18 +79,21 @@ for _route in HOT_ROUTES:
     _declare(_route)
 
 
-@router.post("/customers/{customer_id}/select", response_model=CardOut)
+@router.post("/customers/{customer_id}/select", summary="Select a customer", response_model=CardOut)
 async def select_customer(customer_id: IdPath, resources: Res, agent: Agent) -> CardOut:
     """Take this customer as your current one (refused in predictive mode or when held)."""
     return await leases.select_customer(resources, agent, customer_id)
 
 
-@router.post("/customers/{customer_id}/heartbeat", response_model=LeaseOut)
+@router.post("/customers/{customer_id}/heartbeat", summary="Renew a lease", response_model=LeaseOut)
 async def heartbeat(customer_id: IdPath, body: LeaseBody, resources: Res, agent: Agent) -> LeaseOut:
+    """Renew the lease on your current customer for the assignment's lease time."""
     return await leases.heartbeat(resources, agent, customer_id, lease_id=body.lease_id)
 
 
-@router.post("/customers/{customer_id}/release", response_model=ReleaseResult)
+@router.post(
+    "/customers/{customer_id}/release", summary="Release a customer", response_model=ReleaseResult
+)
 async def release(
     customer_id: IdPath, body: LeaseBody, resources: Res, agent: Agent
 ) -> ReleaseResult:
@@ -95,7 +101,11 @@ async def release(
     return await leases.release(resources, agent, customer_id, lease_id=body.lease_id)
 
 
-@router.post("/customers/{customer_id}/force-release", response_model=ReleaseResult)
+@router.post(
+    "/customers/{customer_id}/force-release",
+    summary="Force-release a customer",
+    response_model=ReleaseResult,
+)
 async def force_release(customer_id: IdPath, resources: Res, user: Extended) -> ReleaseResult:
     """Extended handling: end someone else's lease (rule 17)."""
     return await leases.release(resources, user, customer_id, lease_id="", force=True)

@@ -40,7 +40,10 @@ class WorkRoute:
     request: type[BaseModel]
     response_model: Any
     run: Run
+    summary: str
     doc: str
+    # What it refuses (422) beyond what its schema says (services/api/errors.py `refuses`).
+    refuses: str | None = None
     # A request may come without a body (then it is `request()`).
     body_optional: bool = False
     # A request that waits for its answer (the long poll): FastAPI's route serves it, as it
@@ -84,6 +87,7 @@ NEXT = WorkRoute(
     request=NextRequest,
     response_model=CardOut | EmptyOut,
     run=_next,
+    summary="Next customer",
     doc="""The next right customer, leased to you; or why there is none and when there will be.
 
     With `wait_seconds`, an empty answer waits up to that long and returns the moment a
@@ -98,7 +102,13 @@ ATTEMPTS = WorkRoute(
     request=AttemptRequest,
     response_model=WriteResult,
     run=writes.register_attempt,
-    doc="No answer, or call back later at a time (only the holder).",
+    summary="Register an attempt",
+    refuses="a call back later without a time, or an owner who cannot own the follow-up",
+    doc="""No answer, or call back later at a time (only the holder of the lease).
+
+    A call back later on a free customer becomes a shared follow-up; on a customer in a
+    progressive state, a personal one (yours, or `owner_id`'s).
+    """,
 )
 OUTCOMES = WorkRoute(
     name="register_outcome",
@@ -106,6 +116,11 @@ OUTCOMES = WorkRoute(
     request=OutcomeRequest,
     response_model=WriteResult,
     run=writes.register_outcome,
-    doc="An outcome the customer flow allows from the current state (only the holder).",
+    summary="Register an outcome",
+    refuses="a code the flow does not allow from the customer's state, a follow-up the "
+    "outcome's rule does not allow, or a meeting that ends before it starts",
+    doc="""An outcome the customer flow allows from the current state (only the holder of the
+    lease). The flow decides the new state and whether a follow-up is asked for.
+    """,
 )
 HOT_ROUTES = (NEXT, OUTCOMES, ATTEMPTS)

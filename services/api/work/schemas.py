@@ -3,8 +3,9 @@
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, Self, get_type_hints
 
-from pydantic import BaseModel, Field, create_model, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
+from services.api.fields import Text
 from shared.infra.timeutil import as_utc
 from shared.membership.attempts import AttemptKind
 from shared.membership.record import SHOWN_COLUMNS, MembershipRecord
@@ -13,8 +14,28 @@ from shared.models import ProductStatus
 # The longest a /next may wait for a customer (long poll).
 MAX_WAIT_SECONDS = 30
 
+# Examples of the schema (docs and generated clients), shared by the answers that carry them.
+LEASE_EXAMPLE: dict[str, Any] = {"id": "b1f0c4e2a9d84f6e", "expires_at": "2026-12-05T09:35:00Z"}
+MEMBERSHIP_EXAMPLE: dict[str, Any] = {
+    "assignment_id": 3,
+    "segment_id": None,
+    "state": "follow_up",
+    "state_kind": "progressive",
+    "state_set_by": "user",
+    "state_set_by_user_id": 7,
+    "state_set_at": "2026-12-05T09:31:00Z",
+    "attempts": 2,
+    "last_attempt_at": "2026-12-04T13:00:00Z",
+    "followup_at": "2027-03-01T08:30:00Z",
+    "followup_kind": "personal",
+    "followup_owner_id": 7,
+    "version": 6,
+}
+
 
 class NextRequest(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{}, {"wait_seconds": 20}]})
+
     segment_id: int | None = Field(default=None, description="Only this segment; none = any.")
     wait_seconds: int = Field(
         default=0,
@@ -26,23 +47,40 @@ class NextRequest(BaseModel):
 
 
 class LeaseBody(BaseModel):
-    lease_id: str = Field(min_length=1, max_length=64)
+    model_config = ConfigDict(json_schema_extra={"examples": [{"lease_id": LEASE_EXAMPLE["id"]}]})
+
+    lease_id: Text = Field(min_length=1, max_length=64)
 
 
 class AttemptRequest(LeaseBody):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"lease_id": LEASE_EXAMPLE["id"], "version": 5, "kind": "no_answer"},
+                {
+                    "lease_id": LEASE_EXAMPLE["id"],
+                    "version": 5,
+                    "kind": "call_back_later",
+                    "at": "2026-12-05T14:00:00+01:00",
+                    "comment": "Asked to be called after lunch",
+                },
+            ]
+        }
+    )
+
     version: int = Field(ge=1, description="The membership version the card was handed with.")
     kind: AttemptKind
     at: datetime | None = Field(default=None, description="Required for call_back_later.")
     owner_id: int | None = Field(
         default=None, description="Colleague to own a personal follow-up; default: you."
     )
-    comment: str = Field(default="", max_length=4000)
+    comment: Text = Field(default="", max_length=4000)
 
 
 class ProductIn(BaseModel):
     """A product offered (open) or sold (closed) with the outcome (rule 24)."""
 
-    name: str = Field(min_length=1, max_length=200)
+    name: Text = Field(min_length=1, max_length=200)
     status: ProductStatus = ProductStatus.sold
     quantity: int = Field(default=1, ge=1, le=1_000_000)
     amount_minor: int = Field(
@@ -56,8 +94,8 @@ class MeetingIn(BaseModel):
 
     starts_at: datetime
     ends_at: datetime | None = None
-    location: str = Field(default="", max_length=300)
-    note: str = Field(default="", max_length=2000)
+    location: Text = Field(default="", max_length=300)
+    note: Text = Field(default="", max_length=2000)
 
     @model_validator(mode="after")
     def _ends_after_start(self) -> Self:
@@ -67,11 +105,33 @@ class MeetingIn(BaseModel):
 
 
 class OutcomeRequest(LeaseBody):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "lease_id": LEASE_EXAMPLE["id"],
+                    "version": 5,
+                    "code": "sale",
+                    "comment": "Home insurance from January",
+                    "products": [
+                        {"name": "Home insurance", "amount_minor": 129900, "currency": "NOK"}
+                    ],
+                },
+                {
+                    "lease_id": LEASE_EXAMPLE["id"],
+                    "version": 5,
+                    "code": "interested",
+                    "follow_up_at": "2027-03-01T09:30:00+01:00",
+                },
+            ]
+        }
+    )
+
     version: int = Field(ge=1)
-    code: str = Field(min_length=1, max_length=100)
+    code: Text = Field(min_length=1, max_length=100)
     follow_up_at: datetime | None = None
     follow_up_owner_id: int | None = None
-    comment: str = Field(default="", max_length=4000)
+    comment: Text = Field(default="", max_length=4000)
     fields: dict[str, Any] = Field(default_factory=dict)
     products: list[ProductIn] = Field(default_factory=list, max_length=50)
     meeting: MeetingIn | None = None
@@ -113,6 +173,8 @@ else:
 
 
 class LeaseOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [LEASE_EXAMPLE]})
+
     id: str
     expires_at: datetime
 
@@ -127,6 +189,39 @@ class OutcomeChoice(BaseModel):
 
 class CardOut(BaseModel):
     """The current customer: what the agent sees and may register."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "status": "claimed",
+                    "source": "free",
+                    "lease": LEASE_EXAMPLE,
+                    "customer": {
+                        "id": 1042,
+                        "external_id": "CRM-10042",
+                        "first_name": "Ola",
+                        "last_name": "Nordmann",
+                        "phones": ["+4791234567"],
+                        "email": "ola@example.com",
+                        "language": "nb",
+                        "time_zone": "Europe/Oslo",
+                        "custom": {"score": 80},
+                    },
+                    "membership": {**MEMBERSHIP_EXAMPLE, "state": "free", "state_kind": "free"},
+                    "outcomes": [
+                        {
+                            "code": "sale",
+                            "name": "Sale",
+                            "to_state": "sold",
+                            "follow_up": "none",
+                            "follow_up_time_required": False,
+                        }
+                    ],
+                }
+            ]
+        }
+    )
 
     status: Literal["claimed"] = "claimed"
     source: str
@@ -149,16 +244,44 @@ class Reasons(BaseModel):
 class EmptyOut(BaseModel):
     """Nothing eligible now: why, and when the next customer can be (rule 13)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "status": "empty",
+                    "reasons": {
+                        "held": 12,
+                        "cooldown": 40,
+                        "outside_hours": 0,
+                        "blocked": 1,
+                        "at_attempt_limit": 3,
+                        "waiting_followups": 5,
+                        "none_left": False,
+                    },
+                    "next_eligible_at": "2026-12-05T09:40:00Z",
+                }
+            ]
+        }
+    )
+
     status: Literal["empty"] = "empty"
     reasons: Reasons
     next_eligible_at: datetime | None
 
 
 class WriteResult(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"membership": MEMBERSHIP_EXAMPLE, "event_id": 88120}]}
+    )
+
     membership: MembershipOut
     event_id: int
 
 
 class ReleaseResult(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"released": True, "holder_user_id": 7}]}
+    )
+
     released: bool
     holder_user_id: int

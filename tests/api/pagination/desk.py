@@ -4,11 +4,13 @@ import itertools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.api.fields import TIME_ZONES
 from shared.demo import SEED_FLOW
 from shared.infra.tokens import hash_token, new_token
 from shared.models import (
@@ -34,12 +36,14 @@ from tests.factories import create_assignment, create_flow, create_tenant, creat
 
 
 def morning_zone(now: datetime) -> str:
-    """A fixed-offset zone where it is about 06:00 now: an hour of follow-ups from now on is
-    "today" there whatever the time of the run."""
-    offset = (6 - now.hour) % 24
-    offset = offset - 24 if offset > 11 else offset
-    # POSIX names invert the sign: Etc/GMT-3 is three hours ahead of UTC.
-    return "UTC" if offset == 0 else f"Etc/GMT{-offset:+d}"
+    """A zone where it is 06:xx now, by a whole-hour offset: an hour of follow-ups from now on
+    is "today" there whatever the time of the run. A place's zone, as the API takes (decision
+    027: no Etc/GMT aliases); every whole-hour offset from -11 to +14 has one."""
+    for zone in TIME_ZONES:
+        local = now.astimezone(ZoneInfo(zone))
+        if local.hour == 6 and local.minute == now.minute:
+            return zone
+    raise AssertionError(f"no zone where it is 06:{now.minute:02d} at {now.isoformat()}")
 
 
 @dataclass
