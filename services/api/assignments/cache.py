@@ -77,10 +77,6 @@ class AssignmentConfig:
             default_country=self.region,
         )
 
-    def open_time_zones(self, now: datetime) -> list[str] | None:
-        """Zones inside their calling rules now; None when there are no rules."""
-        return None if self.calling is None else self.calling.split(self.time_zones, now)[0]
-
     def calling_hours(self, now: datetime) -> CallingHours:
         """What a claim needs of the calling rules now (engine.claim's arguments)."""
         if self.calling is None:
