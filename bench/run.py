@@ -62,8 +62,8 @@ SIZES: dict[str, tuple[Any, Any]] = {
     "warmup": (3.0, 1.0),
     "slice_warmup": (1.0, 0.5),
     "saturation_agents": ("50,200", "50,200"),
-    "realistic_agents": (1000, 1000),
-    "realistic_interval": (2.0, 2.0),
+    "realistic_agents": (2000, 2000),
+    "realistic_interval": (20.0, 20.0),
     "growth_small": (10_000, 10_000),
     "growth_large": (1_000_000, 100_000),
     "growth_agents": (1, 1),
@@ -76,11 +76,11 @@ SIZES: dict[str, tuple[Any, Any]] = {
     "connections_interval": (2.0, 2.0),
     "connections_minutes": (10.0, 0.5),
     "import_rows": (1_000_000, 20_000),
-    "lateness_followups": (100_000, 5_000),
-    "lateness_within": (60.0, 20.0),
+    "lateness_followups": (10_000, 2_000),
+    "lateness_within": (600.0, 20.0),
     "lateness_free": (20_000, 5_000),
     "lateness_agents": (200, 50),
-    "lateness_drain": (240.0, 30.0),
+    "lateness_drain": (60.0, 30.0),
 }
 
 _t0 = time.monotonic()
@@ -124,9 +124,21 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--lateness-free", type=int, help="free customers beside the follow-ups")
     p.add_argument("--lateness-agents", type=int)
     p.add_argument("--lateness-drain", type=float, help="seconds of work after the last is due")
+    p.add_argument(
+        "--lateness-rate",
+        type=float,
+        help="cycles/s of the lateness agents (open loop); default half of nextcall's "
+        "saturation rate at the most agents measured in this run, else a closed loop",
+    )
     p.add_argument("--workers", type=int, default=WORKERS, help="uvicorn workers per server")
     p.add_argument("--client-procs", type=int, default=2, help="load client processes")
-    p.add_argument("--client", choices=("raw", "httpx"), default="raw", help="load client")
+    p.add_argument(
+        "--client",
+        choices=("wrk", "raw", "httpx"),
+        default="wrk",
+        help="closed loops' load client: wrk (C), or the Python client (raw HTTP/1.1 or "
+        "httpx), which also drives open loops",
+    )
     p.add_argument(
         "--server-env",
         action="append",
@@ -261,9 +273,21 @@ async def parts(ctx: Ctx, results: dict[str, Any]) -> None:
     if "growth" in args.only:
         results["growth"] = await growth(ctx)
     if "lateness" in args.only:
-        results["lateness"] = await lateness(ctx)
+        results["lateness"] = await lateness(ctx, lateness_rate(args, results))
     if {"import", "rebuild"} & args.only:
         results.update(await bulk(ctx, args.only))
+
+
+def lateness_rate(args: argparse.Namespace, results: dict[str, Any]) -> float | None:
+    """The lateness part's cycles/s: as asked, or half of nextcall's saturation rate with
+    the most agents in this run (issue 18), or None (a closed loop)."""
+    if args.lateness_rate is not None:
+        return args.lateness_rate or None
+    if not args.saturation_agents:
+        return None
+    shape = results.get("compare", {}).get(f"saturation-{max(args.saturation_agents)}", {})
+    rate = shape.get("servers", {}).get("nextcall", {}).get("next_per_s", {}).get("median")
+    return rate / 2 if rate else None
 
 
 def default_out(date: datetime) -> Path:
