@@ -81,7 +81,8 @@ def line(fig: dict[str, Any]) -> str:
         f"{fig['next_per_s']:.0f} next/s, {fig['cycles_per_s']:.0f} cycles/s, "
         f"p50 {lat.get('p50', 0):.2f} p99 {lat.get('p99', 0):.2f} max {lat.get('max', 0):.1f} ms, "
         f"errors {fig['errors']}, busiest client {fig['client_busy']:.0%}{wrote}, "
-        f"server CPU {fig['cpu_ms_per_cycle'].get('server', 0):.2f} ms/cycle, "
+        f"server CPU {fig['cpu_ms_per_cycle'].get('server', 0):.2f} ms/cycle "
+        f"(per process s: {fig.get('server_split')}), per cycle {fig.get('per_cycle')}, "
         f"load {os.getloadavg()[0]:.1f}"
     )
 

@@ -95,8 +95,18 @@ def figure(r: LoadResult, counted: dict[str, Any]) -> dict[str, Any]:
         "client_cores": round(client_cores, 3),
         "client_bound": r.client_busy > CLIENT_BUSY_LIMIT,
         "cpu_ms_per_cycle": cpu,
+        # Each server process's CPU seconds in the window, busiest first (workers' balance).
+        "server_split": counted.get("server_split", []),
         "redis_commands": counted.get("redis_commands", {}),
         "sql": counted.get("sql", []),
+    }
+    # Counts per cycle: the server's Redis scripts (one round trip each, or in a pipeline)
+    # and commands, and its SQL statements (pg_stat_statements).
+    redis = out["redis_commands"]
+    out["per_cycle"] = {
+        "redis_scripts": round(redis.get("evalsha", {}).get("calls", 0) / n, 2),
+        "redis_commands": round(sum(c["calls"] for c in redis.values()) / n, 2),
+        "sql_statements": round(sum(q["calls"] for q in out["sql"]) / n, 2),
     }
     if r.lag:
         out["start_lag_ms"] = load.summarize(r.lag)
@@ -125,6 +135,7 @@ class Fleet:
                     profile=profile if self.ctx.args.profile else None,
                     extra_env=self.extra_env,
                     root=self.ctx.args.base if kind == "base" else servers.ROOT,
+                    http=self.ctx.args.base_http if kind == "base" else self.ctx.args.http,
                 )
             for kind in self.kinds:
                 server = self.ctx.running[kind]
@@ -133,7 +144,10 @@ class Fleet:
             self.stop()
             raise
         ports = ", ".join(f"{k}:{self.ctx.running[k].port}" for k in self.kinds)
-        self.ctx.log(f"servers up ({self.ctx.args.workers} workers each): {ports}")
+        self.ctx.log(
+            f"servers up ({self.ctx.args.workers} workers each, {self.ctx.args.http}; base "
+            f"{self.ctx.args.base_http}): {ports}"
+        )
         return self
 
     async def __aexit__(

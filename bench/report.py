@@ -217,6 +217,54 @@ def _compare(res: Fig) -> list[str]:
     return out
 
 
+def _per_cycle(res: Fig) -> list[str]:
+    """Where a cycle's CPU went and what it cost in round trips, at the busiest closed loop:
+    the median of the repeats for each server."""
+    closed = [(n, sh) for n, sh in res.get("compare", {}).items() if not sh.get("interval_s")]
+    if not closed:
+        return []
+    name, shape = max(closed, key=lambda item: item[1]["agents"])
+    out = [
+        "",
+        f"### Per cycle, {name}",
+        "",
+        "CPU in ms per cycle by process group (median of the repeats), how the server's CPU "
+        "split over its processes (busiest first, median shares), and counts per cycle.",
+        "",
+        "| server | server processes | PostgreSQL | Redis | load client | server split "
+        "| Redis scripts | Redis commands (in scripts too) | SQL statements |",
+        "|---|---:|---:|---:|---:|---|---:|---:|---:|",
+    ]
+    for kind, s in shape["servers"].items():
+        runs = s["runs"]
+
+        def med(*path: str, runs: list[Fig] = runs) -> float:
+            values = [v for v in (_get(r, *path) for r in runs) if v is not None]
+            return statistics.median(values) if values else 0.0
+
+        # Shares of each repeat's server CPU, leaving out a supervisor's crumbs.
+        shares = [
+            [
+                x / sum(r["server_split"])
+                for x in r["server_split"]
+                if x / sum(r["server_split"]) > 0.01
+            ]
+            for r in runs
+            if r.get("server_split") and sum(r["server_split"]) > 0
+        ]
+        width = min((len(x) for x in shares), default=0)
+        split = "/".join(f"{statistics.median(x[i] for x in shares):.0%}" for i in range(width))
+        out.append(
+            f"| {kind} | {med('cpu_ms_per_cycle', 'server'):.2f} "
+            f"| {med('cpu_ms_per_cycle', 'postgresql'):.2f} "
+            f"| {med('cpu_ms_per_cycle', 'redis'):.2f} | {med('cpu_ms_per_cycle', 'client'):.2f} "
+            f"| {split or 'n/a'} | {med('per_cycle', 'redis_scripts'):.2f} "
+            f"| {med('per_cycle', 'redis_commands'):.1f} "
+            f"| {med('per_cycle', 'sql_statements'):.2f} |"
+        )
+    return out
+
+
 def _growth(g: Fig) -> list[str]:
     small, large = str(g["small"]), str(g["large"])
     return [
@@ -384,14 +432,16 @@ def render(res: Fig, *, results_path: Path) -> str:
             "`SELECT … FOR UPDATE SKIP LOCKED LIMIT 1` + `UPDATE` in PostgreSQL, then the "
             "attempt's `UPDATE` (attempts + 1) and an event `INSERT`. *Equal work* says that "
             "every cycle of every slice added exactly one attempt and one event row, read back "
-            "from the database after the slice. All are FastAPI apps on uvicorn with the same "
-            "settings; nextcall serves `next` and attempts in a plain ASGI layer in front of "
-            "FastAPI's routing (decision 017). Closed loops are driven by wrk (one thread and "
+            "from the database after the slice. All are FastAPI apps on "
+            f"{p.get('http', 'uvicorn')} with the same settings; nextcall serves `next` and "
+            "attempts in a plain ASGI layer in front of FastAPI's routing (decision 017). "
+            "Closed loops are driven by wrk (one thread and "
             "connection per agent, `bench/wrk_cycle.lua`, raw per-request times; decision "
             "038), open loops by the Python client, with each `next` timed from its cycle's "
             "scheduled start. *Client cores*: the load client's CPU over the window, in cores. "
             "No scenario drains its customers.",
             *_compare(res),
+            *_per_cycle(res),
         ]
     if res.get("growth"):
         out += _growth(res["growth"])

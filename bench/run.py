@@ -131,6 +131,18 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "saturation rate at the most agents measured in this run, else a closed loop",
     )
     p.add_argument("--workers", type=int, default=WORKERS, help="uvicorn workers per server")
+    p.add_argument(
+        "--http",
+        choices=("uvicorn", "granian"),
+        default="uvicorn",
+        help="HTTP server of every compared server",
+    )
+    p.add_argument(
+        "--base-http",
+        choices=("uvicorn", "granian"),
+        help="HTTP server of 'base' (default --http): --base . --base-http granian compares "
+        "the two servers with the same app in one run",
+    )
     p.add_argument("--client-procs", type=int, default=2, help="load client processes")
     p.add_argument(
         "--client",
@@ -178,6 +190,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
             args.servers.append("base")
     elif "base" in args.servers:
         p.error("server 'base' needs --base PATH")
+    args.base_http = args.base_http or args.http
     for x in set(args.servers) - set(KINDS):
         p.error(f"unknown server {x}")
     if args.repeats < 1:
@@ -194,6 +207,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def parameters(args: argparse.Namespace) -> dict[str, Any]:
     names = [*SIZES, "workers", "client_procs", "client", "server_env", "quick", "servers"]
+    names += ["http", "base_http"]
     out = {name: getattr(args, name) for name in names}
     out["only"] = [x for x in PARTS if x in args.only]
     return out
