@@ -55,8 +55,12 @@ async def compare(ctx: Ctx, main_id: int) -> dict[str, Any]:
                 for kind in rotated(kinds, repeat):
                     first = (shape.name, kind) not in warmed
                     warmed.add((shape.name, kind))
-                    # A paced shape needs one interval before every agent has started.
-                    warmup = max(a.warmup if first else a.slice_warmup, shape.interval or 0.0)
+                    # A paced shape needs one interval before every agent has started, and
+                    # on a fresh server a second one: an agent's first cycle after start-up
+                    # costs the API several times a later one (decision 038), a backlog the
+                    # window should not measure.
+                    paced = (shape.interval or 0.0) * (2 if first else 1)
+                    warmup = max(a.warmup if first else a.slice_warmup, paced)
                     fig, _ = await ctx.slice(
                         kind,
                         assignment_for(kind, main_id),

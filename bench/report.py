@@ -265,6 +265,30 @@ def _per_cycle(res: Fig) -> list[str]:
     return out
 
 
+def _capacity(c: Fig) -> list[str]:
+    out = [
+        "",
+        "## Capacity",
+        "",
+        f"Each server alone, {c['agents']:,} paced agents (open loop), the rate stepped up "
+        f"until `next` p99 (from each cycle's scheduled start) reached {c['p99_bound_ms']:.0f} "
+        "ms or the server fell behind the offered rate.",
+        "",
+        "| server | highest rate held (cycles/s) | agents per node at one cycle every "
+        f"{c['realistic_interval_s']:.0f} s | steps (rate: p99 ms) |",
+        "|---|---:|---:|---|",
+    ]
+    for kind in ("nextcall", "peer"):
+        k = c.get(kind)
+        if not k:
+            continue
+        steps = ", ".join(f"{x['rate']:g}: {_n(x['p99_ms'], 1)}" for x in k["steps"])
+        out.append(
+            f"| {kind} | {_n(k['highest_rate'], 0)} | {_n(k['agents_per_node'])} | {steps} |"
+        )
+    return out
+
+
 def _growth(g: Fig) -> list[str]:
     small, large = str(g["small"]), str(g["large"])
     return [
@@ -443,6 +467,8 @@ def render(res: Fig, *, results_path: Path) -> str:
             *_compare(res),
             *_per_cycle(res),
         ]
+    if res.get("capacity"):
+        out += _capacity(res["capacity"])
     if res.get("growth"):
         out += _growth(res["growth"])
     if res.get("sustained"):

@@ -23,6 +23,7 @@ import uvloop
 from bench import infra as infra_mod
 from bench import report, seed
 from bench.bulk import bulk
+from bench.capacity import capacity
 from bench.clients import Clients
 from bench.compare import KINDS, compare
 from bench.connections import connections
@@ -45,6 +46,7 @@ DOC = ROOT / "docs" / "benchmarks.md"
 PARTS = (
     "saturation",
     "realistic",
+    "capacity",
     "growth",
     "sustained",
     "connections",
@@ -64,6 +66,8 @@ SIZES: dict[str, tuple[Any, Any]] = {
     "saturation_agents": ("50,200", "50,200"),
     "realistic_agents": (2000, 2000),
     "realistic_interval": (20.0, 20.0),
+    "capacity_agents": (2000, 2000),
+    "capacity_rates": ("100,200,300,400,600,800", "100,200"),
     "growth_small": (10_000, 10_000),
     "growth_large": (1_000_000, 100_000),
     "growth_agents": (1, 1),
@@ -107,6 +111,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--saturation-agents", help="closed-loop agent counts, e.g. 50,200")
     p.add_argument("--realistic-agents", type=int, help="paced agents (0: no realistic shape)")
     p.add_argument("--realistic-interval", type=float, help="seconds between cycles")
+    p.add_argument("--capacity-agents", type=int, help="paced agents of the capacity part")
+    p.add_argument("--capacity-rates", help="cycles/s stepped up, e.g. 100,200,400")
     p.add_argument("--growth-small", type=int)
     p.add_argument("--growth-large", type=int)
     p.add_argument("--growth-agents", type=int, help="closed-loop agents of growth (1: no queue)")
@@ -176,6 +182,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args.only = {x for x in args.only.split(",") if x}
     args.servers = [x for x in args.servers.split(",") if x]
     args.saturation_agents = [int(x) for x in str(args.saturation_agents).split(",") if x]
+    args.capacity_rates = sorted(float(x) for x in str(args.capacity_rates).split(",") if x)
     if "saturation" not in args.only:
         args.saturation_agents = []
     if "realistic" not in args.only:
@@ -234,6 +241,7 @@ async def bench(args: argparse.Namespace, infra: Infra, results: dict[str, Any])
         most = max(
             *args.saturation_agents,
             args.realistic_agents,
+            args.capacity_agents if "capacity" in args.only else 0,
             args.growth_agents,
             args.sustained_agents,
             args.connections_agents,
@@ -261,7 +269,8 @@ async def bench(args: argparse.Namespace, infra: Infra, results: dict[str, Any])
 
 async def parts(ctx: Ctx, results: dict[str, Any]) -> None:
     args = ctx.args
-    if args.saturation_agents or args.realistic_agents or {"sustained", "connections"} & args.only:
+    uses_main = {"sustained", "connections", "capacity"} & args.only
+    if args.saturation_agents or args.realistic_agents or uses_main:
         main_id = await seed.create_assignment(ctx.sessionmaker, ctx.world, "Bench main")
         started = time.perf_counter()
         await seed.insert_customers(ctx.engine, ctx.world.tenant_id, main_id, args.customers)
@@ -278,6 +287,9 @@ async def parts(ctx: Ctx, results: dict[str, Any]) -> None:
         queues = [main_id, main_id + seed.REDIS_ONLY_OFFSET]
         if args.saturation_agents or args.realistic_agents:
             results["compare"] = await compare(ctx, main_id)
+        if "capacity" in args.only:
+            await release_all(ctx, queues)
+            results["capacity"] = await capacity(ctx, main_id)
         if "sustained" in args.only:
             await release_all(ctx, queues)
             results["sustained"] = await sustained(ctx, main_id)

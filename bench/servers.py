@@ -20,6 +20,8 @@ APPS: dict[str, tuple[str, str]] = {
     # nextcall from another checkout (run.py --base): the same app at an earlier commit.
     "base": ("services.api.app:create_app", "/healthz"),
 }
+# Idle keep-alive connections are kept this long (Settings.http_keep_alive_s's default).
+KEEP_ALIVE_S = 75
 # As the product is run on a 2-core machine: one worker process per core.
 WORKERS = 2
 
@@ -92,6 +94,9 @@ def start_server(
             *("-m", "uvicorn", factory, "--factory"),
             *("--host", "127.0.0.1", "--port", str(port)),
             *("--loop", "uvloop", "--http", "httptools", "--no-access-log"),
+            # As `nextcall api` runs (decision 031): an agent paced every 20 s keeps its
+            # connection, as it does in production.
+            *("--timeout-keep-alive", str(KEEP_ALIVE_S)),
             *("--log-level", "warning"),
             *(("--workers", str(workers)) if workers > 1 and not profile else ()),
         ]
