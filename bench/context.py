@@ -102,10 +102,11 @@ def figure(r: LoadResult, counted: dict[str, Any]) -> dict[str, Any]:
     }
     # Counts per cycle: the server's Redis scripts (one round trip each, or in a pipeline)
     # and commands, and its SQL statements (pg_stat_statements).
-    redis = out["redis_commands"]
+    commands = out["redis_commands"]
+    scripts = commands["evalsha"]["calls"] if "evalsha" in commands else 0
     out["per_cycle"] = {
-        "redis_scripts": round(redis.get("evalsha", {}).get("calls", 0) / n, 2),
-        "redis_commands": round(sum(c["calls"] for c in redis.values()) / n, 2),
+        "redis_scripts": round(scripts / n, 2),
+        "redis_commands": round(sum(c["calls"] for c in commands.values()) / n, 2),
         "sql_statements": round(sum(q["calls"] for q in out["sql"]) / n, 2),
     }
     if r.lag:
