@@ -95,5 +95,7 @@ async def lateness(ctx: Ctx, rate: float | None = None) -> dict[str, Any]:
         },
         "unserved": sum(r["unserved"] for r in runs),
         "early": sum(r["early"] for r in runs),
+        # The same as a figure the targets read (median = max = the count over all repeats).
+        "early_count": spread([float(sum(r["early"] for r in runs))]),
         "runs": runs,
     }
