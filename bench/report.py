@@ -240,7 +240,7 @@ def _per_cycle(res: Fig) -> list[str]:
         "split over its processes (busiest first, median shares), and counts per cycle.",
         "",
         "| server | server processes | PostgreSQL | Redis | load client | server split "
-        "| Redis scripts | Redis commands (in scripts too) | SQL statements |",
+        "| Redis scripts | Redis commands (in scripts too) | SQL statements (BEGIN, COMMIT too) |",
         "|---|---:|---:|---:|---:|---|---:|---:|---:|",
     ]
     for kind, s in shape["servers"].items():
