@@ -9,6 +9,7 @@ bench/results/raw/. See bench/README.md for every option.
 """
 
 import argparse
+import importlib.util
 import json
 import os
 import sys
@@ -198,6 +199,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     elif "base" in args.servers:
         p.error("server 'base' needs --base PATH")
     args.base_http = args.base_http or args.http
+    # granian is measured, not a dependency of the project (decision 038).
+    if "granian" in (args.http, args.base_http) and importlib.util.find_spec("granian") is None:
+        p.error("granian is not installed: pip install granian")
     for x in set(args.servers) - set(KINDS):
         p.error(f"unknown server {x}")
     if args.repeats < 1:
