@@ -5,9 +5,9 @@ membership of the assignment FOR UPDATE SKIP LOCKED (joined with its customer, f
 fewest attempts first, then UPDATE it as leased, then commit. It runs on bench_memberships, a
 bench-only copy of the memberships (bench/seed.py) with lease columns and a partial index on
 the free rows in claim order, so the project's schema stays untouched and the baseline gets a
-fair index. `/done` is the outcome "no answer" (the customer stays free, one attempt more, an
-event row), so a closed loop never drains the table; dead rows pile up as they would in a
-CRM that keeps its queue in PostgreSQL.
+fair index. `/done` is the attempt "no answer" (the customer stays free, one attempt more, an
+event row: the work of nextcall's attempt), so a closed loop never drains the table; dead rows
+pile up as they would in a CRM that keeps its queue in PostgreSQL.
 
 Same engine and pool (shared.infra.db.create_engine from NEXTCALL_DATABASE_URL), same response
 schema (CardOut | EmptyOut) as the real /next. No authentication: the agent is named by the
@@ -77,7 +77,7 @@ EVENT = text(
     """
     INSERT INTO events (tenant_id, customer_id, assignment_id, user_id, kind, code,
         from_state, to_state, comment, data, created_at)
-    VALUES (:t, :c, :a, :u, 'outcome', 'no_answer', 'free', 'free', '', '{}'::json, now())
+    VALUES (:t, :c, :a, :u, 'attempt', 'no_answer', 'free', 'free', '', '{}'::json, now())
     RETURNING id
     """
 )

@@ -5,6 +5,10 @@ without becoming what is measured, so each slice runs in `procs` processes (a po
 once, by spawn: no inherited connections or event loop), which start together at an agreed
 wall-clock moment. Each reports its own CPU: `LoadResult.client_busy` says when a client
 process was near a full core, and the report then flags the figure.
+
+With `client="wrk"` (the default), closed loops are driven by wrk instead (`bench/wrk.py`):
+the Python client held every fast server back (issue 18). Open loops, and parts that read
+what the answers carry (follow-up lateness), stay with the Python client.
 """
 
 import asyncio
@@ -16,6 +20,7 @@ from types import TracebackType
 
 import uvloop
 
+from bench import wrk
 from bench.load import LoadResult, LoadSpec, Target, run_load
 from bench.seed import Agent
 
@@ -34,9 +39,11 @@ def _warm() -> None:
 
 
 class Clients:
-    def __init__(self, procs: int, *, client: str = "raw") -> None:
+    def __init__(self, procs: int, *, client: str = "wrk") -> None:
         self.procs = max(1, procs)
         self.client = client
+        # The Python client's kind where wrk is not used.
+        self.python = "raw" if client == "wrk" else client
         self._pool = ProcessPoolExecutor(self.procs, mp_context=get_context("spawn"))
 
     def __enter__(self) -> "Clients":
@@ -61,14 +68,26 @@ class Clients:
         warmup: float,
         interval: float | None = None,
         on_window: Window | None = None,
+        health_path: str = "/health",
+        python: bool = False,
     ) -> LoadResult:
         """Load `target` with `agents` for warm-up + `seconds`; the window's figures, merged.
 
-        Paced agents start spread evenly over one interval, not all at once.
+        Paced agents start spread evenly over one interval, not all at once. A closed loop
+        goes to wrk unless the client is a Python one or `python` asks for it.
         """
         loop = asyncio.get_running_loop()
         window_open = time.time() + START_MARGIN_S + warmup
         deadline = window_open + seconds
+        if self.client == "wrk" and interval is None and not python:
+            return await wrk.drive(
+                target,
+                agents,
+                health_path=health_path,
+                window_open=window_open,
+                deadline=deadline,
+                on_window=on_window,
+            )
         spread = interval or 0.0
         offsets = [(a, spread * i / max(1, len(agents))) for i, a in enumerate(agents)]
         parts = [offsets[i :: self.procs] for i in range(self.procs)]
@@ -76,7 +95,7 @@ class Clients:
             loop.run_in_executor(
                 self._pool,
                 _run,
-                LoadSpec(target, part, window_open, deadline, interval, self.client),
+                LoadSpec(target, part, window_open, deadline, interval, self.python),
             )
             for part in parts
             if part

@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bench import infra as infra_mod
-from bench import load, servers
+from bench import load, servers, work
 from bench.clients import Clients
 from bench.counters import Counters
 from bench.infra import Infra, LogFn
@@ -48,8 +48,12 @@ class Ctx:
         seconds: float,
         warmup: float,
         interval: float | None = None,
+        python: bool = False,
     ) -> tuple[dict[str, Any], LoadResult]:
+        """One measured window; `python` keeps a closed loop on the Python client (a part that
+        reads what the answers carry)."""
         server = self.running[kind]
+        before = await work.tally(self.engine, kind, assignment_id)
         result = await self.clients.drive(
             Target(kind, server.port, assignment_id),
             agents,
@@ -57,10 +61,16 @@ class Ctx:
             warmup=warmup,
             interval=interval,
             on_window=self.counters.window(server.proc.pid),
+            health_path=servers.ready_path(kind),
+            python=python,
         )
         if server.proc.poll() is not None:
             raise RuntimeError(f"{kind} exited during the run: see {server.log_path}")
-        return figure(result, self.counters.out), result
+        fig = figure(result, self.counters.out)
+        fig["work"] = await work.written(
+            self.engine, before, kind, assignment_id, result.cycles_done
+        )
+        return fig, result
 
 
 def figure(r: LoadResult, counted: dict[str, Any]) -> dict[str, Any]:
@@ -68,6 +78,7 @@ def figure(r: LoadResult, counted: dict[str, Any]) -> dict[str, Any]:
     n = max(1, r.next_count)
     cpu = {k: round(v * 1000 / n, 3) for k, v in counted.get("cpu_s", {}).items()}
     cpu["client"] = round(sum(r.client_cpu_s) * 1000 / n, 3)
+    client_cores = sum(r.client_cpu_s) / r.window_s if r.window_s else 0.0
     out: dict[str, Any] = {
         "window_s": round(r.window_s, 2),
         "next_per_s": round(r.next_per_s, 1),
@@ -81,10 +92,22 @@ def figure(r: LoadResult, counted: dict[str, Any]) -> dict[str, Any]:
         "sources": dict(r.sources),
         "client_procs": len(r.client_cpu_s),
         "client_busy": round(r.client_busy, 3),
+        "client_cores": round(client_cores, 3),
         "client_bound": r.client_busy > CLIENT_BUSY_LIMIT,
         "cpu_ms_per_cycle": cpu,
+        # Each server process's CPU seconds in the window, busiest first (workers' balance).
+        "server_split": counted.get("server_split", []),
         "redis_commands": counted.get("redis_commands", {}),
         "sql": counted.get("sql", []),
+    }
+    # Counts per cycle: the server's Redis scripts (one round trip each, or in a pipeline)
+    # and commands, and its SQL statements (pg_stat_statements).
+    commands = out["redis_commands"]
+    scripts = commands["evalsha"]["calls"] if "evalsha" in commands else 0
+    out["per_cycle"] = {
+        "redis_scripts": round(scripts / n, 2),
+        "redis_commands": round(sum(c["calls"] for c in commands.values()) / n, 2),
+        "sql_statements": round(sum(q["calls"] for q in out["sql"]) / n, 2),
     }
     if r.lag:
         out["start_lag_ms"] = load.summarize(r.lag)
@@ -113,6 +136,7 @@ class Fleet:
                     profile=profile if self.ctx.args.profile else None,
                     extra_env=self.extra_env,
                     root=self.ctx.args.base if kind == "base" else servers.ROOT,
+                    http=self.ctx.args.base_http if kind == "base" else self.ctx.args.http,
                 )
             for kind in self.kinds:
                 server = self.ctx.running[kind]
@@ -121,7 +145,10 @@ class Fleet:
             self.stop()
             raise
         ports = ", ".join(f"{k}:{self.ctx.running[k].port}" for k in self.kinds)
-        self.ctx.log(f"servers up ({self.ctx.args.workers} workers each): {ports}")
+        self.ctx.log(
+            f"servers up ({self.ctx.args.workers} workers each, {self.ctx.args.http}; base "
+            f"{self.ctx.args.base_http}): {ports}"
+        )
         return self
 
     async def __aexit__(

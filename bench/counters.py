@@ -51,6 +51,7 @@ class Counters:
             else:
                 meter.stop()
                 self.out["cpu_s"] = dict(meter.used)
+                self.out["server_split"] = meter.split.get("server", [])
                 self.out["redis_commands"] = await self._redis_commands()
                 if self.has_pgss:
                     self.out["sql"] = await self._sql()

@@ -1,8 +1,9 @@
 """follow-up lateness: shared follow-ups falling due while agents work.
 
 An assignment of free customers plus N shared follow-ups (state `interested`) due evenly over
-one minute, placed in Redis as the project places them. nextcall agents work it in a closed
-loop from shortly before the first one falls due; each follow-up's lateness is the moment its
+a span (10 minutes in the full run), placed in Redis as the project places them. nextcall
+agents work it (at half of nextcall's saturation rate, an open loop, or in a closed loop)
+from shortly before the first one falls due; each follow-up's lateness is the moment its
 `next` answer reached the agent minus its due time (both wall clock on this machine). Agents
 keep working until every follow-up is served or the drain time is over; those never served
 are counted apart.
@@ -25,7 +26,7 @@ SETUP_MARGIN_S = 10.0
 LEAD_S = 3.0
 
 
-async def once(ctx: Ctx, repeat: int) -> dict[str, Any]:
+async def once(ctx: Ctx, repeat: int, rate: float | None) -> dict[str, Any]:
     a = ctx.args
     n, within = a.lateness_followups, a.lateness_within
     assignment = await seed.create_assignment(ctx.sessionmaker, ctx.world, f"Lateness {repeat}")
@@ -52,6 +53,8 @@ async def once(ctx: Ctx, repeat: int) -> dict[str, Any]:
         ctx.world.agents[: a.lateness_agents],
         seconds=LEAD_S + within + a.lateness_drain,
         warmup=warmup,
+        interval=a.lateness_agents / rate if rate else None,
+        python=True,  # lateness is read from the answers' follow-up times
     )
     served = len(result.lateness)
     late = summarize(result.lateness)
@@ -61,6 +64,8 @@ async def once(ctx: Ctx, repeat: int) -> dict[str, Any]:
     )
     return {
         "served": served,
+        # Handed out before it was due (clock resolution aside): must be none.
+        "early": sum(1 for x in result.lateness if x < 0),
         "unserved": n - served,
         "lateness_ms": late,
         "setup_margin_s": round(margin, 2),
@@ -70,21 +75,27 @@ async def once(ctx: Ctx, repeat: int) -> dict[str, Any]:
     }
 
 
-async def lateness(ctx: Ctx) -> dict[str, Any]:
+async def lateness(ctx: Ctx, rate: float | None = None) -> dict[str, Any]:
+    """With `rate`, the agents start that many cycles per second between them (open loop);
+    without, they work in a closed loop."""
     a = ctx.args
     runs = []
     async with Fleet(ctx, ["nextcall"]):
         for repeat in range(a.repeats):
-            runs.append(await once(ctx, repeat))
+            runs.append(await once(ctx, repeat, rate))
     return {
         "followups": a.lateness_followups,
         "within_s": a.lateness_within,
         "agents": a.lateness_agents,
+        "rate_cycles_per_s": round(rate, 1) if rate else None,
         "drain_s": a.lateness_drain,
         **{
             f"{which}_ms": spread([r["lateness_ms"].get(which) for r in runs])
             for which in ("p50", "p99", "max")
         },
         "unserved": sum(r["unserved"] for r in runs),
+        "early": sum(r["early"] for r in runs),
+        # The same as a figure the targets read (median = max = the count over all repeats).
+        "early_count": spread([float(sum(r["early"] for r in runs))]),
         "runs": runs,
     }

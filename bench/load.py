@@ -22,7 +22,7 @@ from typing import Any, Literal, Protocol
 
 import httpx
 
-from bench.seed import NO_ANSWER, Agent
+from bench.seed import Agent
 
 REQUEST_TIMEOUT_S = 10.0
 Kind = Literal["floor", "ideal", "nextcall", "peer", "base"]
@@ -120,17 +120,19 @@ class Target:
     def finish(self, card: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         """The second request of a cycle, which puts the customer back where it can be served.
 
-        nextcall: the real outcome (no answer from a free state, not interested from a
-        follow-up); peer: its outcome-like UPDATE; ideal: the release script; floor: the
-        same do-nothing POST again.
+        nextcall: the attempt *no answer* from a free state (attempts + 1 and an event row,
+        the peer's work), the outcome *not interested* from a follow-up; peer: its attempt-
+        like UPDATE and event INSERT; ideal: the release script; floor: the same do-nothing
+        POST again.
         """
         if self.kind == "floor":
             return "/noop", {}
         if self.kind in NEXTCALL_KINDS:
             cid, membership = card["customer"]["id"], card["membership"]
-            code = NO_ANSWER if membership["state"] == "free" else "not_interested"
             body = {"lease_id": card["lease"]["id"], "version": membership["version"]}
-            return f"/v1/customers/{cid}/outcomes", {**body, "code": code}
+            if membership["state"] == "free":
+                return f"/v1/customers/{cid}/attempts", {**body, "kind": "no_answer"}
+            return f"/v1/customers/{cid}/outcomes", {**body, "code": "not_interested"}
         if self.kind == "peer":
             cid = card["customer"]["id"]
             return f"/done/{self.assignment_id}/{cid}", {"lease_id": card["lease"]["id"]}
@@ -179,9 +181,12 @@ class LoadResult:
     empty_count: int = 0
     next_errors: int = 0
     finish_errors: int = 0
+    cycles_done: int = 0  # cycles whose second request succeeded, warm-up and tail included
     statuses: Counter[str] = field(default_factory=Counter)
     sources: Counter[str] = field(default_factory=Counter)
-    samples: list[float] = field(default_factory=list)  # /next seconds
+    # /next seconds: from the request's start in a closed loop, from the cycle's scheduled
+    # start in an open loop (a late start counts).
+    samples: list[float] = field(default_factory=list)
     finish_samples: list[float] = field(default_factory=list)
     starts: list[float] = field(default_factory=list)  # each counted /next, s after the open
     lag: list[float] = field(default_factory=list)  # paced: how late each cycle started
@@ -194,6 +199,7 @@ class LoadResult:
         self.empty_count += other.empty_count
         self.next_errors += other.next_errors
         self.finish_errors += other.finish_errors
+        self.cycles_done += other.cycles_done
         self.statuses.update(other.statuses)
         self.sources.update(other.sources)
         for name in ("samples", "finish_samples", "starts", "lag", "lateness", "client_cpu_s"):
@@ -259,17 +265,20 @@ async def run_load(spec: LoadSpec) -> LoadResult:
         c = conn()
         headers = target.headers(agent)
         next_path = target.next_path()
-        tick = loop.time() + offset
+        # The schedule runs on perf_counter, the clock latencies are taken with (uvloop's
+        # loop.time() moves in whole milliseconds).
+        tick = scheduled = time.perf_counter() + offset
         try:
             while loop.time() < deadline:
                 if interval is not None:
-                    delay = tick - loop.time()
+                    delay = tick - time.perf_counter()
                     if delay > 0:
                         await asyncio.sleep(delay)
                     if loop.time() >= deadline:
                         break
                     if loop.time() >= window_open:
-                        result.lag.append(max(0.0, loop.time() - tick))
+                        result.lag.append(max(0.0, time.perf_counter() - tick))
+                    scheduled = tick
                     tick += interval
                 t0 = time.perf_counter()
                 started = loop.time()
@@ -278,7 +287,7 @@ async def run_load(spec: LoadSpec) -> LoadResult:
                 t1 = time.perf_counter()
                 if counted:
                     result.next_count += 1
-                    result.samples.append(t1 - t0)
+                    result.samples.append(t1 - (scheduled if interval is not None else t0))
                     result.starts.append(started - window_open)
                 if not isinstance(answer, bytes):
                     if counted:
@@ -301,6 +310,8 @@ async def run_load(spec: LoadSpec) -> LoadResult:
                         result.lateness.append(time.time() - due)
                 path, payload = target.finish(card)
                 done = await request(c, path, json.dumps(payload).encode(), headers)
+                if isinstance(done, bytes):
+                    result.cycles_done += 1
                 if counted:
                     result.finish_samples.append(time.perf_counter() - t1)
                     result.finish_count += 1

@@ -3,7 +3,7 @@
 import statistics
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from bench.servers import ROOT
 
@@ -19,46 +19,56 @@ def _get(res: Fig, *path: str) -> Any:
     return node
 
 
-def _median(res: Fig, *path: str) -> float | None:
-    value = _get(res, *path, "median")
-    return float(value) if value is not None else None
+class Target(NamedTuple):
+    """A target of issue 18: where its figure is, the test, how it is wanted, the parameter
+    and the size it assumes; `judged` is the statistic the verdict is taken on ("min": the
+    target holds in every repeat)."""
+
+    name: str
+    path: tuple[str, ...]
+    ok: Callable[[float], bool]
+    wanted: str
+    param: str
+    size: Any
+    judged: str = "median"
 
 
-# name, where the median is, the test, how it is wanted, the parameter and the size it assumes
-TARGETS: list[tuple[str, tuple[str, ...], Callable[[float], bool], str, str, Any]] = [
-    (
-        "saturation 200 agents: nextcall ÷ peer (next/s)",
+TARGETS: list[Target] = [
+    Target(
+        "saturation 200 agents: nextcall ÷ peer (next/s), every repeat",
         ("compare", "saturation-200", "ratios", "nextcall/peer"),
-        lambda v: v >= 2.0,
-        "≥ 2",
+        lambda v: v >= 3.0,
+        "≥ 3",
         "saturation_agents",
         200,
+        judged="min",
     ),
-    (
-        "saturation 200 agents: nextcall ÷ ideal (next/s)",
+    Target(
+        "saturation 200 agents: nextcall ÷ ideal (next/s), every repeat",
         ("compare", "saturation-200", "ratios", "nextcall/ideal"),
-        lambda v: v >= 0.5,
-        "≥ 0.5",
+        lambda v: v >= 0.7,
+        "≥ 0.7",
         "saturation_agents",
         200,
+        judged="min",
     ),
-    (
+    Target(
         "realistic load: nextcall next p99 (ms)",
         ("compare", "realistic", "servers", "nextcall", "p99_ms"),
         lambda v: v < 10.0,
         "< 10",
         "realistic_agents",
-        1000,
+        2000,
     ),
-    (
+    Target(
         "realistic load: nextcall ÷ peer (next p99)",
         ("compare", "realistic", "ratios", "nextcall/peer"),
         lambda v: v <= 1 / 3,
         "≤ 0.33",
         "realistic_agents",
-        1000,
+        2000,
     ),
-    (
+    Target(
         "growth: next p50 at large ÷ small",
         ("growth", "p50_ratio"),
         lambda v: v <= 1.3,
@@ -66,7 +76,7 @@ TARGETS: list[tuple[str, tuple[str, ...], Callable[[float], bool], str, str, Any
         "growth_large",
         1_000_000,
     ),
-    (
+    Target(
         "sustained: nextcall last ÷ first window",
         ("sustained", "nextcall", "last_over_first"),
         lambda v: v >= 0.95,
@@ -74,7 +84,7 @@ TARGETS: list[tuple[str, tuple[str, ...], Callable[[float], bool], str, str, Any
         "sustained_minutes",
         10.0,
     ),
-    (
+    Target(
         "connections: requests failed or slower than 2 s",
         ("connections", "failed_or_slow"),
         lambda v: v == 0,
@@ -82,7 +92,7 @@ TARGETS: list[tuple[str, tuple[str, ...], Callable[[float], bool], str, str, Any
         "connections_minutes",
         10.0,
     ),
-    (
+    Target(
         "import of the CSV (s)",
         ("import", "seconds"),
         lambda v: v < 60.0,
@@ -90,42 +100,53 @@ TARGETS: list[tuple[str, tuple[str, ...], Callable[[float], bool], str, str, Any
         "import_rows",
         1_000_000,
     ),
-    (
+    Target(
         "rebuild of Redis (s)",
         ("rebuild", "seconds"),
-        lambda v: v < 30.0,
-        "< 30",
+        lambda v: v < 15.0,
+        "< 15",
         "import_rows",
         1_000_000,
     ),
-    (
+    Target(
         "follow-up lateness p99 (ms)",
         ("lateness", "p99_ms"),
         lambda v: v < 1000.0,
         "< 1000",
         "lateness_followups",
-        100_000,
+        10_000,
+    ),
+    Target(
+        "follow-up lateness: served before due",
+        ("lateness", "early_count"),
+        lambda v: v == 0,
+        "0",
+        "lateness_followups",
+        10_000,
     ),
 ]
 
 
 def verdicts(res: Fig) -> list[dict[str, Any]]:
-    """Each target: the median measured, MET / NOT MET, and whether the run had the issue's
-    size for it (a smaller run, or fewer than 3 repeats, says little)."""
+    """Each target: the figure measured (the median, or the worst repeat where the target
+    must hold in every one), MET / NOT MET, and whether the run had the issue's size for it
+    (a smaller run, or fewer than 3 repeats, says little)."""
     params = res.get("parameters", {})
     out = []
-    for name, path, ok, wanted, param, size in TARGETS:
-        value = _median(res, *path)
-        given = params.get(param)
-        full = size in given if isinstance(given, list) else given == size
+    for t in TARGETS:
+        value = _get(res, *t.path, t.judged)
+        value = float(value) if value is not None else None
+        given = params.get(t.param)
+        full = t.size in given if isinstance(given, list) else given == t.size
         full = full and not params.get("quick") and params.get("repeats", 0) >= 3
-        verdict = "not measured" if value is None else "MET" if ok(value) else "NOT MET"
+        verdict = "not measured" if value is None else "MET" if t.ok(value) else "NOT MET"
         out.append(
             {
-                "name": name,
+                "name": t.name,
                 "measured": value,
-                "spread": [_get(res, *path, "min"), _get(res, *path, "max")],
-                "wanted": wanted,
+                "judged": t.judged,
+                "spread": [_get(res, *t.path, "min"), _get(res, *t.path, "max")],
+                "wanted": t.wanted,
                 "verdict": verdict,
                 "full_size": full,
             }
@@ -153,7 +174,7 @@ def _ms(spread: Fig | None, digits: int = 2) -> str:
 
 def _targets(res: Fig) -> list[str]:
     lines = [
-        "| target | measured (median, min-max) | wanted | verdict |",
+        "| target | judged on (min-max) | wanted | verdict |",
         "|---|---:|---:|---|",
     ]
     for t in res.get("targets", []):
@@ -162,8 +183,9 @@ def _targets(res: Fig) -> list[str]:
         digits = 4 if "÷" in t["name"] else 2
         spread = f" ({_n(lo, digits)}-{_n(hi, digits)})" if lo is not None and lo != hi else ""
         size = "" if t["full_size"] else " (smaller than the issue's size)"
+        judged = "worst repeat " if t.get("judged") == "min" else ""
         lines.append(
-            f"| {t['name']} | {_n(t['measured'], digits)}{spread} | {t['wanted']} "
+            f"| {t['name']} | {judged}{_n(t['measured'], digits)}{spread} | {t['wanted']} "
             f"| **{t['verdict']}**{size} |"
         )
     return lines
@@ -186,18 +208,92 @@ def _compare(res: Fig) -> list[str]:
             f"{how}.",
             "",
             "| server | next/s | cycles/s | next p50 ms | next p99 ms | next max ms "
-            "| errors | client-bound |",
-            "|---|---:|---:|---:|---:|---:|---:|---|",
+            "| errors | client cores | client-bound | equal work |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
         ]
         for kind, s in shape["servers"].items():
+            equal = {None: "-", True: "yes", False: "**no**"}[s.get("equal_work")]
             out.append(
                 f"| {kind} | {_ms(s['next_per_s'], 0)} | {_ms(s['cycles_per_s'], 0)} "
                 f"| {_ms(s['p50_ms'])} | {_ms(s['p99_ms'])} | {_ms(s['max_ms'], 1)} "
-                f"| {s['errors']} | {'**yes**' if s['client_bound'] else 'no'} |"
+                f"| {s['errors']} | {_ms(s.get('client_cores'))} "
+                f"| {'**yes**' if s['client_bound'] else 'no'} | {equal} |"
             )
         if shape["ratios"]:
             ratios = ", ".join(f"{k} = {_ms(v)}" for k, v in shape["ratios"].items())
             out += ["", f"Ratios of {shape['ratio_of']}, within each repeat: {ratios}."]
+    return out
+
+
+def _per_cycle(res: Fig) -> list[str]:
+    """Where a cycle's CPU went and what it cost in round trips, at the busiest closed loop:
+    the median of the repeats for each server."""
+    closed = [(n, sh) for n, sh in res.get("compare", {}).items() if not sh.get("interval_s")]
+    if not closed:
+        return []
+    name, shape = max(closed, key=lambda item: item[1]["agents"])
+    out = [
+        "",
+        f"### Per cycle, {name}",
+        "",
+        "CPU in ms per cycle by process group (median of the repeats), how the server's CPU "
+        "split over its processes (busiest first, median shares), and counts per cycle.",
+        "",
+        "| server | server processes | PostgreSQL | Redis | load client | server split "
+        "| Redis scripts | Redis commands (in scripts too) | SQL statements (BEGIN, COMMIT too) |",
+        "|---|---:|---:|---:|---:|---|---:|---:|---:|",
+    ]
+    for kind, s in shape["servers"].items():
+        runs = s["runs"]
+
+        def med(*path: str, runs: list[Fig] = runs) -> float:
+            values = [v for v in (_get(r, *path) for r in runs) if v is not None]
+            return statistics.median(values) if values else 0.0
+
+        # Shares of each repeat's server CPU, leaving out a supervisor's crumbs.
+        shares = [
+            [
+                x / sum(r["server_split"])
+                for x in r["server_split"]
+                if x / sum(r["server_split"]) > 0.01
+            ]
+            for r in runs
+            if r.get("server_split") and sum(r["server_split"]) > 0
+        ]
+        width = min((len(x) for x in shares), default=0)
+        split = "/".join(f"{statistics.median(x[i] for x in shares):.0%}" for i in range(width))
+        out.append(
+            f"| {kind} | {med('cpu_ms_per_cycle', 'server'):.2f} "
+            f"| {med('cpu_ms_per_cycle', 'postgresql'):.2f} "
+            f"| {med('cpu_ms_per_cycle', 'redis'):.2f} | {med('cpu_ms_per_cycle', 'client'):.2f} "
+            f"| {split or 'n/a'} | {med('per_cycle', 'redis_scripts'):.2f} "
+            f"| {med('per_cycle', 'redis_commands'):.1f} "
+            f"| {med('per_cycle', 'sql_statements'):.2f} |"
+        )
+    return out
+
+
+def _capacity(c: Fig) -> list[str]:
+    out = [
+        "",
+        "## Capacity",
+        "",
+        f"Each server alone, {c['agents']:,} paced agents (open loop), the rate stepped up "
+        f"until `next` p99 (from each cycle's scheduled start) reached {c['p99_bound_ms']:.0f} "
+        "ms or the server fell behind the offered rate.",
+        "",
+        "| server | highest rate held (cycles/s) | agents per node at one cycle every "
+        f"{c['realistic_interval_s']:.0f} s | steps (rate: p99 ms) |",
+        "|---|---:|---:|---|",
+    ]
+    for kind in ("nextcall", "peer"):
+        k = c.get(kind)
+        if not k:
+            continue
+        steps = ", ".join(f"{x['rate']:g}: {_n(x['p99_ms'], 1)}" for x in k["steps"])
+        out.append(
+            f"| {kind} | {_n(k['highest_rate'], 0)} | {_n(k['agents_per_node'])} | {steps} |"
+        )
     return out
 
 
@@ -297,11 +393,17 @@ def _lateness(lt: Fig) -> list[str]:
         "## Follow-up lateness",
         "",
         f"{lt['followups']:,} shared follow-ups falling due evenly within {lt['within_s']:.0f} s, "
-        f"beside free customers, while {lt['agents']} agents work in a closed loop; lateness "
-        "= when `next` handed the customer out minus its due time.",
+        f"beside free customers, while {lt['agents']} agents work "
+        + (
+            f"at {lt['rate_cycles_per_s']:,} cycles/s between them (half of nextcall's "
+            "saturation rate, open loop)"
+            if lt.get("rate_cycles_per_s")
+            else "in a closed loop"
+        )
+        + "; lateness = when `next` handed the customer out minus its due time.",
         "",
         f"- p50 {_ms(lt['p50_ms'], 0)} ms, p99 {_ms(lt['p99_ms'], 0)} ms, "
-        f"max {_ms(lt['max_ms'], 0)} ms",
+        f"max {_ms(lt['max_ms'], 0)} ms; served before due: {lt.get('early', 0):,}",
         f"- never served within {lt['drain_s']:.0f} s after the last fell due: "
         f"{lt['unserved']:,} (all repeats)",
     ]
@@ -357,19 +459,24 @@ def render(res: Fig, *, results_path: Path) -> str:
             "## Side by side",
             "",
             "floor: a do-nothing POST; ideal: only the Redis claim script (then the release "
-            "script); nextcall: the real `next` (auth, checks, card, lease) then the outcome "
-            "*no answer* with the lease id and version; peer: `SELECT … FOR UPDATE SKIP LOCKED "
-            "LIMIT 1` + `UPDATE` in PostgreSQL, then an outcome-like `UPDATE` and an event "
-            "`INSERT`. All are FastAPI apps on uvicorn with the same settings; floor, ideal "
-            "and peer answer through FastAPI routes, while nextcall serves `next` and "
-            "outcomes in a plain ASGI layer in front of FastAPI's routing (decision 017: "
-            "on this machine a do-nothing FastAPI POST costs about three times a do-nothing "
-            "ASGI answer). No scenario drains its customers (the outcome leaves them free). "
-            "A figure marked "
-            "client-bound had a load client process near a full core: it measures the client "
-            "as much as the server.",
+            "script); nextcall: the real `next` (auth, checks, card, lease) then the attempt "
+            "*no answer* with the lease id and version (attempts + 1, an event row); peer: "
+            "`SELECT … FOR UPDATE SKIP LOCKED LIMIT 1` + `UPDATE` in PostgreSQL, then the "
+            "attempt's `UPDATE` (attempts + 1) and an event `INSERT`. *Equal work* says that "
+            "every cycle of every slice added exactly one attempt and one event row, read back "
+            "from the database after the slice. All are FastAPI apps on "
+            f"{p.get('http', 'uvicorn')} with the same settings; nextcall serves `next` and "
+            "attempts in a plain ASGI layer in front of FastAPI's routing (decision 017). "
+            "Closed loops are driven by wrk (one thread and "
+            "connection per agent, `bench/wrk_cycle.lua`, raw per-request times; decision "
+            "038), open loops by the Python client, with each `next` timed from its cycle's "
+            "scheduled start. *Client cores*: the load client's CPU over the window, in cores. "
+            "No scenario drains its customers.",
             *_compare(res),
+            *_per_cycle(res),
         ]
+    if res.get("capacity"):
+        out += _capacity(res["capacity"])
     if res.get("growth"):
         out += _growth(res["growth"])
     if res.get("sustained"):
@@ -380,4 +487,14 @@ def render(res: Fig, *, results_path: Path) -> str:
         out += _bulk(res)
     if res.get("lateness"):
         out += _lateness(res["lateness"])
+    out += [
+        "",
+        "## What was tried",
+        "",
+        "Changes tried on the hot path and the servers, and those that did not help, are in "
+        "the decisions that measured them, each in one run: 014 and 017 (the hot path in "
+        "front of FastAPI, asyncpg), 013 (import and rebuild), 038 (the load client, equal "
+        "work, granian against uvicorn, where a cycle's CPU goes). The per-cycle table above "
+        "is the measured bound of the saturation targets.",
+    ]
     return "\n".join(out) + "\n"

@@ -9,6 +9,7 @@ bench/results/raw/. See bench/README.md for every option.
 """
 
 import argparse
+import importlib.util
 import json
 import os
 import sys
@@ -23,6 +24,7 @@ import uvloop
 from bench import infra as infra_mod
 from bench import report, seed
 from bench.bulk import bulk
+from bench.capacity import capacity
 from bench.clients import Clients
 from bench.compare import KINDS, compare
 from bench.connections import connections
@@ -45,6 +47,7 @@ DOC = ROOT / "docs" / "benchmarks.md"
 PARTS = (
     "saturation",
     "realistic",
+    "capacity",
     "growth",
     "sustained",
     "connections",
@@ -62,8 +65,10 @@ SIZES: dict[str, tuple[Any, Any]] = {
     "warmup": (3.0, 1.0),
     "slice_warmup": (1.0, 0.5),
     "saturation_agents": ("50,200", "50,200"),
-    "realistic_agents": (1000, 1000),
-    "realistic_interval": (2.0, 2.0),
+    "realistic_agents": (2000, 2000),
+    "realistic_interval": (20.0, 20.0),
+    "capacity_agents": (2000, 2000),
+    "capacity_rates": ("100,200,300,400,600,800", "100,200"),
     "growth_small": (10_000, 10_000),
     "growth_large": (1_000_000, 100_000),
     "growth_agents": (1, 1),
@@ -76,11 +81,11 @@ SIZES: dict[str, tuple[Any, Any]] = {
     "connections_interval": (2.0, 2.0),
     "connections_minutes": (10.0, 0.5),
     "import_rows": (1_000_000, 20_000),
-    "lateness_followups": (100_000, 5_000),
-    "lateness_within": (60.0, 20.0),
+    "lateness_followups": (10_000, 2_000),
+    "lateness_within": (600.0, 20.0),
     "lateness_free": (20_000, 5_000),
     "lateness_agents": (200, 50),
-    "lateness_drain": (240.0, 30.0),
+    "lateness_drain": (60.0, 30.0),
 }
 
 _t0 = time.monotonic()
@@ -107,6 +112,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--saturation-agents", help="closed-loop agent counts, e.g. 50,200")
     p.add_argument("--realistic-agents", type=int, help="paced agents (0: no realistic shape)")
     p.add_argument("--realistic-interval", type=float, help="seconds between cycles")
+    p.add_argument("--capacity-agents", type=int, help="paced agents of the capacity part")
+    p.add_argument("--capacity-rates", help="cycles/s stepped up, e.g. 100,200,400")
     p.add_argument("--growth-small", type=int)
     p.add_argument("--growth-large", type=int)
     p.add_argument("--growth-agents", type=int, help="closed-loop agents of growth (1: no queue)")
@@ -124,9 +131,33 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--lateness-free", type=int, help="free customers beside the follow-ups")
     p.add_argument("--lateness-agents", type=int)
     p.add_argument("--lateness-drain", type=float, help="seconds of work after the last is due")
+    p.add_argument(
+        "--lateness-rate",
+        type=float,
+        help="cycles/s of the lateness agents (open loop); default half of nextcall's "
+        "saturation rate at the most agents measured in this run, else a closed loop",
+    )
     p.add_argument("--workers", type=int, default=WORKERS, help="uvicorn workers per server")
+    p.add_argument(
+        "--http",
+        choices=("uvicorn", "granian"),
+        default="uvicorn",
+        help="HTTP server of every compared server",
+    )
+    p.add_argument(
+        "--base-http",
+        choices=("uvicorn", "granian"),
+        help="HTTP server of 'base' (default --http): --base . --base-http granian compares "
+        "the two servers with the same app in one run",
+    )
     p.add_argument("--client-procs", type=int, default=2, help="load client processes")
-    p.add_argument("--client", choices=("raw", "httpx"), default="raw", help="load client")
+    p.add_argument(
+        "--client",
+        choices=("wrk", "raw", "httpx"),
+        default="wrk",
+        help="closed loops' load client: wrk (C), or the Python client (raw HTTP/1.1 or "
+        "httpx), which also drives open loops",
+    )
     p.add_argument(
         "--server-env",
         action="append",
@@ -152,6 +183,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args.only = {x for x in args.only.split(",") if x}
     args.servers = [x for x in args.servers.split(",") if x]
     args.saturation_agents = [int(x) for x in str(args.saturation_agents).split(",") if x]
+    args.capacity_rates = sorted(float(x) for x in str(args.capacity_rates).split(",") if x)
     if "saturation" not in args.only:
         args.saturation_agents = []
     if "realistic" not in args.only:
@@ -166,6 +198,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
             args.servers.append("base")
     elif "base" in args.servers:
         p.error("server 'base' needs --base PATH")
+    args.base_http = args.base_http or args.http
+    # granian is measured, not a dependency of the project (decision 038).
+    if "granian" in (args.http, args.base_http) and importlib.util.find_spec("granian") is None:
+        p.error("granian is not installed: pip install granian")
     for x in set(args.servers) - set(KINDS):
         p.error(f"unknown server {x}")
     if args.repeats < 1:
@@ -182,6 +218,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def parameters(args: argparse.Namespace) -> dict[str, Any]:
     names = [*SIZES, "workers", "client_procs", "client", "server_env", "quick", "servers"]
+    names += ["http", "base_http"]
     out = {name: getattr(args, name) for name in names}
     out["only"] = [x for x in PARTS if x in args.only]
     return out
@@ -208,6 +245,7 @@ async def bench(args: argparse.Namespace, infra: Infra, results: dict[str, Any])
         most = max(
             *args.saturation_agents,
             args.realistic_agents,
+            args.capacity_agents if "capacity" in args.only else 0,
             args.growth_agents,
             args.sustained_agents,
             args.connections_agents,
@@ -235,7 +273,8 @@ async def bench(args: argparse.Namespace, infra: Infra, results: dict[str, Any])
 
 async def parts(ctx: Ctx, results: dict[str, Any]) -> None:
     args = ctx.args
-    if args.saturation_agents or args.realistic_agents or {"sustained", "connections"} & args.only:
+    uses_main = {"sustained", "connections", "capacity"} & args.only
+    if args.saturation_agents or args.realistic_agents or uses_main:
         main_id = await seed.create_assignment(ctx.sessionmaker, ctx.world, "Bench main")
         started = time.perf_counter()
         await seed.insert_customers(ctx.engine, ctx.world.tenant_id, main_id, args.customers)
@@ -252,6 +291,9 @@ async def parts(ctx: Ctx, results: dict[str, Any]) -> None:
         queues = [main_id, main_id + seed.REDIS_ONLY_OFFSET]
         if args.saturation_agents or args.realistic_agents:
             results["compare"] = await compare(ctx, main_id)
+        if "capacity" in args.only:
+            await release_all(ctx, queues)
+            results["capacity"] = await capacity(ctx, main_id)
         if "sustained" in args.only:
             await release_all(ctx, queues)
             results["sustained"] = await sustained(ctx, main_id)
@@ -261,9 +303,21 @@ async def parts(ctx: Ctx, results: dict[str, Any]) -> None:
     if "growth" in args.only:
         results["growth"] = await growth(ctx)
     if "lateness" in args.only:
-        results["lateness"] = await lateness(ctx)
+        results["lateness"] = await lateness(ctx, lateness_rate(args, results))
     if {"import", "rebuild"} & args.only:
         results.update(await bulk(ctx, args.only))
+
+
+def lateness_rate(args: argparse.Namespace, results: dict[str, Any]) -> float | None:
+    """The lateness part's cycles/s: as asked, or half of nextcall's saturation rate with
+    the most agents in this run (issue 18), or None (a closed loop)."""
+    if args.lateness_rate is not None:
+        return args.lateness_rate or None
+    if not args.saturation_agents:
+        return None
+    shape = results.get("compare", {}).get(f"saturation-{max(args.saturation_agents)}", {})
+    rate = shape.get("servers", {}).get("nextcall", {}).get("next_per_s", {}).get("median")
+    return rate / 2 if rate else None
 
 
 def default_out(date: datetime) -> Path:

@@ -21,15 +21,11 @@ from shared.infra.tokens import hash_token, new_token
 from shared.membership.placement import load_queue_facts
 from shared.models import ApiToken, Assignment, Flow, Permission, Tenant, User
 
-# The seed flow plus "no answer" (free -> free, one attempt more): the most common outcome of
-# outbound work, and the one the closed loops use so that no scenario drains its customers.
-NO_ANSWER = "no_answer"
+# The seed flow: a closed loop's second request is the attempt *no answer* (rule 19: attempts
+# + 1, the customer stays free), which keeps every customer servable, as the peer's cycle does.
 BENCH_FLOW: dict[str, list[dict[str, Any]]] = {
     "states": SEED_FLOW["states"],
-    "outcomes": [
-        *SEED_FLOW["outcomes"],
-        {"code": NO_ANSWER, "name": "No answer", "from_states": ["free"], "to_state": "free"},
-    ],
+    "outcomes": SEED_FLOW["outcomes"],
 }
 
 # The redis-only baseline claims from a copy of the main queue under this id offset: an

@@ -20,6 +20,8 @@ APPS: dict[str, tuple[str, str]] = {
     # nextcall from another checkout (run.py --base): the same app at an earlier commit.
     "base": ("services.api.app:create_app", "/healthz"),
 }
+# Idle keep-alive connections are kept this long (Settings.http_keep_alive_s's default).
+KEEP_ALIVE_S = 75
 # As the product is run on a 2-core machine: one worker process per core.
 WORKERS = 2
 
@@ -63,8 +65,9 @@ def start_server(
     profile: Path | None = None,
     extra_env: dict[str, str] | None = None,
     root: Path = ROOT,
+    http: str = "uvicorn",
 ) -> Server:
-    """uvicorn with `workers` worker processes sharing one listening socket.
+    """uvicorn (or `http="granian"`) with `workers` worker processes on one port.
 
     With `profile`, the server runs in one process under cProfile (a supervisor with workers
     would profile only the supervisor) and writes its statistics there on exit; `extra_env`
@@ -84,16 +87,26 @@ def start_server(
     env.update(extra_env or {})
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{name}-{port}.log"
+    command = (
+        _granian(factory, port, workers)
+        if http == "granian"
+        else [
+            *("-m", "uvicorn", factory, "--factory"),
+            *("--host", "127.0.0.1", "--port", str(port)),
+            *("--loop", "uvloop", "--http", "httptools", "--no-access-log"),
+            # As `nextcall api` runs (decision 031): an agent paced every 20 s keeps its
+            # connection, as it does in production.
+            *("--timeout-keep-alive", str(KEEP_ALIVE_S)),
+            *("--log-level", "warning"),
+            *(("--workers", str(workers)) if workers > 1 and not profile else ()),
+        ]
+    )
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
             [
                 sys.executable,
                 *(("-m", "cProfile", "-o", str(profile)) if profile else ()),
-                *("-m", "uvicorn", factory, "--factory"),
-                *("--host", "127.0.0.1", "--port", str(port)),
-                *("--loop", "uvloop", "--http", "httptools", "--no-access-log"),
-                *("--log-level", "warning"),
-                *(("--workers", str(workers)) if workers > 1 and not profile else ()),
+                *command,
             ],
             cwd=root,
             env=env,
@@ -102,6 +115,16 @@ def start_server(
             stderr=subprocess.STDOUT,
         )
     return Server(name, port, proc, log_path)
+
+
+def _granian(factory: str, port: int, workers: int) -> list[str]:
+    """The same app on granian (a Rust HTTP server), as uvicorn is run: ASGI, uvloop, one
+    worker process per core, no access log."""
+    return [
+        *("-m", "granian", "--interface", "asgi", "--factory", factory),
+        *("--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)),
+        *("--loop", "uvloop", "--http", "1", "--no-ws", "--log-level", "warning"),
+    ]
 
 
 def ready_path(name: str) -> str:
@@ -143,6 +166,7 @@ class CpuMeter:
         self.groups = groups
         self._start: dict[str, dict[int, float]] = {}
         self.used: dict[str, float] = {}
+        self.split: dict[str, list[float]] = {}
 
     def _sample(self) -> dict[str, dict[int, float]]:
         out: dict[str, dict[int, float]] = {}
@@ -156,9 +180,11 @@ class CpuMeter:
 
     def stop(self) -> None:
         end = self._sample()
+        self.split = {}
         for name, now in end.items():
             before = self._start.get(name, {})
-            self.used[name] = round(
-                sum(v - before.get(p, 0.0) for p, v in now.items() if v >= before.get(p, 0.0)),
-                3,
-            )
+            each = [v - before.get(p, 0.0) for p, v in now.items() if v >= before.get(p, 0.0)]
+            self.used[name] = round(sum(each), 3)
+            # How the group's CPU spread over its processes, busiest first: for a server, how
+            # evenly its workers shared the connections.
+            self.split[name] = sorted((round(x, 3) for x in each if x > 0), reverse=True)

@@ -71,6 +71,8 @@ def test_every_scenario_produces_figures(bench_urls: tuple[str, str], tmp_path: 
     assert done.returncode == 0, done.stderr[-3000:]
 
     results = json.loads(out.read_text())
+    # Closed loops by wrk (the C client), open loops by the Python one.
+    assert results["parameters"]["client"] == "wrk"
     for shape in ("saturation-5", "realistic"):
         servers = results["compare"][shape]["servers"]
         assert set(servers) == set(SERVERS)
@@ -79,6 +81,10 @@ def test_every_scenario_produces_figures(bench_urls: tuple[str, str], tmp_path: 
             assert figure["next_per_s"]["median"] > 0, (shape, name, figure["runs"])
             assert figure["p99_ms"]["median"] > 0, (shape, name)
             assert figure["errors"] == 0, (shape, name, figure["runs"][0]["statuses"])
+            # Equal work: each cycle of nextcall, base and the peer wrote one attempt and one
+            # event row, read back from the database; floor and ideal write nothing.
+            wanted = None if name in ("floor", "ideal") else True
+            assert figure["equal_work"] is wanted, (shape, name, figure["runs"][0]["work"])
         before_after = (
             {"nextcall/base", "base/peer"} if shape == "saturation-5" else {"nextcall/base"}
         )
@@ -96,6 +102,6 @@ def test_every_scenario_produces_figures(bench_urls: tuple[str, str], tmp_path: 
     assert connections["agents"] == 150
     assert connections["requests"] > 150 * 10, connections
     assert connections["failed"] == 0, connections["statuses"]
-    assert len(results["targets"]) == 10
+    assert len(results["targets"]) == 11
     page = doc.read_text()
     assert "## Targets" in page and "saturation-5" in page
