@@ -74,7 +74,7 @@ async def _batch(
             months=scope.months,
         )
         done.append((customer.id, assignment_id))
-    if done or held:
+    if done:
         record(
             session,
             Actor(scope.tenant_id),
