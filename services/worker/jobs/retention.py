@@ -36,12 +36,12 @@ class Batch:
 
 
 async def _held(redis: Redis, found: list[tuple[int, int | None]]) -> set[int]:
-    held = set()
-    for customer_id, assignment_id in found:
-        queue = AssignmentQueue(redis, assignment_id) if assignment_id is not None else None
-        if queue is not None and await queue.holder(customer_id) is not None:
-            held.add(customer_id)
-    return held
+    """The customers among `found` an agent holds now: one read per assignment, as large as
+    the agents at work there."""
+    holding: set[int] = set()
+    for assignment_id in {a for _, a in found if a is not None}:
+        holding.update(await AssignmentQueue(redis, assignment_id).holders())
+    return {customer_id for customer_id, _ in found if customer_id in holding}
 
 
 async def _batch(
