@@ -72,6 +72,22 @@ class TestRecorded:
             NAME not in text_of_log and "gard" not in text_of_log and "91234567" not in text_of_log
         )
 
+    async def test_the_care_pipelines_contact_search_is_a_full_search(self, world: World) -> None:
+        await world.customers([{"last_name": NAME}])
+        intake, token = await create_user(
+            world.session, world.tenant, permissions=[Permission.pipeline_register.value]
+        )
+        _, admin = await _admin(world)
+
+        found = await world.client.get(
+            "/v1/pipeline/contacts/search", params={"q": NAME}, headers=world.auth(token)
+        )
+
+        assert found.status_code == 200 and len(found.json()["items"]) == 1
+        (entry,) = await _log(world, admin)
+        assert (entry["action"], entry["user_id"]) == ("customer.searched_full", intake.id)
+        assert entry["data"] == {"hits": 1, "via": "pipeline"}
+
     async def test_changes_to_users_tokens_assignments_and_the_blocklist(
         self, world: World
     ) -> None:
