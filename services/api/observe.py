@@ -33,6 +33,7 @@ METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
 # A client's request id is kept when it is this plain: it goes into every log line.
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
 _HEADER = b"x-request-id"
+_CONVERTOR = re.compile(r"\{(\w+):\w+\}")
 
 
 class RouteNames:
@@ -87,6 +88,9 @@ def routed_template(route: object, path: str) -> str | None:
         return None
     if isinstance(route, Mount):
         return template + "/{path}"
+    if ":" in template:
+        # "{customer_id:int}": the schema's (and the labels') name is "{customer_id}".
+        template = _CONVERTOR.sub(r"{\1}", template)
     parts = path.split("/")
     prefix = parts[: max(1, len(parts) - template.count("/"))]
     return "/".join("{id}" if p.isdigit() else p for p in prefix) + template

@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from services.api.assignments.router import router as assignments_router
+from services.api.audit.router import router as audit_router
 from services.api.blocklist.router import router as blocklist_router
 from services.api.corrections.router import router as corrections_router
 from services.api.custom_fields.router import router as custom_fields_router
@@ -57,3 +58,4 @@ api_router.include_router(reports_router)
 api_router.include_router(corrections_router)
 api_router.include_router(report_flags_router)
 api_router.include_router(pipeline_router)
+api_router.include_router(audit_router)

@@ -30,6 +30,7 @@ from services.queue.broadcast import publish_eligible
 from services.queue.streams import Activity, EventType
 from services.worker.abandoned import AbandonedJobs
 from services.worker.jobs.followups import fall_back_passed_followups
+from services.worker.jobs.retention import run_retention_once
 from services.worker.leases import LEASE_COPY_INTERVAL_S, copy_leases
 from services.worker.reconcile import reconcile_all
 from services.worker.recovery import QueueRecovery
@@ -61,6 +62,9 @@ FALLBACK_INTERVAL_S = 30
 # How often a replica asks whether the queues are due for reconciling (one replica does it per
 # services.worker.reconcile.RECONCILE_INTERVAL_S).
 RECONCILE_CHECK_S = 30.0
+# How often a replica asks whether retention is due (one replica runs it per
+# services.worker.jobs.retention.RETENTION_INTERVAL_S).
+RETENTION_CHECK_S = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,12 +292,15 @@ class Scheduler:
         # Compares the queues with the database now and then, beside the ticks: a large
         # queue takes seconds, and the ticks serve follow-ups within a second meanwhile.
         reconciling = asyncio.create_task(self._reconcile(stop), name="nextcall-reconcile")
+        # Anonymises customers past their retention, beside the ticks too (issue 15 point 5).
+        retaining = asyncio.create_task(self._retention(stop), name="nextcall-retention")
         try:
             await self._loop(recovery, interval_s=interval_s, stop=stop)
         finally:
-            reconciling.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reconciling
+            for task in (reconciling, retaining):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         log.info("scheduler.stopped")
 
     async def _reconcile(self, stop: threading.Event) -> None:
@@ -303,6 +310,16 @@ class Scheduler:
                 await reconcile_all(sessionmaker=self.sessionmaker, redis=self.redis)
             except Exception:
                 log.exception("scheduler.reconcile_failed")
+
+    async def _retention(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            await asyncio.sleep(RETENTION_CHECK_S)
+            try:
+                await run_retention_once(
+                    sessionmaker=self.sessionmaker, redis=self.redis, now_s=time.time()
+                )
+            except Exception:
+                log.exception("scheduler.retention_failed")
 
     async def _loop(
         self, recovery: QueueRecovery, *, interval_s: float, stop: threading.Event

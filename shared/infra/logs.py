@@ -36,8 +36,15 @@ PERSONAL_KEYS = frozenset(
         "address",
         "query_string",
         "q",
+        "query",
+        "path",
+        "raw_path",
+        "url",
     }
 )
+# HTTP clients log every request's URL at INFO or DEBUG, query string included (where a
+# search's name or a phone number would be): only their warnings pass.
+QUIET_LOGGERS = ("httpx", "httpcore", "urllib3")
 # The standard attributes of a LogRecord: whatever else a record carries came with `extra=`.
 _RECORD_ATTRS = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
@@ -103,6 +110,8 @@ def configure_logging(
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
     structlog.configure(
         processors=[
             structlog.stdlib.filter_by_level,

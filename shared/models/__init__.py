@@ -1,6 +1,7 @@
 """SQLAlchemy models. Importing this package registers every table on Base.metadata."""
 
 from shared.models.assignment import Assignment, AttemptLimitAction, PresentationMode, Segment
+from shared.models.audit import AuditEntry
 from shared.models.base import Base
 from shared.models.bulk import BulkJob, BulkKind, BulkStatus
 from shared.models.correction import CORRECTION_STATE, Correction
@@ -26,6 +27,7 @@ from shared.models.pipeline import (
     PipelineServiceMember,
     PipelineTask,
 )
+from shared.models.retention import RetentionPolicy
 from shared.models.tenant import Tenant
 from shared.models.user import ApiToken, Permission, User
 
@@ -34,6 +36,7 @@ __all__ = [
     "ApiToken",
     "Assignment",
     "AttemptLimitAction",
+    "AuditEntry",
     "Base",
     "BlockedPhone",
     "BulkJob",
@@ -62,6 +65,7 @@ __all__ = [
     "PresentationMode",
     "Product",
     "ProductStatus",
+    "RetentionPolicy",
     "Segment",
     "Tenant",
     "User",

@@ -4,6 +4,7 @@ never a customer's name or phone number (docs/decisions/021-metrics-alerts-logs.
 import io
 import json
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 import structlog
+from fastapi import FastAPI
 
 from shared.infra.logs import configure_logging, drop_personal
 from shared.infra.settings import LogFormat
@@ -123,3 +125,28 @@ class TestDevelopment:
         line = stream.getvalue()
         assert "hello" in line and "customer_id=7" in line
         assert not line.startswith("{")
+
+
+class TestPathsAndQueries:
+    async def test_no_path_value_or_query_of_any_route_reaches_the_log(
+        self, json_logs: io.StringIO, world: World, app: FastAPI
+    ) -> None:
+        """Every route of the API, its parameters filled with a name and a phone number and
+        a search's query string: the lines name route templates only (issue 15 point 6),
+        and the HTTP client's own request lines (full URLs) are not logged either."""
+        auth = world.auth(world.agents[0][1])
+        templates = [p for p in app.openapi()["paths"] if "{" in p]
+        for value in (NAME, PHONE.lstrip("+")):
+            for template in templates:
+                path = re.sub(r"\{[^}]+\}", value, template)
+                for method in ("GET", "POST"):
+                    await world.client.request(method, path, headers=auth)
+        await world.client.get("/v1/customers/search", params={"q": NAME}, headers=auth)
+        await world.client.get(f"/v1/{NAME}/{PHONE}", params={"q": NAME}, headers=auth)
+
+        lines = _requests(json_logs)
+        assert len(lines) == 4 * len(templates) + 2
+        assert {line["route"] for line in lines} <= {*app.openapi()["paths"], "unmatched"}
+        text = json_logs.getvalue()
+        for personal in (NAME, "gard", PHONE.lstrip("+"), "91234567"):
+            assert personal not in text

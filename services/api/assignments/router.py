@@ -17,11 +17,13 @@ from services.api.assignments.schemas import (
     SegmentCreate,
     SegmentOut,
 )
+from services.api.audit.recording import audit
 from services.api.auth.cache import Principal
 from services.api.deps import Res, Setup
 from services.api.errors import refuses
 from services.api.fields import IdPath
 from services.api.pagination import IdKey, Page, PageRequest, by_id, paging
+from shared.audit import AuditAction
 from shared.models import Permission
 
 router = APIRouter(tags=["assignments"])
@@ -64,6 +66,7 @@ async def create_assignment(
     """A new assignment on one of the tenant's flows, with its settings (rule 8)."""
     async with resources.session() as session:
         assignment = await service.create_assignment(session, principal.tenant_id, data=body)
+        audit(session, principal, AuditAction.assignment_created, ("assignment", assignment.id))
     return AssignmentOut.model_validate(assignment)
 
 
@@ -99,6 +102,8 @@ async def update_assignment(
         updated = await service.update_assignment(
             session, principal.tenant_id, assignment_id, data=body
         )
+        target, fields = ("assignment", assignment_id), sorted(body.model_fields_set)
+        audit(session, principal, AuditAction.assignment_changed, target, fields=fields)
     resources.assignments.forget(assignment_id)
     if updated.replace:
         async with resources.session() as session:
@@ -131,5 +136,6 @@ async def create_segment(
     async with resources.session() as session:
         assignment = await service.get_assignment(session, principal.tenant_id, assignment_id)
         segment = await service.create_segment(session, assignment, data=body)
+        audit(session, principal, AuditAction.segment_created, ("segment", segment.id))
     resources.assignments.forget(assignment_id)
     return SegmentOut(id=segment.id, name=segment.name, size=0, created_at=segment.created_at)

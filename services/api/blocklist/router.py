@@ -9,11 +9,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, status
 
 from services.api.access import BlocklistKeeper
+from services.api.audit.recording import audit
 from services.api.blocklist import service
 from services.api.blocklist.schemas import BlockedPhoneChange, BlockedPhoneCreate, BlockedPhoneOut
 from services.api.deps import Res
 from services.api.errors import refuses
 from services.api.pagination import IdKey, Page, PageRequest, by_id, paging
+from shared.audit import AuditAction
 
 router = APIRouter(tags=["blocked phones"])
 
@@ -44,6 +46,7 @@ async def block(
     """Block a number; one already blocked answers 409."""
     async with resources.session() as session:
         row, affected = await service.block(session, principal.tenant_id, data=body)
+        audit(session, principal, AuditAction.blocklist_added, ("blocked_phone", row.id))
     async with resources.session() as session:
         await service.replace_affected(session, resources.redis, affected)
     return BlockedPhoneChange(
@@ -68,6 +71,7 @@ async def unblock(
     """Unblock a number, in any notation (URL-encode the "+" as %2B or leave it as is)."""
     async with resources.session() as session:
         row, affected = await service.unblock(session, principal.tenant_id, phone)
+        audit(session, principal, AuditAction.blocklist_removed, ("blocked_phone", row.id))
     async with resources.session() as session:
         await service.replace_affected(session, resources.redis, affected)
     return BlockedPhoneChange(

@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
 
+from services.api.audit.recording import audit_now
 from services.api.customer_details import editing, meetings, service
 from services.api.customer_details.schemas import (
     CustomerCreate,
@@ -15,6 +16,7 @@ from services.api.deps import Agent, Res
 from services.api.errors import refuses
 from services.api.fields import IdPath
 from services.api.pagination import IdKey, PageRequest, paging
+from shared.audit import AuditAction
 
 router = APIRouter(tags=["customer details"])
 
@@ -47,7 +49,9 @@ async def customer_details(customer_id: IdPath, resources: Res, agent: Agent) ->
 
     Reading never takes the customer; every read is audit-logged."""
     async with resources.sessionmaker() as session:
-        return await service.details(session, resources.redis, agent, customer_id)
+        details = await service.details(session, resources.redis, agent, customer_id)
+    await audit_now(resources, agent, AuditAction.customer_read, ("customer", customer_id))
+    return details
 
 
 @router.patch(
@@ -76,9 +80,12 @@ async def customer_events(
     agent: Agent,
     page: EventPages,
 ) -> EventPage:
-    """Every event across assignments, newest first; page on with `next`."""
+    """Every event across assignments, newest first; page on with `next`. Audit-logged."""
     async with resources.sessionmaker() as session:
-        return await service.events_page(session, agent, customer_id, page=page)
+        events = await service.events_page(session, agent, customer_id, page=page)
+    target = ("customer", customer_id)
+    await audit_now(resources, agent, AuditAction.customer_history_read, target)
+    return events
 
 
 @router.post(

@@ -4,12 +4,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
 
+from services.api.audit.recording import audit
 from services.api.deps import Res, Setup
 from services.api.errors import refuses
 from services.api.fields import IdPath
 from services.api.flows import service
 from services.api.flows.schemas import FlowCreate, FlowOut
 from services.api.pagination import IdKey, Page, PageRequest, by_id, paging
+from shared.audit import AuditAction
 
 router = APIRouter(tags=["flows"])
 
@@ -37,6 +39,7 @@ async def create_flow(body: FlowCreate, principal: Setup, resources: Res) -> Flo
     """Create a flow; an inconsistent one (unknown state, no free state, ...) answers 422."""
     async with resources.session() as session:
         flow = await service.create_flow(session, principal.tenant_id, data=body)
+        audit(session, principal, AuditAction.flow_created, ("flow", flow.id))
     return service.to_out(flow)
 
 

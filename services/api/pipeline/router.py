@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
+from services.api.audit.recording import audit_now
 from services.api.deps import Res
 from services.api.errors import refuses
 from services.api.fields import DbId, IdPath, Text
@@ -43,6 +44,7 @@ from services.api.pipeline.views import profile_out, view_of
 from services.api.pipeline.work_routes import router as work_router
 from services.api.ratelimit.deps import limited
 from services.api.ratelimit.limiter import Expensive
+from shared.audit import AuditAction
 from shared.models import PipelineRequest, PipelineService
 from shared.pipeline import labels
 from shared.pipeline.codes import RequestStatus
@@ -94,7 +96,12 @@ async def search_contacts(
     """Step 1: does this person exist? Name (accents folded), phone, e-mail or external id;
     the best hits first with name, role, e-mail and place, and how many in all."""
     async with resources.sessionmaker() as session:
-        return await contacts.search(session, reader.tenant_id, q, page=page, language=language)
+        found = await contacts.search(session, reader.tenant_id, q, page=page, language=language)
+    # Every profile of the tenant is searched: a full search (decision 034), without the query.
+    await audit_now(
+        resources, reader, AuditAction.customer_searched_full, hits=len(found.items), via="pipeline"
+    )
+    return found
 
 
 @router.post(

@@ -4,20 +4,22 @@ Anonymisation blanks what identifies a person and keeps every row reports count 
 events, products, meetings), so reports give the same numbers before and after.
 """
 
-import secrets
 from datetime import UTC, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.api.audit.recording import audit
 from services.api.auth.cache import Principal
 from services.api.customer_details.access import tenant_customer
 from services.api.privacy.schemas import AnonymisedOut, PrivacyIn, PrivacyOut
 from services.api.resources import Resources
 from services.api.users.names import user_names
 from services.queue import AssignmentQueue
-from shared.membership.anonymise import anonymous_external_id, blank_edit, blanked, may_anonymise
-from shared.models import Customer, Event, EventKind, Meeting, Membership, Tenant
+from shared.audit import AuditAction
+from shared.membership.anonymise import may_anonymise
+from shared.models import Membership, Tenant
+from shared.privacy.anonymising import anonymise_customer
 
 
 async def privacy(session: AsyncSession, tenant_id: int) -> PrivacyOut:
@@ -34,35 +36,10 @@ async def set_privacy(res: Resources, principal: Principal, body: PrivacyIn) -> 
         assert tenant is not None
         tenant.data_controller = body.data_controller.strip()
         tenant.processing_purpose = body.processing_purpose.strip()
+        audit(session, principal, AuditAction.privacy_notice_changed, ("tenant", tenant.id))
         return PrivacyOut(
             data_controller=tenant.data_controller, processing_purpose=tenant.processing_purpose
         )
-
-
-async def _anonymous_external_id(session: AsyncSession, customer: Customer) -> str:
-    candidate = anonymous_external_id(customer.id, taken=False, tail="")
-    taken = await session.scalar(
-        select(Customer.id).where(
-            Customer.tenant_id == customer.tenant_id, Customer.external_id == candidate
-        )
-    )
-    return anonymous_external_id(customer.id, taken=taken is not None, tail=secrets.token_hex(4))
-
-
-async def _blank_history(session: AsyncSession, customer_id: int) -> None:
-    """Free text of the past may name the person: comments, meeting notes and places, and
-    the old and new values of CRM edits. Events keep kind, code, states, user and time."""
-    await session.execute(update(Event).where(Event.customer_id == customer_id).values(comment=""))
-    edits = await session.scalars(
-        select(Event).where(
-            Event.customer_id == customer_id, Event.kind == EventKind.customer_edited.value
-        )
-    )
-    for event in edits:
-        event.data = blank_edit(event.data)
-    await session.execute(
-        update(Meeting).where(Meeting.customer_id == customer_id).values(note="", location="")
-    )
 
 
 async def anonymise(res: Resources, principal: Principal, customer_id: int) -> AnonymisedOut:
@@ -79,19 +56,14 @@ async def anonymise(res: Resources, principal: Principal, customer_id: int) -> A
             names = await user_names(session, principal.tenant_id, {held.user_id})
             holder = (held.user_id, names.get(held.user_id, f"user {held.user_id}"))
         may_anonymise(customer_id, anonymised_at=customer.anonymised_at, holder=holder)
-        for name, value in blanked(await _anonymous_external_id(session, customer), now).items():
-            setattr(customer, name, value)
-        await _blank_history(session, customer.id)
-        event = Event(
-            tenant_id=principal.tenant_id,
-            customer_id=customer.id,
+        event = await anonymise_customer(
+            session,
+            customer,
             assignment_id=membership.assignment_id if membership else None,
             user_id=principal.user_id,
-            kind=EventKind.anonymised.value,
-            created_at=now,
+            now=now,
         )
-        session.add(event)
-        await session.flush()
+        audit(session, principal, AuditAction.customer_anonymised, ("customer", customer.id))
         out = AnonymisedOut(
             customer_id=customer.id,
             external_id=customer.external_id,

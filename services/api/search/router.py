@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
+from services.api.audit.recording import audit_now
 from services.api.customer_details.access import sees_every_assignment
 from services.api.deps import Agent, Res
 from services.api.errors import Forbidden
@@ -13,6 +14,7 @@ from services.api.ratelimit.deps import limited
 from services.api.ratelimit.limiter import Expensive
 from services.api.search import service
 from services.api.search.schemas import SearchOut
+from shared.audit import AuditAction
 
 router = APIRouter(tags=["search"])
 
@@ -34,8 +36,12 @@ async def search_customers(
     page: SearchPages,
     full: Annotated[bool, Query(description=_FULL)] = False,
 ) -> SearchOut:
-    """Customers in assignments open to the caller or in none; `full` searches them all."""
+    """Customers in assignments open to the caller or in none; `full` searches them all
+    (audit-logged, without the query)."""
     if full and not sees_every_assignment(agent):
         raise Forbidden("full search needs the 'extended_handling' permission")
     async with resources.sessionmaker() as session:
-        return await service.search(session, agent, q, full=full, page=page)
+        found = await service.search(session, agent, q, full=full, page=page)
+    if full:
+        await audit_now(resources, agent, AuditAction.customer_searched_full, hits=len(found.items))
+    return found

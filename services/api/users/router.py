@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 
+from services.api.audit.recording import audit
 from services.api.auth.revocations import publish_token_revoked, publish_user_changed
 from services.api.deps import Admin, CurrentUser, Res
 from services.api.errors import refuses
@@ -20,6 +21,7 @@ from services.api.users.schemas import (
     UserOut,
     UserUpdate,
 )
+from shared.audit import AuditAction
 
 router = APIRouter(tags=["users"])
 
@@ -58,6 +60,8 @@ async def create_user(body: UserCreate, principal: Admin, resources: Res) -> Use
     """A new user of the tenant; give them a token (POST /v1/users/{id}/tokens) to call the API."""
     async with resources.session() as session:
         user = await service.create_user(session, principal.tenant_id, data=body)
+        target = ("user", user.id)
+        audit(session, principal, AuditAction.user_created, target, permissions=user.permissions)
     return UserOut.model_validate(user)
 
 
@@ -75,7 +79,10 @@ async def update_user(
 ) -> UserOut:
     """Change a user; new permissions and deactivation apply to the next request."""
     async with resources.session() as session:
+        before = set((await service.get_user(session, principal.tenant_id, user_id)).permissions)
         user = await service.update_user(session, principal.tenant_id, user_id, data=body)
+        change = service.changed(body, before, user)
+        audit(session, principal, AuditAction.user_changed, ("user", user.id), **change)
     resources.principals.forget_user(user.id)
     await publish_user_changed(resources.redis, user.id)
     return UserOut.model_validate(user)
@@ -96,6 +103,10 @@ async def create_token(
     reporting token, say, or a dialer's token that only works the queue."""
     async with resources.session() as session:
         token, plain = await service.create_token(session, principal.tenant_id, user_id, data=body)
+        target, scopes = ("token", token.id), token.scopes
+        audit(
+            session, principal, AuditAction.token_created, target, owner_id=user_id, scopes=scopes
+        )
     return NewTokenOut(**TokenOut.model_validate(token).model_dump(), token=plain)
 
 
@@ -130,6 +141,8 @@ async def revoke_token(token_id: IdPath, principal: Admin, resources: Res) -> To
     is a no-op."""
     async with resources.session() as session:
         token = await service.revoke_token(session, principal.tenant_id, token_id)
+        target = ("token", token.id)
+        audit(session, principal, AuditAction.token_revoked, target, owner_id=token.user_id)
     resources.principals.forget_token(token.id)
     await publish_token_revoked(resources.redis, token.id)
     return TokenOut.model_validate(token)

@@ -141,3 +141,13 @@ async def revoke_token(session: AsyncSession, tenant_id: int, token_id: int) -> 
         token.revoked_at = datetime.now(UTC)
         await session.flush()
     return token
+
+
+def changed(data: UserUpdate, before: set[str], user: User) -> dict[str, list[str]]:
+    """What an update changed, for the audit log: field names and permissions, no values."""
+    after = set(user.permissions)
+    return {
+        "fields": sorted(data.model_fields_set),
+        "permissions_added": sorted(after - before),
+        "permissions_removed": sorted(before - after),
+    }

@@ -17,6 +17,7 @@ from shared.models import (
     CORRECTION_STATE,
     ApiToken,
     Assignment,
+    AuditEntry,
     BlockedPhone,
     BulkJob,
     Correction,
@@ -105,6 +106,10 @@ class Desk:
     async def blocked_phone(self) -> int:
         n = next(self.numbers)
         return (await self.saved(BlockedPhone(tenant_id=self.tenant.id, phone=f"+4790{n:06d}"))).id
+
+    async def audit_entry(self) -> int:
+        entry = AuditEntry(tenant_id=self.tenant.id, user_id=self.admin.id, action="flow.created")
+        return (await self.saved(entry)).id
 
     async def event(self) -> int:
         event = Event(tenant_id=self.tenant.id, customer_id=self.customer.id, kind="note")

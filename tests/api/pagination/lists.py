@@ -47,6 +47,7 @@ LISTS = {
     "custom fields": PagedList("/v1/custom-fields", Desk.custom_field),
     "blocked phones": PagedList("/v1/blocked-phones", Desk.blocked_phone),
     "events": PagedList("/v1/customers/{customer_id}/events", Desk.event),
+    "audit log": PagedList("/v1/audit-log", Desk.audit_entry),
     "search": PagedList(
         "/v1/customers/search", Desk.found_customer, params=lambda desk: {"q": "walk"}
     ),
