@@ -3,6 +3,7 @@
 from shared.models.assignment import Assignment, AttemptLimitAction, PresentationMode, Segment
 from shared.models.base import Base
 from shared.models.bulk import BulkJob, BulkKind, BulkStatus
+from shared.models.contact import Channel, Consent, Register, RegisterImport, RegisterNumber
 from shared.models.correction import CORRECTION_STATE, Correction
 from shared.models.customer import (
     BlockedPhone,
@@ -39,6 +40,8 @@ __all__ = [
     "BulkJob",
     "BulkKind",
     "BulkStatus",
+    "Channel",
+    "Consent",
     "Correction",
     "CustomFieldDefinition",
     "Customer",
@@ -62,6 +65,9 @@ __all__ = [
     "PresentationMode",
     "Product",
     "ProductStatus",
+    "Register",
+    "RegisterImport",
+    "RegisterNumber",
     "Segment",
     "Tenant",
     "User",

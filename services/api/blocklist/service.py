@@ -14,6 +14,7 @@ from services.api.blocklist.schemas import BlockedPhoneCreate
 from services.api.errors import Conflict, NotFound, Unprocessable
 from services.api.pagination import IdKey, Keyset, PageRequest
 from shared.customers.phones import InvalidPhone, normalise_phone
+from shared.infra.clock import utc_now
 from shared.models import Assignment, BlockedPhone, Customer, Membership
 
 # Customer ids per assignment whose queue place must be recomputed.
@@ -37,9 +38,11 @@ async def list_blocked(
 
 
 async def block(
-    session: AsyncSession, tenant_id: int, *, data: BlockedPhoneCreate
+    session: AsyncSession, tenant_id: int, *, data: BlockedPhoneCreate, user_id: int
 ) -> tuple[BlockedPhone, Affected]:
     phone = normalised(data.phone)
+    if data.expires_at is not None and data.expires_at <= utc_now():
+        raise Unprocessable("expires_at is in the past", code="expiry_in_past")
     existing = await session.scalar(
         select(BlockedPhone.id).where(
             BlockedPhone.tenant_id == tenant_id, BlockedPhone.phone == phone
@@ -47,7 +50,13 @@ async def block(
     )
     if existing is not None:
         raise Conflict(f"{phone} is already blocked", id=existing)
-    row = BlockedPhone(tenant_id=tenant_id, phone=phone, reason=data.reason)
+    row = BlockedPhone(
+        tenant_id=tenant_id,
+        phone=phone,
+        reason=data.reason,
+        blocked_by=user_id,
+        expires_at=data.expires_at,
+    )
     session.add(row)
     try:
         await session.flush()
