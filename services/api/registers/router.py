@@ -126,7 +126,7 @@ async def import_extract(
 
 
 @router.get("/registers/{register_id}/imports/{import_id}", summary="Get an extract's import")
-async def get_import(
+async def get_register_import(
     register_id: IdPath, import_id: IdPath, principal: BlocklistKeeper, resources: Res
 ) -> RegisterImportOut:
     """Its progress while it runs, its rejected lines when done."""
