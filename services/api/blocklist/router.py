@@ -14,6 +14,7 @@ from services.api.blocklist.schemas import BlockedPhoneChange, BlockedPhoneCreat
 from services.api.deps import Res
 from services.api.errors import refuses
 from services.api.pagination import IdKey, Page, PageRequest, by_id, paging
+from shared.contact.affected import Affected
 from shared.models import BlockedPhone
 
 router = APIRouter(tags=["blocked phones"])
@@ -70,7 +71,7 @@ async def unblock(
     return _change(row, affected)
 
 
-def _change(row: BlockedPhone, affected: service.Affected) -> BlockedPhoneChange:
+def _change(row: BlockedPhone, affected: Affected) -> BlockedPhoneChange:
     return BlockedPhoneChange(
         id=row.id,
         phone=row.phone,

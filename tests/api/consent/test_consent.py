@@ -3,6 +3,7 @@ history is kept, and a phone consent withdrawn takes the customer out of a queue
 requires consent before the answer."""
 
 import json
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,10 +16,12 @@ from tests.factories import create_tenant
 PHONE = "+4791234567"
 
 
-async def consent(world: World, customer: Customer, agent: int = 0, **body: object) -> dict:
+async def consent(
+    world: World, customer: Customer, agent: int = 0, **body: object
+) -> dict[str, Any]:
     r = await world.post(f"/v1/customers/{customer.id}/consents", agent, **body)
     assert r.status_code == 201, r.text
-    answer: dict = r.json()
+    answer: dict[str, Any] = r.json()
     return answer
 
 

@@ -8,6 +8,7 @@ from prometheus_client import REGISTRY
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.queue import AssignmentQueue
+from services.worker.jobs.blocklist import lift_expired_blocks
 from services.worker.jobs.registers import import_register
 from shared.infra.clock import utc_now
 from shared.models import BlockedPhone, RegisterImport
@@ -133,6 +134,23 @@ class TestBlocklist:
         await world.session.commit()
         assert await served(world) is None
         assert bars_counted("blocklist") == before + 1
+
+    async def test_the_worker_lifts_an_expired_block_and_the_customer_returns(
+        self, world: World, sessionmaker: async_sessionmaker[AsyncSession]
+    ) -> None:
+        until = utc_now() + timedelta(hours=1)
+        world.session.add(BlockedPhone(tenant_id=world.tenant.id, phone=P1, expires_at=until))
+        await world.session.commit()
+        await world.customers([{"phone_1": P1}])
+        queue = AssignmentQueue(world.redis, world.assignment.id)
+        assert (await queue.depth())["blocked"] == 1
+        kept = await lift_expired_blocks(sessionmaker=sessionmaker, redis=world.redis)
+        assert kept == 0
+        lifted = await lift_expired_blocks(
+            sessionmaker=sessionmaker, redis=world.redis, now=until + timedelta(seconds=1)
+        )
+        assert lifted == 1
+        assert ((await queue.depth())["free"], (await queue.depth())["blocked"]) == (1, 0)
 
     async def test_an_expired_block_bars_no_one(self, world: World) -> None:
         (customer,) = await world.customers([{"phone_1": P1}])
