@@ -34,7 +34,7 @@ _EXTRACT_BODY: dict[str, Any] = {
         "column (a first line without digits is a header). National numbers are read in the "
         "tenant's region.",
         "content": {
-            "text/plain": {"schema": {"type": "string"}, "example": "+4722334455\n+4791234567\n"},
+            # text/plain is read the same; the schema names CSV only, which clients generate.
             "text/csv": {"schema": {"type": "string"}, "example": "phone\n+4722334455\n"},
             "multipart/form-data": {
                 "schema": {

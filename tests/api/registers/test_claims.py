@@ -161,3 +161,12 @@ class TestBlocklist:
         )
         await world.session.commit()
         assert await served(world) == customer.id
+
+
+class TestManualSelect:
+    async def test_a_barred_customer_cannot_be_selected(self, desk: Desk, world: World) -> None:
+        (customer,) = await world.customers([{"phone_1": P1}])
+        await desk.register([P1])
+        r = await world.post(f"/v1/customers/{customer.id}/select")
+        assert (r.status_code, r.json()["code"]) == (409, "contact_barred")
+        assert "register" in r.json()["detail"]
