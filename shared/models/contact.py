@@ -53,6 +53,7 @@ class RegisterImport(IdMixin, TimestampMixin, Base):
     register_id: Mapped[int] = mapped_column(BigInteger)
     user_id: Mapped[int] = mapped_column(BigInteger)
     extract_date: Mapped[date]
+    # shared.models.imports.ImportStatus: queued, running, done, failed.
     status: Mapped[str] = mapped_column(String(10), default="queued")
     total_rows: Mapped[int] = mapped_column(default=0)
     processed_rows: Mapped[int] = mapped_column(default=0)

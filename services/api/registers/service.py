@@ -4,10 +4,12 @@ import asyncio
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import delete, select
+from redis.exceptions import RedisError
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.api.customers.service import ServiceUnavailable
 from services.api.errors import Conflict, NotFound, Unprocessable
 from services.api.pagination import IdKey, Keyset, PageRequest
 from services.api.registers.schemas import RegisterCreate, RegisterOut
@@ -15,7 +17,7 @@ from services.api.resources import Resources
 from shared.contact.registers import RegisterState, stale_reason
 from shared.infra.clock import utc_now
 from shared.infra.jobqueue import enqueue_register_import, enqueue_tenant_rebuild
-from shared.models import Register, RegisterImport, RegisterNumber
+from shared.models import ImportStatus, Register, RegisterImport, RegisterNumber
 
 REGISTERS: Keyset[IdKey] = Keyset("registers", IdKey)
 
@@ -94,7 +96,16 @@ async def import_later(
             payload=payload,
         )
         session.add(job)
-    await asyncio.to_thread(enqueue_register_import, resources.settings, job.id)
+    try:
+        await asyncio.to_thread(enqueue_register_import, resources.settings, job.id)
+    except RedisError as exc:
+        async with resources.session() as session:
+            await session.execute(
+                update(RegisterImport)
+                .where(RegisterImport.id == job.id)
+                .values(status=ImportStatus.failed, payload=None)
+            )
+        raise ServiceUnavailable("the extract could not be queued; try again shortly") from exc
     return job
 
 

@@ -27,7 +27,14 @@ from shared.infra.clock import utc_now
 from shared.infra.db import create_engine, create_sessionmaker
 from shared.infra.redis import create_redis
 from shared.infra.settings import Settings
-from shared.models import Assignment, Register, RegisterImport, RegisterNumber, Tenant
+from shared.models import (
+    Assignment,
+    ImportStatus,
+    Register,
+    RegisterImport,
+    RegisterNumber,
+    Tenant,
+)
 
 log = logging.getLogger(__name__)
 
@@ -46,11 +53,11 @@ async def import_register(
         if job is None:
             log.warning("register_import.missing import_id=%d", import_id)
             return None
-        if job.status == "done":
+        if job.status == ImportStatus.done:
             return job
         region = await session.scalar(select(Tenant.region).where(Tenant.id == job.tenant_id))
         payload = job.payload or b""
-        job.status = "running"
+        job.status = ImportStatus.running
         await session.commit()
         tenant_id, register_id, extract_date = job.tenant_id, job.register_id, job.extract_date
     read = await asyncio.to_thread(read_numbers, payload, region=region or DEFAULT_REGION)
@@ -59,7 +66,7 @@ async def import_register(
     async with sessionmaker() as session:
         register = await session.get(Register, register_id, with_for_update=True)
         if register is None:
-            await _progress(sessionmaker, import_id, status="failed")
+            await _progress(sessionmaker, import_id, status=ImportStatus.failed)
             return None
         await session.execute(
             delete(RegisterNumber).where(RegisterNumber.register_id == register_id)
@@ -74,7 +81,7 @@ async def import_register(
             update(RegisterImport)
             .where(RegisterImport.id == import_id)
             .values(
-                status="done",
+                status=ImportStatus.done,
                 processed_rows=read.lines,
                 accepted_rows=len(numbers),
                 rejected_rows=read.rejected,
@@ -144,10 +151,24 @@ async def import_with_settings(settings: Settings, import_id: int) -> RegisterIm
     """Run with an engine and a Redis client of its own, closed again at the end."""
     engine = create_engine(settings, process_name="worker-job")
     redis = create_redis(settings, process_name="worker-job")
+    sessionmaker = create_sessionmaker(engine)
     try:
-        return await import_register(
-            import_id, sessionmaker=create_sessionmaker(engine), redis=redis
-        )
+        return await import_register(import_id, sessionmaker=sessionmaker, redis=redis)
+    except Exception:
+        # Before the commit the old extract stays in force (its transaction rolled back):
+        # say so on the import. After it (a rebuild failed) the import is done; the
+        # scheduler's reconcile and the claim-time check cover the queues.
+        async with sessionmaker() as session:
+            await session.execute(
+                update(RegisterImport)
+                .where(RegisterImport.id == import_id, RegisterImport.status != ImportStatus.done)
+                .values(
+                    status=ImportStatus.failed,
+                    errors=[{"failure": "the import failed; send the extract again"}],
+                )
+            )
+            await session.commit()
+        raise
     finally:
         await redis.aclose()
         await engine.dispose()
