@@ -3,9 +3,9 @@
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from services.api.fields import Text
+from services.api.fields import Moment, Text
 
 
 class BlockedPhoneCreate(BaseModel):
@@ -33,7 +33,7 @@ class BlockedPhoneCreate(BaseModel):
     ]
     reason: Annotated[Text, Field(max_length=200)] = ""
     expires_at: Annotated[
-        AwareDatetime | None,
+        Moment | None,
         Field(description="When the block ends by itself; null or absent: never."),
     ] = None
 

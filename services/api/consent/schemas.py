@@ -3,9 +3,9 @@
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from services.api.fields import Flag, Text
+from services.api.fields import Flag, Moment, Text
 from shared.models import Channel
 
 CONSENT_EXAMPLE: dict[str, Any] = {
@@ -37,7 +37,7 @@ class ConsentCreate(BaseModel):
         Text, Field(max_length=200, description="where it came from: a call, a web form, ...")
     ] = ""
     at: Annotated[
-        AwareDatetime | None,
+        Moment | None,
         Field(description="when the customer gave or withdrew it; absent: now"),
     ] = None
 

@@ -84,7 +84,11 @@ class TestHistory:
     async def test_bad_bodies_answer_422_and_other_tenants_404(self, world: World) -> None:
         (customer,) = await world.customers([{"phone_1": PHONE}])
         path = f"/v1/customers/{customer.id}/consents"
-        for body in ({"channel": "fax", "given": True}, {"channel": "phone", "given": "yes"}):
+        for body in (
+            {"channel": "fax", "given": True},
+            {"channel": "phone", "given": "yes"},
+            {"channel": "phone", "given": True, "at": "0001-01-01T00:00:00+01:00"},
+        ):
             assert (await world.post(path, **body)).status_code == 422
         other = await create_tenant(world.session, name="Globex")
         theirs = Customer(tenant_id=other.id, external_id="g-1")
