@@ -124,6 +124,14 @@ TARGETS: list[Target] = [
         "lateness_followups",
         10_000,
     ),
+    Target(
+        "contact rules, 1M register, consent: next/s with ÷ without",
+        ("contact", "next_per_s_ratio"),
+        lambda v: v >= 0.9,
+        "≥ 0.9",
+        "contact_register",
+        1_000_000,
+    ),
 ]
 
 
@@ -318,6 +326,35 @@ def _growth(g: Fig) -> list[str]:
     ]
 
 
+def _contact(c: Fig) -> list[str]:
+    rows = []
+    for name in ("plain", "rules"):
+        f = c[name]
+        loads = [r["load_average"] for r in f["runs"]]
+        rows.append(
+            f"| {name} | {_ms(f['next_per_s'], 0)} | {_ms(f['p50_ms'])} | {_ms(f['p99_ms'])} "
+            f"| {', '.join(f'{a}-{b}' for a, b in loads)} |"
+        )
+    return [
+        "",
+        "## Contact rules, registers and consent",
+        "",
+        f"nextcall alone, {c['agents']} agents in a closed loop (next + no answer), "
+        f"{c['customers']:,} customers in each of two assignments measured in alternating "
+        "slices against one server: `plain` without any contact rule; `rules` with calling "
+        "rules (open every day, evaluated at every claim), a do-not-call register of "
+        f"{c['register_numbers']:,} numbers, the existing-customer exemption and consent "
+        "required (decision 033).",
+        "",
+        "| assignment | next/s | next p50 ms | next p99 ms | load average before-after slices |",
+        "|---|---:|---:|---:|---|",
+        *rows,
+        "",
+        f"With ÷ without, within each repeat: next/s {_ms(c['next_per_s_ratio'])}, "
+        f"p50 {_ms(c['p50_ratio'])}.",
+    ]
+
+
 def _connections(c: Fig) -> list[str]:
     return [
         "",
@@ -497,4 +534,6 @@ def render(res: Fig, *, results_path: Path) -> str:
         "work, granian against uvicorn, where a cycle's CPU goes). The per-cycle table above "
         "is the measured bound of the saturation targets.",
     ]
+    if res.get("contact"):
+        out += _contact(res["contact"])
     return "\n".join(out) + "\n"

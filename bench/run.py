@@ -28,6 +28,7 @@ from bench.capacity import capacity
 from bench.clients import Clients
 from bench.compare import KINDS, compare
 from bench.connections import connections
+from bench.contact import contact
 from bench.context import Ctx
 from bench.counters import Counters
 from bench.growth import growth
@@ -54,6 +55,7 @@ PARTS = (
     "import",
     "rebuild",
     "lateness",
+    "contact",
 )
 
 # name: (full run, --quick). The full values are the issue's; --quick checks that every part
@@ -86,6 +88,8 @@ SIZES: dict[str, tuple[Any, Any]] = {
     "lateness_free": (20_000, 5_000),
     "lateness_agents": (200, 50),
     "lateness_drain": (60.0, 30.0),
+    "contact_agents": (200, 50),
+    "contact_register": (1_000_000, 100_000),
 }
 
 _t0 = time.monotonic()
@@ -137,6 +141,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="cycles/s of the lateness agents (open loop); default half of nextcall's "
         "saturation rate at the most agents measured in this run, else a closed loop",
     )
+    p.add_argument("--contact-agents", type=int, help="closed-loop agents of the contact part")
+    p.add_argument("--contact-register", type=int, help="numbers in the contact part's register")
     p.add_argument("--workers", type=int, default=WORKERS, help="uvicorn workers per server")
     p.add_argument(
         "--http",
@@ -250,6 +256,7 @@ async def bench(args: argparse.Namespace, infra: Infra, results: dict[str, Any])
             args.sustained_agents,
             args.connections_agents,
             args.lateness_agents,
+            args.contact_agents,
         )
         world = await seed.create_world(sessionmaker, most)
         with Clients(args.client_procs, client=args.client) as clients:
@@ -302,6 +309,8 @@ async def parts(ctx: Ctx, results: dict[str, Any]) -> None:
             results["connections"] = await connections(ctx, main_id)
     if "growth" in args.only:
         results["growth"] = await growth(ctx)
+    if "contact" in args.only:
+        results["contact"] = await contact(ctx)
     if "lateness" in args.only:
         results["lateness"] = await lateness(ctx, lateness_rate(args, results))
     if {"import", "rebuild"} & args.only:

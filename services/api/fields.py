@@ -5,6 +5,7 @@ Every value a client sends must fit the column it lands in, so a malformed reque
 BIGINT).
 """
 
+from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 from zoneinfo import available_timezones
@@ -12,6 +13,7 @@ from zoneinfo import available_timezones
 from fastapi import Path
 from pydantic import (
     AfterValidator,
+    AwareDatetime,
     Field,
     PlainSerializer,
     Strict,
@@ -22,8 +24,9 @@ from pydantic import (
 
 from services.api.errors import Unprocessable
 from shared.infra.storable import MAX_ID, NO_NUL_PATTERN, storable_text
+from shared.infra.timeutil import as_utc
 
-__all__ = ["MAX_ID", "DbId", "Flag", "IdPath", "Name", "Text", "TimeZone"]
+__all__ = ["MAX_ID", "DbId", "Flag", "IdPath", "Moment", "Name", "Text", "TimeZone"]
 
 
 # Text that PostgreSQL can store; add Field(min_length=..., max_length=...) where used.
@@ -82,3 +85,15 @@ def unprocessable(message: str, exc: ValidationError) -> Unprocessable:
     ]
     first = str(errors[0]["msg"]).removeprefix("Value error, ") if errors else "invalid"
     return Unprocessable(f"{message}: {first}", errors=errors)
+
+
+def _in_utc(moment: datetime) -> datetime:
+    """The instant in UTC; one that falls outside the years a timestamp holds is refused."""
+    try:
+        return as_utc(moment)
+    except OverflowError:
+        raise ValueError("the time is out of range") from None
+
+
+# An aware time a column can store: 0001-01-01T00:00+01:00 is the year 0 in UTC.
+Moment = Annotated[AwareDatetime, AfterValidator(_in_utc)]

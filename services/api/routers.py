@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from services.api.assignments.router import router as assignments_router
 from services.api.audit.router import router as audit_router
 from services.api.blocklist.router import router as blocklist_router
+from services.api.consent.router import router as consent_router
 from services.api.corrections.router import router as corrections_router
 from services.api.custom_fields.router import router as custom_fields_router
 from services.api.customer_details.router import router as customer_details_router
@@ -20,6 +21,7 @@ from services.api.my_work.router import router as my_work_router
 from services.api.pipeline.router import router as pipeline_router
 from services.api.privacy.router import router as privacy_router
 from services.api.regional.router import router as regional_router
+from services.api.registers.router import router as registers_router
 from services.api.report_flags.router import router as report_flags_router
 from services.api.reports.router import router as reports_router
 from services.api.search.router import router as search_router
@@ -43,6 +45,8 @@ api_router.include_router(flows_router)
 api_router.include_router(assignments_router)
 api_router.include_router(custom_fields_router)
 api_router.include_router(blocklist_router)
+api_router.include_router(registers_router)
+api_router.include_router(consent_router)
 api_router.include_router(customers_router)
 api_router.include_router(my_work_router)
 api_router.include_router(followups_router)

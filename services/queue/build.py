@@ -137,7 +137,9 @@ def _build_commands(
     for registry, values in registries.items():
         for chunk in _chunks(sorted(values)):
             command("SADD", key(registry), len(chunk), [f"${size(v)}\r\n{v}\r\n" for v in chunk])
-    return commands, {"home", *by_structure, *registries}
+    # A registry with no member was never written (a queue whose customers all wait as
+    # blocked has no bucket): naming it would make the swap rename a key that is not there.
+    return commands, {"home", *by_structure, *(r for r, values in registries.items() if values)}
 
 
 def _utf8_len(text: str) -> int:

@@ -29,6 +29,7 @@ from services.queue import AssignmentQueue, ComingDue, keys, now_ms, streams
 from services.queue.broadcast import publish_eligible
 from services.queue.streams import Activity, EventType
 from services.worker.abandoned import AbandonedJobs
+from services.worker.jobs.blocklist import lift_expired_blocks
 from services.worker.jobs.followups import fall_back_passed_followups
 from services.worker.jobs.retention import run_retention_once
 from services.worker.leases import LEASE_COPY_INTERVAL_S, copy_leases
@@ -282,7 +283,10 @@ class Scheduler:
             keys.once(f"fallback:{slot}"), "1", nx=True, px=FALLBACK_INTERVAL_S * 2000
         ):
             return 0
-        return await fall_back_passed_followups(sessionmaker=self.sessionmaker, redis=self.redis)
+        turned = await fall_back_passed_followups(sessionmaker=self.sessionmaker, redis=self.redis)
+        # Blocklist entries that expired: their customers come back (decision 033).
+        await lift_expired_blocks(sessionmaker=self.sessionmaker, redis=self.redis)
+        return turned
 
     async def run(self, *, interval_s: float, stop: threading.Event) -> None:
         """Tick every `interval_s` until `stop` is set; a failed tick is logged, not fatal."""

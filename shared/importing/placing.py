@@ -5,13 +5,14 @@ membership id (the import order), segment, time zone, phones and custom fields: 
 the import. Reading a million of them back would cost more than writing them.
 """
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from shared.calling.zones import zone_key
+from shared.contact.bars import NO_BARS, Bars
 from shared.flows import FlowSpec
 from shared.importing.upsert import NewMember
-from shared.membership.placement import QueueFacts, queue_facts
+from shared.membership.placement import QueueFacts, barred, queue_facts
 from shared.membership.record import imported
 from shared.models import Assignment, AttemptLimitAction
 
@@ -23,6 +24,8 @@ class _Customer:
     custom: dict[str, object] = field(default_factory=dict)
     phones: list[str] = field(default_factory=list)
     country: str | None = None
+    # An imported customer has given no consent yet.
+    phone_consent: bool | None = None
 
 
 def new_member_facts(
@@ -30,7 +33,7 @@ def new_member_facts(
     assignment: Assignment,
     flow: FlowSpec,
     *,
-    blocked_phones: Collection[str] = (),
+    bars: Bars = NO_BARS,
     default_country: str,
 ) -> list[QueueFacts]:
     """queue_facts for each new member; what depends only on the assignment is worked out
@@ -51,7 +54,7 @@ def new_member_facts(
                 _Customer(m.customer_id, m.time_zone, m.custom, list(m.phones), m.country),
                 assignment,
                 flow,
-                blocked_phones=blocked_phones,
+                bars=bars,
                 default_country=default_country,
             )
             for m in members
@@ -61,6 +64,7 @@ def new_member_facts(
     limit = assignment.attempt_limit
     over_limit = limit is not None and limit <= 0
     stop = assignment.attempt_limit_action == AttemptLimitAction.stop
+    check = bool(bars) or assignment.consent_required
     return [
         QueueFacts(
             customer_id=m.customer_id,
@@ -76,7 +80,13 @@ def new_member_facts(
             followup_kind=None,
             followup_due_ms=None,
             followup_owner=None,
-            blocked=bool(m.phones) and all(p in blocked_phones for p in m.phones),
+            blocked=check
+            and barred(
+                assignment,
+                _Customer(m.customer_id, m.time_zone, m.custom, list(m.phones)),
+                m.phones,
+                bars,
+            ),
             over_attempt_limit=over_limit,
             stop_at_limit=stop,
             cooldown_until_ms=None,

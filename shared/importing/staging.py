@@ -102,9 +102,10 @@ async def _driver(session: AsyncSession) -> AsyncConnection[Any]:
     return driver
 
 
-async def _copy(
+async def copy_rows(
     session: AsyncSession, statement: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> None:
+    """COPY rows into a table or a staging table (PostgreSQL only)."""
     driver = await _driver(session)
     command = f"COPY {statement} ({', '.join(columns)}) FROM STDIN"
     async with driver.cursor() as cursor, cursor.copy(command) as copy:
@@ -117,7 +118,7 @@ async def existing_customers(
 ) -> Sequence[Any]:
     """As statements.existing_customers: the ids copied in, then one join."""
     await session.execute(text(_KEYS_TABLE))
-    await _copy(session, "import_keys", ["external_id"], ([e] for e in external_ids))
+    await copy_rows(session, "import_keys", ["external_id"], ([e] for e in external_ids))
     return (await session.execute(text(_EXISTING), {"tenant_id": tenant_id})).all()
 
 
@@ -136,7 +137,7 @@ async def write_batch(
     the joining ones members with an "imported" event each. Returns (id, external_id) of the
     customers written and the memberships created."""
     await session.execute(text(_STAGING_TABLE))
-    await _copy(session, "import_rows", STAGED_COLUMNS, rows)
+    await copy_rows(session, "import_rows", STAGED_COLUMNS, rows)
     written = await session.execute(
         text(_WRITE),
         {

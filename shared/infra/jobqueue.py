@@ -4,6 +4,7 @@ The API enqueues jobs by their import path (it never imports the worker, DESIGN 
 worker listens on the same queue name.
 """
 
+import uuid
 from enum import StrEnum
 
 from redis import Redis
@@ -70,6 +71,35 @@ IMPORT_JOB = "services.worker.jobs.imports.run_import"
 def import_rq_id(import_id: int) -> str:
     """One RQ job per import: queuing it twice keeps one."""
     return f"import-{import_id}"
+
+
+REGISTER_IMPORT_JOB = "services.worker.jobs.registers.run_register_import"
+# A million numbers read, written and every queue of the tenant rebuilt: minutes at most.
+REGISTER_IMPORT_TIMEOUT_S = 3600
+
+
+def enqueue_register_import(settings: Settings, import_id: int) -> str:
+    """Queue a register extract's import (blocking: call it from a thread); one job per import."""
+    return enqueue(
+        settings,
+        REGISTER_IMPORT_JOB,
+        args=(import_id,),
+        job_id=f"register-import-{import_id}",
+        timeout_s=REGISTER_IMPORT_TIMEOUT_S,
+        description=f"registers.import import_id={import_id}",
+    )
+
+
+def enqueue_tenant_rebuild(settings: Settings, tenant_id: int) -> str:
+    """Queue the rebuild of every active queue of a tenant (a register was removed)."""
+    return enqueue(
+        settings,
+        "services.worker.jobs.registers.run_tenant_rebuild",
+        args=(tenant_id,),
+        job_id=f"tenant-rebuild-{tenant_id}-{uuid.uuid4().hex[:8]}",
+        timeout_s=REGISTER_IMPORT_TIMEOUT_S,
+        description=f"registers.rebuild tenant_id={tenant_id}",
+    )
 
 
 BULK_JOBS: dict[str, str] = {

@@ -90,6 +90,11 @@ STALE_WRITES = Counter(
     "nextcall_stale_writes_total",
     "Attempts and outcomes refused because the writer no longer held the customer (409).",
 )
+CONTACT_BARS = Counter(
+    "nextcall_contact_bars_total",
+    "Customers not served or taken out of the queue because they must not be called.",
+    ["reason"],  # blocklist | register | consent | stale_register (a claim refused whole)
+)
 QUEUE_REPAIRS = Counter(
     "nextcall_queue_repairs_total",
     "Customers the queue handed out that the database said were not eligible; re-placed.",
@@ -237,8 +242,11 @@ _EMPTY_REASONS = (
 )
 
 
-def main_reason(reasons: Mapping[str, object]) -> str:
-    """The reason most customers wait for, from an empty answer's counts; none_left if none."""
+def main_reason(reasons: Mapping[str, object] | str) -> str:
+    """The reason most customers wait for, from an empty answer's counts; none_left if none.
+    A reason given as such (a stale register stops every claim) is that reason."""
+    if isinstance(reasons, str):
+        return reasons
     counts = {r: int(str(reasons.get(r) or 0)) for r in _EMPTY_REASONS}
     reason = max(_EMPTY_REASONS, key=lambda r: counts[r])
     return reason if counts[reason] > 0 else "none_left"

@@ -16,13 +16,22 @@ from sqlalchemy import Select, null, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from shared.calling.zones import zone_key
+from shared.contact.bars import (
+    NO_BARS,
+    Bars,
+    any_bars,
+    bar_of,
+    exempt,
+    listed_among,
+    registered_among,
+)
 from shared.customers.phones import DEFAULT_REGION
 from shared.flows import FlowSpec, StateKind
+from shared.infra.clock import utc_now
 from shared.membership.record import PLACEMENT_COLUMNS, MembershipRecord
 from shared.models import (
     Assignment,
     AttemptLimitAction,
-    BlockedPhone,
     Customer,
     Membership,
     Tenant,
@@ -66,6 +75,8 @@ class CustomerFacts(Protocol):
     def custom(self) -> dict[str, Any]: ...
     @property
     def phones(self) -> list[str]: ...
+    @property
+    def phone_consent(self) -> bool | None: ...
 
 
 def queue_facts(
@@ -74,10 +85,11 @@ def queue_facts(
     assignment: Assignment,
     flow: FlowSpec,
     *,
-    blocked_phones: Collection[str] = (),
+    bars: Bars = NO_BARS,
     default_country: str | None = None,
 ) -> QueueFacts:
-    """Where the customer waits: `default_country` is the tenant's region (calling rules)."""
+    """Where the customer waits: `bars` are the tenant's bars among its numbers,
+    `default_country` is the tenant's region (calling rules)."""
     phones = customer.phones
     limit = assignment.attempt_limit
     cooldown_until = None
@@ -97,8 +109,7 @@ def queue_facts(
         followup_kind=membership.followup_kind,
         followup_due_ms=to_ms(membership.followup_at),
         followup_owner=membership.followup_owner_id,
-        # Blocked when every number on the card is blocked: another number may still be called.
-        blocked=bool(phones) and all(p in blocked_phones for p in phones),
+        blocked=barred(assignment, customer, phones, bars),
         over_attempt_limit=limit is not None and membership.attempts >= limit,
         stop_at_limit=assignment.attempt_limit_action == AttemptLimitAction.stop,
         cooldown_until_ms=to_ms(cooldown_until),
@@ -112,6 +123,22 @@ def queue_facts(
                 custom=customer.custom,
             )
         ),
+    )
+
+
+def barred(
+    assignment: Assignment, customer: CustomerFacts, phones: Sequence[str], bars: Bars
+) -> bool:
+    """Must the customer wait, barred by the blocklist, a register or missing consent?"""
+    return (
+        bar_of(
+            phones,
+            bars,
+            exempt=exempt(customer.custom, assignment.register_exempt_field),
+            consent_required=assignment.consent_required,
+            consent=customer.phone_consent,
+        )
+        is not None
     )
 
 
@@ -174,10 +201,10 @@ async def load_queue_facts(
     Streams by membership id so a million memberships never sit in memory at once.
     """
     facts_of = _FactsBuilder(assignment, flow, await _region(session, assignment))
-    async for rows, blocked in _queue_rows(
+    async for rows, bars in _queue_rows(
         session, assignment, customer_ids=customer_ids, batch_size=batch_size
     ):
-        yield facts_of.batch(rows, blocked)
+        yield facts_of.batch(rows, bars)
 
 
 # services.queue.placement.PlainFacts (shared/ imports nothing from services/): a customer
@@ -207,10 +234,10 @@ async def load_queue_batches(
     """load_queue_facts for a rebuild: the same memberships, most of them without building
     an object each."""
     facts_of = _FactsBuilder(assignment, flow, await _region(session, assignment))
-    async for rows, blocked in _queue_rows(
+    async for rows, bars in _queue_rows(
         session, assignment, customer_ids=customer_ids, batch_size=batch_size
     ):
-        yield facts_of.split(rows, blocked)
+        yield facts_of.split(rows, bars)
 
 
 async def _region(session: AsyncSession, assignment: Assignment) -> str:
@@ -228,14 +255,14 @@ async def _queue_rows(
     *,
     customer_ids: Sequence[int] | None,
     batch_size: int,
-) -> AsyncIterator[tuple[Rows, set[str]]]:
+) -> AsyncIterator[tuple[Rows, Bars]]:
     """Membership and customer columns (the layout _FactsBuilder reads) in batches, each with
-    the tenant's blocked numbers among its phones."""
-    uses_custom = any(str(k["key"]).startswith("custom:") for k in assignment.sort_keys)
-    # Most tenants block few numbers: when there are none, skip the look-up per batch.
-    any_blocked = await session.scalar(
-        select(BlockedPhone.id).where(BlockedPhone.tenant_id == assignment.tenant_id).limit(1)
+    the tenant's bars among its phones."""
+    uses_custom = assignment.register_exempt_field is not None or any(
+        str(k["key"]).startswith("custom:") for k in assignment.sort_keys
     )
+    # Most tenants bar no number: when there are none, skip the look-up per batch.
+    any_blocked = await session.scalar(any_bars(assignment.tenant_id))
     connection = await session.connection()
     columns = (
         *(getattr(Membership, name) for name in PLACEMENT_COLUMNS),
@@ -251,6 +278,7 @@ async def _queue_rows(
         # Where the customer is (its queue zone): its country, else its first number's.
         Customer.country,
         Customer.phone_1,
+        Customer.phone_consent,
     )
     base = (
         select(*columns)
@@ -270,11 +298,11 @@ async def _queue_rows(
     async for rows in batches:
         if not rows:
             continue
-        blocked: set[str] = set()
+        bars = NO_BARS
         if any_blocked is not None:
             phones: set[str] = {str(p) for row in rows for p in row[11:14] if p}
-            blocked = await _blocked_among(connection, assignment.tenant_id, phones)
-        yield rows, blocked
+            bars = await _bars_among(connection, assignment.tenant_id, phones)
+        yield rows, bars
 
 
 def _parts(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:
@@ -349,6 +377,8 @@ class _FactsBuilder:
         # Read once: an ORM attribute costs more per row than a plain one.
         self.sort_keys = list(assignment.sort_keys)
         self.free_states = {s.key for s in flow.states if s.kind == StateKind.free}
+        self.exempt_field = assignment.register_exempt_field
+        self.consent_required = assignment.consent_required
 
     def zone(self, row: Sequence[Any]) -> str:
         """The customer's queue zone (shared.calling.zones) from the columns _queue_rows reads."""
@@ -366,12 +396,26 @@ class _FactsBuilder:
             kind = self.kinds[state] = self.flow.kind_of(state).value
         return kind
 
-    def batch(self, rows: Rows, blocked: Collection[str]) -> list[QueueFacts]:
-        return [self.facts(row, blocked) for row in rows]
+    def batch(self, rows: Rows, bars: Bars) -> list[QueueFacts]:
+        return [self.facts(row, bars) for row in rows]
 
-    def facts(self, row: Sequence[Any], blocked: Collection[str]) -> QueueFacts:
+    def barred(self, row: Sequence[Any], bars: Bars) -> bool:
+        """queue_facts' `barred` on the columns _queue_rows reads."""
+        if not bars and not self.consent_required:
+            return False
+        return (
+            bar_of(
+                [p for p in row[11:14] if p],
+                bars,
+                exempt=exempt(row[10], self.exempt_field),
+                consent_required=self.consent_required,
+                consent=row[16],
+            )
+            is not None
+        )
+
+    def facts(self, row: Sequence[Any], bars: Bars) -> QueueFacts:
         m_id, segment_id, state, attempts, last_at, followup_at, followup_kind, owner = row[:8]
-        phones = [p for p in row[11:14] if p]
         sort_values: tuple[SortValueT, ...] = ()
         if self.sort_keys:
             sort_values = tuple(
@@ -391,7 +435,7 @@ class _FactsBuilder:
             followup_kind=followup_kind,
             followup_due_ms=to_ms(followup_at),
             followup_owner=owner,
-            blocked=bool(phones) and all(p in blocked for p in phones),
+            blocked=self.barred(row, bars),
             over_attempt_limit=self.limit is not None and attempts >= self.limit,
             stop_at_limit=self.stop_at_limit,
             cooldown_until_ms=(
@@ -401,24 +445,20 @@ class _FactsBuilder:
             sort_values=sort_values,
         )
 
-    def split(self, rows: Rows, blocked: Collection[str]) -> FactsBatch:
+    def split(self, rows: Rows, bars: Bars) -> FactsBatch:
         """The rows of the common case as PlainFacts, the others as QueueFacts."""
         plain: list[PlainFacts] = []
         others: list[QueueFacts] = []
         if self.sort_keys:
             # Every customer needs its sort values: no common case here.
-            return FactsBatch(plain, self.batch(rows, blocked), self.stop_at_limit)
+            return FactsBatch(plain, self.batch(rows, bars), self.stop_at_limit)
         limit, cooldown = self.limit, self.cooldown
         free = self.free_states
         add_plain, add_other = plain.append, others.append
         for row in rows:
             m_id, segment_id, state, attempts, last_at, followup_at = row[:6]
-            if (
-                followup_at is not None
-                or state not in free
-                or (blocked and _all_blocked(row[11:14], blocked))
-            ):
-                add_other(self.facts(row, blocked))
+            if followup_at is not None or state not in free or self.barred(row, bars):
+                add_other(self.facts(row, bars))
                 continue
             add_plain(
                 (
@@ -433,31 +473,15 @@ class _FactsBuilder:
         return FactsBatch(plain, others, self.stop_at_limit)
 
 
-def _all_blocked(phones: Sequence[str | None], blocked: Collection[str]) -> bool:
-    """Blocked when every number on the card is blocked: another number may still be called."""
-    numbers = [p for p in phones if p]
-    return bool(numbers) and all(p in blocked for p in numbers)
-
-
-async def _blocked_among(
-    connection: AsyncConnection, tenant_id: int, phones: Collection[str]
-) -> set[str]:
-    """blocked_among on the connection the rows come from."""
+async def _bars_among(connection: AsyncConnection, tenant_id: int, phones: Collection[str]) -> Bars:
+    """bars_among on the connection the rows come from."""
     if not phones:
-        return set()
-    query = select(BlockedPhone.phone).where(
-        BlockedPhone.tenant_id == tenant_id, BlockedPhone.phone.in_(list(phones))
-    )
-    return {row[0] for row in await fetch_rows(connection, query)}
+        return NO_BARS
+    listed = await fetch_rows(connection, listed_among(tenant_id, phones, now=utc_now()))
+    registered = await fetch_rows(connection, registered_among(tenant_id, phones))
+    return Bars({row[0] for row in listed}, {row[0] for row in registered})
 
 
-async def blocked_among(session: AsyncSession, tenant_id: int, phones: Collection[str]) -> set[str]:
-    """Which of these numbers the tenant has blocked."""
-    if not phones:
-        return set()
-    found = await session.scalars(
-        select(BlockedPhone.phone).where(
-            BlockedPhone.tenant_id == tenant_id, BlockedPhone.phone.in_(list(phones))
-        )
-    )
-    return set(found)
+async def bars_among(session: AsyncSession, tenant_id: int, phones: Collection[str]) -> Bars:
+    """Which of these numbers the tenant bars, by source."""
+    return await _bars_among(await session.connection(), tenant_id, phones)

@@ -6,24 +6,26 @@ transaction (no BEGIN, no COMMIT):
 
     WITH m AS (UPDATE memberships SET ... WHERE id = :id AND version = :version RETURNING id)
     INSERT INTO events (...) SELECT ... FROM m
-    RETURNING id, (SELECT count(*) FROM blocked_phones WHERE ... phone IN (:p1, :p2, :p3))
+    RETURNING id, <which of :p1, :p2, :p3 the blocklist and registers bar>
 
-No row back means someone else wrote first: nothing was written. The blocked count rides
-along so placing the customer afterwards needs no look-up of its own (rule 12). SQLite cannot
-put an UPDATE in a WITH, so there the same happens as three statements in one transaction.
+No row back means someone else wrote first: nothing was written. The bars ride along so
+placing the customer afterwards needs no look-up of its own (rules 12, 34). The card read
+carries the same bars and the phone consent, so /next checks them on the row it reads
+anyway. SQLite cannot put an UPDATE in a WITH, so there the same happens as three statements
+in one transaction.
 """
 
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Insert, Table, Update, bindparam, func, insert, select, update
+from sqlalchemy import Insert, Table, Update, bindparam, insert, select, update
 
+from shared.contact.bars import Bars, bar_mask
 from shared.membership.record import COLUMNS, STATE_COLUMNS, MembershipRecord
-from shared.models import BlockedPhone, Customer, Event, Membership
+from shared.models import Customer, Event, Membership
 
 _memberships = cast(Table, Membership.__table__)
 _events = cast(Table, Event.__table__)
-_blocked = cast(Table, BlockedPhone.__table__)
 
 EVENT_COLUMNS = (
     "tenant_id",
@@ -57,17 +59,28 @@ class CustomerView(NamedTuple):
     time_zone: str | None
     custom: dict[str, Any]
     country: str | None
+    phone_consent: bool | None
+    # Which numbers the blocklist and registers bar (shared.contact.bars.bar_mask), read
+    # with the card; 0 where no one asked.
+    bar_mask: int = 0
 
     @property
     def phones(self) -> list[str]:
         return [p for p in (self.phone_1, self.phone_2, self.phone_3) if p]
 
+    @property
+    def bars(self) -> Bars:
+        return Bars.from_mask((self.phone_1, self.phone_2, self.phone_3), self.bar_mask)
 
-# One primary-key read: the membership's columns, then the customer's.
+
+_CARD_CUSTOMER = CustomerView._fields[:-1]
+# One primary-key read: the membership's columns, then the customer's and its bars (an
+# index probe per number and source: a register's size does not show).
 CARD_QUERY = (
     select(
         *(_memberships.c[name] for name in COLUMNS),
-        *(getattr(Customer, name) for name in CustomerView._fields),
+        *(getattr(Customer, name) for name in _CARD_CUSTOMER),
+        bar_mask((Customer.phone_1, Customer.phone_2, Customer.phone_3), bindparam("tenant_id")),
     )
     .join(Customer, Customer.id == Membership.customer_id)
     .where(
@@ -101,16 +114,8 @@ def _versioned_update() -> Update:
     )
 
 
-def _blocked_count() -> Any:
-    return (
-        select(func.count())
-        .select_from(_blocked)
-        .where(
-            _blocked.c.tenant_id == bindparam("e_tenant_id"),
-            _blocked.c.phone.in_([bindparam(p) for p in PHONE_PARAMS]),
-        )
-        .scalar_subquery()
-    )
+def _bar_mask() -> Any:
+    return bar_mask([bindparam(p) for p in PHONE_PARAMS], bindparam("e_tenant_id"))
 
 
 def _event_values() -> list[Any]:
@@ -126,7 +131,7 @@ def _one_statement() -> Insert:
             select(*_event_values()).select_from(changed),
             include_defaults=False,
         )
-        .returning(_events.c.id, _blocked_count())
+        .returning(_events.c.id, _bar_mask())
     )
 
 
@@ -138,7 +143,7 @@ INSERT_EVENT = (
     .values({name: v for name, v in zip(EVENT_COLUMNS, _event_values(), strict=True)})
     .returning(_events.c.id)
 )
-BLOCKED = select(_blocked_count())
+BARS = select(_bar_mask())
 
 
 def write_params(

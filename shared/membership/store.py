@@ -1,5 +1,5 @@
 """The hot statements behind one interface: read the card, write at a version, look up the
-blocked numbers a placement needs.
+barred numbers a placement needs.
 
 Two implementations, chosen once at start-up (`open_store`): on PostgreSQL the statements run
 on plain asyncpg connections (shared/infra/directdb.py, decision 014), elsewhere (the embedded
@@ -10,15 +10,17 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from shared.contact.bars import Bars, listed_among, registered_among
+from shared.infra.clock import utc_now
 from shared.infra.directdb import DirectPool, DirectStatement
 from shared.infra.settings import Settings
 from shared.membership import statements
 from shared.membership.record import MembershipRecord
 from shared.membership.statements import CustomerView, card_of, write_params
-from shared.models import BlockedPhone, Meeting, Product
+from shared.models import Meeting, Product
 
 Card = tuple[MembershipRecord, CustomerView]
 
@@ -26,7 +28,8 @@ Card = tuple[MembershipRecord, CustomerView]
 @dataclass(frozen=True, slots=True)
 class Written:
     event_id: int
-    blocked_phones: int  # how many of the customer's numbers are blocked
+    # Which of the numbers written with it are barred (shared.contact.bars.bar_mask).
+    bar_mask: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +62,8 @@ class MembershipStore(Protocol):
     ) -> Written | None:
         """Store `record` and its event where the row is at `version`; None if it moved on."""
 
-    async def blocked_among(self, tenant_id: int, phones: Collection[str]) -> set[str]:
-        """Which of these numbers the tenant has blocked (to place a customer)."""
+    async def bars_among(self, tenant_id: int, phones: Collection[str]) -> Bars:
+        """Which of these numbers the tenant bars (to place a customer)."""
 
     async def close(self) -> None: ...
 
@@ -114,20 +117,19 @@ class EngineStore:
                 if (await conn.execute(statements.UPDATE, params)).one_or_none() is None:
                     return None
                 event_id = (await conn.execute(statements.INSERT_EVENT, params)).scalar_one()
-                blocked = (await conn.execute(statements.BLOCKED, params)).scalar_one()
-                written = Written(event_id, blocked)
+                mask = (await conn.execute(statements.BARS, params)).scalar_one()
+                written = Written(event_id, mask)
             if extras:
                 await _write_extras(conn, extras, event, written.event_id)
             return written
 
-    async def blocked_among(self, tenant_id: int, phones: Collection[str]) -> set[str]:
+    async def bars_among(self, tenant_id: int, phones: Collection[str]) -> Bars:
         if not phones:
-            return set()
-        query = select(BlockedPhone.phone).where(
-            BlockedPhone.tenant_id == tenant_id, BlockedPhone.phone.in_(list(phones))
-        )
+            return Bars()
         async with self.engine.connect() as conn:
-            return set((await conn.scalars(query)).all())
+            listed = (await conn.scalars(listed_among(tenant_id, phones, now=utc_now()))).all()
+            registered = (await conn.scalars(registered_among(tenant_id, phones))).all()
+        return Bars(set(listed), set(registered))
 
     async def close(self) -> None:
         """The engine is the application's: disposed of where it was created."""

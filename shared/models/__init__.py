@@ -4,6 +4,7 @@ from shared.models.assignment import Assignment, AttemptLimitAction, Presentatio
 from shared.models.audit import AuditEntry
 from shared.models.base import Base
 from shared.models.bulk import BulkJob, BulkKind, BulkStatus
+from shared.models.contact import Channel, Consent, Register, RegisterImport, RegisterNumber
 from shared.models.correction import CORRECTION_STATE, Correction
 from shared.models.customer import (
     BlockedPhone,
@@ -42,6 +43,8 @@ __all__ = [
     "BulkJob",
     "BulkKind",
     "BulkStatus",
+    "Channel",
+    "Consent",
     "Correction",
     "CustomFieldDefinition",
     "Customer",
@@ -65,6 +68,9 @@ __all__ = [
     "PresentationMode",
     "Product",
     "ProductStatus",
+    "Register",
+    "RegisterImport",
+    "RegisterNumber",
     "RetentionPolicy",
     "Segment",
     "Tenant",

@@ -47,6 +47,12 @@ class Assignment(IdMixin, TimestampMixin, Base):
     calling_rules: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     # Promised call-backs may be served outside the calling rules (off by default, rule 33).
     callbacks_break_rules: Mapped[bool] = mapped_column(default=False)
+    # Do-not-call registers do not apply to existing customers, where the law allows it
+    # (Norway: markedsføringsloven § 12): those with a value in this custom field. None: the
+    # registers apply to everyone (decision 033).
+    register_exempt_field: Mapped[str | None] = mapped_column(String(100), default=None)
+    # Only customers who gave phone consent are served (rule 34).
+    consent_required: Mapped[bool] = mapped_column(default=False)
     visible_to_all: Mapped[bool] = mapped_column(default=True)
     visible_user_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     visible_from: Mapped[datetime | None] = mapped_column(default=None)

@@ -56,6 +56,9 @@ class Customer(IdMixin, TimestampMixin, Base):
     # "first last", folded by shared.customers.search.fold (lower case, no accents): what name
     # search matches, so "ode" finds "Ødegård" on every database.
     search_name: Mapped[str] = mapped_column(String(400), default="", index=True)
+    # The phone channel's consent in force (shared.models.contact.Consent): None never asked,
+    # False withdrawn. Copied here so a claim reads it with the card, no look-up of its own.
+    phone_consent: Mapped[bool | None] = mapped_column(default=None)
     # Set once by anonymisation (rule 5); personal fields are blank from then on.
     anonymised_at: Mapped[datetime | None] = mapped_column(default=None)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -82,6 +85,10 @@ class BlockedPhone(IdMixin, TimestampMixin, Base):
     tenant_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("tenants.id"), index=True)
     phone: Mapped[str] = mapped_column(String(20))
     reason: Mapped[str] = mapped_column(String(200), default="")
+    # Who blocked it (a user id; None for entries older than the field) and until when
+    # (None: for good). An expired entry bars no one; the worker removes it.
+    blocked_by: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    expires_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class ProductStatus(StrEnum):

@@ -14,6 +14,7 @@ from pydantic_core import to_jsonable_python
 from sqlalchemy import inspect, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.contact.consent import consent_history, register_hits
 from shared.models import (
     Correction,
     Customer,
@@ -112,8 +113,7 @@ async def care_requests(session: AsyncSession, tenant_id: int, customer_id: int)
     return out
 
 
-# The export's sections, in the order they appear. The registers' consent and register hits
-# are added here, one line each.
+# The export's sections, in the order they appear.
 SECTIONS: list[tuple[str, Section]] = [
     ("customer", customer),
     ("data_controller", controller),
@@ -123,6 +123,8 @@ SECTIONS: list[tuple[str, Section]] = [
     ("meetings", owned(Meeting)),
     ("corrections", owned(Correction)),
     ("care_requests", care_requests),
+    ("consents", consent_history),
+    ("register_hits", register_hits),
 ]
 
 

@@ -102,6 +102,6 @@ def test_every_scenario_produces_figures(bench_urls: tuple[str, str], tmp_path: 
     assert connections["agents"] == 150
     assert connections["requests"] > 150 * 10, connections
     assert connections["failed"] == 0, connections["statuses"]
-    assert len(results["targets"]) == 11
+    assert len(results["targets"]) == 12
     page = doc.read_text()
     assert "## Targets" in page and "saturation-5" in page

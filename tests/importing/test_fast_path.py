@@ -189,9 +189,7 @@ class TestPlacingNewMembers:
         result = await Upserter(target).upsert(session, good)
         await session.commit()
 
-        placed = new_member_facts(
-            result.new_members, assignment, spec, blocked_phones=set(), default_country="NO"
-        )
+        placed = new_member_facts(result.new_members, assignment, spec, default_country="NO")
         read_back = [
             facts
             async for batch in load_queue_facts(

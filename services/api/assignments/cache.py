@@ -3,7 +3,6 @@ reads no configuration from the database (rule 14)."""
 
 import asyncio
 import time
-from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -15,11 +14,14 @@ from services.api.visibility import visible_to
 from services.queue import AssignmentQueue
 from shared.calling.evaluate import ZoneClock
 from shared.calling.rules import closed_days, effective_rules
+from shared.contact.bars import NO_BARS, Bar, Bars, bar_of, exempt
+from shared.contact.registers import RegisterState, stale_reason
 from shared.customers.phones import DEFAULT_REGION
 from shared.flows import FlowSpec
 from shared.membership.placement import CustomerFacts, QueueFacts, queue_facts
 from shared.membership.record import MembershipRecord
-from shared.models import Assignment, Flow, Segment, Tenant
+from shared.membership.statements import CustomerView
+from shared.models import Assignment, Flow, Register, Segment, Tenant
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +43,8 @@ class AssignmentConfig:
     region: str = DEFAULT_REGION
     # The tenant's closed days (calling rules).
     closed_days: frozenset[date] = frozenset()
+    # The tenant's do-not-call registers: one too old stops dialling (rule 34).
+    registers: tuple[RegisterState, ...] = ()
     # The calling rules' verdict per zone, kept until it changes; None: any time.
     calling: ZoneClock | None = field(init=False)
 
@@ -65,7 +69,7 @@ class AssignmentConfig:
         membership: MembershipRecord,
         customer: CustomerFacts,
         *,
-        blocked_phones: Collection[str] = (),
+        bars: Bars = NO_BARS,
     ) -> QueueFacts:
         """Where the customer waits in this assignment's queue (shared.membership.placement)."""
         return queue_facts(
@@ -73,8 +77,23 @@ class AssignmentConfig:
             customer,
             self.assignment,
             self.flow,
-            blocked_phones=blocked_phones,
+            bars=bars,
             default_country=self.region,
+        )
+
+    def stopped(self, now: datetime) -> str | None:
+        """Why no one may be dialled now (a stale register), or None."""
+        return stale_reason(self.registers, now.date()) if self.registers else None
+
+    def bar(self, customer: CustomerView) -> Bar | None:
+        """Why this customer must not be called, from what the card read brought along."""
+        a = self.assignment
+        return bar_of(
+            customer.phones,
+            customer.bars,
+            exempt=exempt(customer.custom, a.register_exempt_field),
+            consent_required=a.consent_required,
+            consent=customer.phone_consent,
         )
 
     def calling_hours(self, now: datetime) -> CallingHours:
@@ -96,6 +115,12 @@ class AssignmentCache:
 
     def forget(self, assignment_id: int) -> None:
         self._entries.pop(assignment_id, None)
+
+    def forget_tenant(self, tenant_id: int) -> None:
+        """Every assignment of the tenant: its registers changed."""
+        for assignment_id, (_, config) in list(self._entries.items()):
+            if config.tenant_id == tenant_id:
+                self._entries.pop(assignment_id, None)
 
     async def get(
         self,
@@ -140,6 +165,14 @@ class AssignmentCache:
             )
             tenant = await session.get(Tenant, assignment.tenant_id)
             assert tenant is not None  # foreign key
+            registers = tuple(
+                RegisterState(r.name, r.extract_date, r.max_age_days)
+                for r in await session.scalars(
+                    select(Register).where(Register.tenant_id == assignment.tenant_id)
+                )
+            )
         zones = await AssignmentQueue(redis, assignment_id).time_zones()
         closed = frozenset(closed_days(tenant.closed_days))
-        return AssignmentConfig(assignment, spec, zones, segment_ids, tenant.region, closed)
+        return AssignmentConfig(
+            assignment, spec, zones, segment_ids, tenant.region, closed, registers
+        )

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from services.api.fields import DbId, Flag, Name, TimeZone
+from services.api.fields import DbId, Flag, Name, Text, TimeZone
 from services.api.patch import Patch
 from shared.calling.rules import CallingRules
 from shared.infra.timeutil import as_utc
@@ -50,6 +50,7 @@ LeaseSeconds = Annotated[int, Field(ge=10, le=86_400)]
 HourMinute = Annotated[str, Field(pattern=HOUR_MINUTE_PATTERN, description="HH:MM, 24-hour")]
 TimeZoneName = Annotated[TimeZone, Field(examples=["Europe/Oslo"])]
 UserIds = Annotated[list[DbId], Field(max_length=10_000)]
+ExemptField = Annotated[Text, Field(min_length=1, max_length=100, examples=["customer_since"])]
 
 
 def settings_problem(
@@ -123,6 +124,14 @@ class AssignmentCreate(BaseModel):
         description="Promised call-backs are served at their time even outside the calling "
         "rules; the event records it.",
     )
+    register_exempt_field: ExemptField | None = Field(
+        default=None,
+        description="Existing customers, exempt from do-not-call registers where the law "
+        "allows it: those with a value in this custom field. Null: registers apply to all.",
+    )
+    consent_required: Flag = Field(
+        default=False, description="Only customers who gave phone consent are served."
+    )
     default_time_zone: TimeZoneName = "UTC"
     visible_to_all: Flag = True
     visible_user_ids: UserIds = Field(default_factory=list)
@@ -151,6 +160,7 @@ NULLABLE = frozenset(
         "contact_hours_start",
         "contact_hours_end",
         "calling_rules",
+        "register_exempt_field",
         "visible_from",
         "visible_until",
     }
@@ -183,6 +193,8 @@ class AssignmentUpdate(Patch):
     contact_hours_end: HourMinute | None = None
     calling_rules: CallingRules | None = None
     callbacks_break_rules: Flag | None = None
+    register_exempt_field: ExemptField | None = None
+    consent_required: Flag | None = None
     default_time_zone: TimeZoneName | None = None
     visible_to_all: Flag | None = None
     visible_user_ids: UserIds | None = None
@@ -225,6 +237,8 @@ ASSIGNMENT_EXAMPLE: dict[str, Any] = {
     "contact_hours_end": "21:00",
     "calling_rules": None,
     "callbacks_break_rules": False,
+    "register_exempt_field": None,
+    "consent_required": False,
     "default_time_zone": "Europe/Oslo",
     "visible_to_all": True,
     "visible_user_ids": [],
@@ -256,6 +270,8 @@ class AssignmentOut(BaseModel):
     contact_hours_end: str | None
     calling_rules: CallingRules | None
     callbacks_break_rules: bool
+    register_exempt_field: str | None
+    consent_required: bool
     default_time_zone: str
     visible_to_all: bool
     visible_user_ids: list[int]

@@ -43,6 +43,8 @@ PLACEMENT_FIELDS = frozenset(
         "cooldown_seconds",
         "sort_keys",
         "default_time_zone",
+        "register_exempt_field",
+        "consent_required",
     }
 )
 
@@ -83,6 +85,7 @@ async def create_assignment(
         flow_id=data.flow_id,
         sort_keys=data.sort_keys,
         user_ids=data.visible_user_ids,
+        exempt_field=data.register_exempt_field,
     )
     values = column_values(data)
     values["visible_user_ids"] = list(dict.fromkeys(data.visible_user_ids))
@@ -111,6 +114,7 @@ async def update_assignment(
         flow_id=changes.get("flow_id"),
         sort_keys=data.sort_keys or (),
         user_ids=data.visible_user_ids or (),
+        exempt_field=data.register_exempt_field,
     )
     replace = any(
         getattr(assignment, name) != value
@@ -144,6 +148,7 @@ async def _check_references(
     flow_id: int | None,
     sort_keys: Sequence[SortKey],
     user_ids: Collection[int],
+    exempt_field: str | None = None,
 ) -> None:
     """Ids and field keys in the body must be the tenant's own (rule 1: others' look unknown)."""
     if flow_id is not None:
@@ -153,6 +158,8 @@ async def _check_references(
         if found is None:
             raise Unprocessable(f"flow {flow_id} not found")
     custom = [k.custom_field for k in sort_keys if k.custom_field is not None]
+    if exempt_field is not None and exempt_field not in await field_keys(session, tenant_id):
+        raise Unprocessable(f"register_exempt_field {exempt_field!r} is no declared custom field")
     if custom:
         declared = await field_keys(session, tenant_id)
         unknown = [f"custom:{key}" for key in custom if key not in declared]

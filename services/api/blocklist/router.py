@@ -16,6 +16,8 @@ from services.api.deps import Res
 from services.api.errors import refuses
 from services.api.pagination import IdKey, Page, PageRequest, by_id, paging
 from shared.audit import AuditAction
+from shared.contact.affected import Affected
+from shared.models import BlockedPhone
 
 router = APIRouter(tags=["blocked phones"])
 
@@ -45,17 +47,13 @@ async def block(
 ) -> BlockedPhoneChange:
     """Block a number; one already blocked answers 409."""
     async with resources.session() as session:
-        row, affected = await service.block(session, principal.tenant_id, data=body)
+        row, affected = await service.block(
+            session, principal.tenant_id, data=body, user_id=principal.user_id
+        )
         audit(session, principal, AuditAction.blocklist_added, ("blocked_phone", row.id))
     async with resources.session() as session:
         await service.replace_affected(session, resources.redis, affected)
-    return BlockedPhoneChange(
-        id=row.id,
-        phone=row.phone,
-        reason=row.reason,
-        created_at=row.created_at,
-        customers_affected=sum(len(ids) for ids in affected.values()),
-    )
+    return _change(row, affected)
 
 
 @router.delete(
@@ -74,10 +72,16 @@ async def unblock(
         audit(session, principal, AuditAction.blocklist_removed, ("blocked_phone", row.id))
     async with resources.session() as session:
         await service.replace_affected(session, resources.redis, affected)
+    return _change(row, affected)
+
+
+def _change(row: BlockedPhone, affected: Affected) -> BlockedPhoneChange:
     return BlockedPhoneChange(
         id=row.id,
         phone=row.phone,
         reason=row.reason,
         created_at=row.created_at,
+        blocked_by=row.blocked_by,
+        expires_at=row.expires_at,
         customers_affected=sum(len(ids) for ids in affected.values()),
     )

@@ -5,13 +5,19 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.api.fields import Text
+from services.api.fields import Moment, Text
 
 
 class BlockedPhoneCreate(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [{"phone": "+47 22 33 44 55", "reason": "Asked not to be called"}]
+            "examples": [
+                {
+                    "phone": "+47 22 33 44 55",
+                    "reason": "Asked not to be called",
+                    "expires_at": "2027-06-01T00:00:00Z",
+                }
+            ]
         },
         extra="forbid",
     )
@@ -26,6 +32,10 @@ class BlockedPhoneCreate(BaseModel):
         ),
     ]
     reason: Annotated[Text, Field(max_length=200)] = ""
+    expires_at: Annotated[
+        Moment | None,
+        Field(description="When the block ends by itself; null or absent: never."),
+    ] = None
 
 
 BLOCKED_EXAMPLE: dict[str, Any] = {
@@ -33,6 +43,8 @@ BLOCKED_EXAMPLE: dict[str, Any] = {
     "phone": "+4722334455",
     "reason": "Asked not to be called",
     "created_at": "2026-12-01T08:00:00Z",
+    "blocked_by": 7,
+    "expires_at": None,
 }
 
 
@@ -46,6 +58,8 @@ class BlockedPhoneOut(BaseModel):
     phone: str
     reason: str
     created_at: datetime
+    blocked_by: int | None = Field(description="the user who blocked it; null if not recorded")
+    expires_at: datetime | None = Field(description="when the block ends; null: never")
 
 
 class BlockedPhoneChange(BlockedPhoneOut):

@@ -1,11 +1,10 @@
 """The tenant's blocklist (rule 12): numbers that must not be called, and the customers whose
 place in the queue depends on them."""
 
-from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from redis.asyncio import Redis
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,11 +12,10 @@ from services.api.assignments.service import place_customers
 from services.api.blocklist.schemas import BlockedPhoneCreate
 from services.api.errors import Conflict, NotFound, Unprocessable
 from services.api.pagination import IdKey, Keyset, PageRequest
+from shared.contact.affected import Affected, affected_by
 from shared.customers.phones import InvalidPhone, normalise_phone
-from shared.models import Assignment, BlockedPhone, Customer, Membership
-
-# Customer ids per assignment whose queue place must be recomputed.
-Affected = Mapping[int, Sequence[int]]
+from shared.infra.clock import utc_now
+from shared.models import Assignment, BlockedPhone
 
 BLOCKED: Keyset[IdKey] = Keyset("blocked-phones", IdKey)
 
@@ -37,9 +35,11 @@ async def list_blocked(
 
 
 async def block(
-    session: AsyncSession, tenant_id: int, *, data: BlockedPhoneCreate
+    session: AsyncSession, tenant_id: int, *, data: BlockedPhoneCreate, user_id: int
 ) -> tuple[BlockedPhone, Affected]:
     phone = normalised(data.phone)
+    if data.expires_at is not None and data.expires_at <= utc_now():
+        raise Unprocessable("expires_at is in the past", code="expiry_in_past")
     existing = await session.scalar(
         select(BlockedPhone.id).where(
             BlockedPhone.tenant_id == tenant_id, BlockedPhone.phone == phone
@@ -47,13 +47,19 @@ async def block(
     )
     if existing is not None:
         raise Conflict(f"{phone} is already blocked", id=existing)
-    row = BlockedPhone(tenant_id=tenant_id, phone=phone, reason=data.reason)
+    row = BlockedPhone(
+        tenant_id=tenant_id,
+        phone=phone,
+        reason=data.reason,
+        blocked_by=user_id,
+        expires_at=data.expires_at,
+    )
     session.add(row)
     try:
         await session.flush()
     except IntegrityError as exc:  # blocked by a concurrent request
         raise Conflict(f"{phone} is already blocked") from exc
-    return row, await affected_by(session, tenant_id, phone)
+    return row, await affected_by(session, tenant_id, [phone])
 
 
 async def unblock(
@@ -67,24 +73,7 @@ async def unblock(
         raise NotFound(f"{phone} is not blocked")
     await session.delete(row)
     await session.flush()
-    return row, await affected_by(session, tenant_id, phone)
-
-
-async def affected_by(session: AsyncSession, tenant_id: int, phone: str) -> Affected:
-    """The tenant's customers with this number on their card, by their active assignment."""
-    rows = await session.execute(
-        select(Membership.assignment_id, Membership.customer_id)
-        .join(Customer, Customer.id == Membership.customer_id)
-        .where(
-            Membership.tenant_id == tenant_id,
-            Customer.tenant_id == tenant_id,
-            or_(Customer.phone_1 == phone, Customer.phone_2 == phone, Customer.phone_3 == phone),
-        )
-    )
-    by_assignment: defaultdict[int, list[int]] = defaultdict(list)
-    for assignment_id, customer_id in rows:
-        by_assignment[assignment_id].append(customer_id)
-    return by_assignment
+    return row, await affected_by(session, tenant_id, [phone])
 
 
 async def replace_affected(session: AsyncSession, redis: Redis, affected: Affected) -> int:

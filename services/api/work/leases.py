@@ -28,6 +28,14 @@ async def select_customer(res: Resources, principal: Principal, customer_id: int
         raise Forbidden("manual select is not allowed in a predictive assignment")
     if membership.state == CORRECTION_STATE:
         raise Conflict("customer is waiting for a correction; it cannot be taken now")
+    # Rule 34 holds for a chosen customer too: a register, the blocklist, consent.
+    stopped = config.stopped(res.clock())
+    if stopped is not None:
+        raise Conflict(stopped, code="register_stale")
+    bar = config.bar(customer)
+    if bar is not None:
+        metrics.CONTACT_BARS.labels(bar).inc()
+        raise Conflict(f"customer must not be called ({bar.value})", code="contact_barred")
     queue = AssignmentQueue(res.redis, membership.assignment_id)
     try:
         claimed = await queue.select(

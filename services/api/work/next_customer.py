@@ -1,7 +1,9 @@
 """The next right customer (rules 10-16): one claim, the long poll, the empty answer.
 
 /next touches Redis once (one Lua claim) and reads one row by primary key (the store's card
-read). A claim the database disagrees with is repaired and claimed again.
+read, which brings the customer's blocklist and register bars and its consent along). A claim
+the database disagrees with is repaired and claimed again; a barred customer is put where it
+waits (blocked) and the claim goes on.
 """
 
 import asyncio
@@ -17,12 +19,16 @@ from services.api.work.common import config_for, lease_id_of
 from services.api.work.schemas import CardOut, EmptyOut, Reasons
 from services.queue import AssignmentQueue, Claimed, Empty, compute_placement
 from services.queue.broadcast import publish_eligible
+from shared.contact.bars import Bar
 from shared.infra import metrics
 from shared.membership.record import MembershipRecord
 from shared.membership.statements import CustomerView
 
 # A claim the database disagrees with is re-placed and claimed again, at most this often.
 MAX_REPAIRS = 3
+# Customers found barred at claim time (a register import still re-placing them) are put
+# aside and the claim goes on, at most this often per request.
+MAX_BARRED = 20
 # A waiting /next claims again at least this often, woken or not: pub/sub is at most once.
 RECHECK_S = 5.0
 # ... and pauses at least this long after an empty answer, so a stale "next eligible" time
@@ -49,7 +55,8 @@ async def next_customer(
     else:
         answer = await _next_waiting(res, principal, assignment_id, segment_id, wait_seconds)
     if isinstance(answer, EmptyOut):
-        metrics.NEXT_ANSWERS.labels("empty", metrics.main_reason(answer.reasons.model_dump())).inc()
+        reason = Bar.stale_register if answer.stopped else answer.reasons.model_dump()
+        metrics.NEXT_ANSWERS.labels("empty", metrics.main_reason(reason)).inc()
     else:
         metrics.NEXT_ANSWERS.labels("claimed", answer.source).inc()
     return answer
@@ -93,8 +100,13 @@ async def _next_once(
         raise NotFound(f"segment {segment_id} not found in assignment {assignment_id}")
     queue = AssignmentQueue(res.redis, assignment_id)
     a = config.assignment
-    for _ in range(MAX_REPAIRS):
+    repairs = barred = 0
+    while repairs < MAX_REPAIRS and barred < MAX_BARRED:
         now = res.clock()
+        stopped = config.stopped(now)
+        if stopped is not None:
+            metrics.CONTACT_BARS.labels(Bar.stale_register).inc()
+            return _stopped_out(stopped)
         hours = config.calling_hours(now)
         result, previous = await queue.claim_tracked(
             user_id=principal.user_id,
@@ -116,13 +128,23 @@ async def _next_once(
         row = await res.store.read_card(result.customer_id, tenant_id=principal.tenant_id)
         if row is None or row[0].assignment_id != assignment_id:
             metrics.QUEUE_REPAIRS.inc()
+            repairs += 1
             await queue.remove([result.customer_id])
             continue
         membership, customer = row
-        if result.source != "current" and not _servable(membership, customer, config, now):
-            metrics.QUEUE_REPAIRS.inc()
-            await _replace(res, queue, membership, customer, config, result, principal.user_id)
-            continue
+        if result.source != "current":
+            bar = config.bar(customer)
+            if bar is not None:
+                # Never served (rule 34): waits as blocked until the bar is lifted.
+                metrics.CONTACT_BARS.labels(bar).inc()
+                barred += 1
+                await _replace(res, queue, membership, customer, config, result, principal.user_id)
+                continue
+            if not _servable(membership, customer, config, now):
+                metrics.QUEUE_REPAIRS.inc()
+                repairs += 1
+                await _replace(res, queue, membership, customer, config, result, principal.user_id)
+                continue
         metrics.CLAIMS.labels(result.source).inc()
         metrics.NEXT_LATENCY.observe(time.perf_counter() - started)
         metrics.followup_served(result.source, membership.followup_at, now)
@@ -170,13 +192,29 @@ async def _replace(
     user_id: int,
 ) -> None:
     """Put a customer where the database says it belongs, ending the lease just taken."""
-    blocked = await res.store.blocked_among(membership.tenant_id, customer.phones)
-    facts = config.facts(membership, customer, blocked_phones=blocked)
+    facts = config.facts(membership, customer, bars=customer.bars)
     await queue.settle(
         customer.id,
         user_id=user_id,
         lease_token=claimed.lease_token,
         placement=compute_placement(facts, now_ms=int(time.time() * 1000)),
+    )
+
+
+def _stopped_out(reason: str) -> EmptyOut:
+    """No claim at all: the assignment may not dial (a stale register)."""
+    return EmptyOut(
+        reasons=Reasons(
+            held=0,
+            cooldown=0,
+            outside_hours=0,
+            blocked=0,
+            at_attempt_limit=0,
+            waiting_followups=0,
+            none_left=False,
+        ),
+        next_eligible_at=None,
+        stopped=reason,
     )
 
 

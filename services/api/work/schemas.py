@@ -267,6 +267,11 @@ class EmptyOut(BaseModel):
     status: Literal["empty"] = "empty"
     reasons: Reasons
     next_eligible_at: datetime | None
+    stopped: str | None = Field(
+        default=None,
+        description="Why the assignment may not dial at all now (a do-not-call register "
+        "older than its policy allows); null while it may.",
+    )
 
 
 class WriteResult(BaseModel):

@@ -21,6 +21,7 @@ from services.api.work.schemas import AttemptRequest, OutcomeRequest, WriteResul
 from services.queue import AssignmentQueue, NotHolder, Placement, compute_placement, streams
 from services.queue.streams import Activity
 from shared.calling.evaluate import status
+from shared.contact.bars import Bars
 from shared.infra import metrics
 from shared.infra.timeutil import as_utc, iso_or_none
 from shared.membership import attempts, outcomes
@@ -205,10 +206,9 @@ async def _store(
     if written is None:
         metrics.STALE_WRITES.inc()
         raise Conflict("customer changed while you wrote; nothing was written")
-    phones = set(customer.phones)
-    # Blocked only when every number is (queue_facts): the count says whether all are.
-    blocked = phones if phones and written.blocked_phones >= len(phones) else set()
-    facts = config.facts(membership, customer, blocked_phones=blocked)
+    # The write read the bars of the numbers it was given (write_params pads them in order).
+    bars = Bars.from_mask(customer.phones, written.bar_mask)
+    facts = config.facts(membership, customer, bars=bars)
     result = WriteResult(
         membership=membership_out(membership, config.flow), event_id=written.event_id
     )

@@ -10,19 +10,19 @@ import asyncio
 import logging
 
 from redis.asyncio import Redis
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.queue import AssignmentQueue
 from services.queue.broadcast import publish_eligible
 from services.worker.abandoned import import_lock, job_lock
 from shared import importing
+from shared.contact.bars import NO_BARS, any_bars
 from shared.importing.placing import new_member_facts
 from shared.infra.db import create_engine, create_sessionmaker
 from shared.infra.redis import create_redis
 from shared.infra.settings import Settings
-from shared.membership.placement import blocked_among, load_queue_facts
-from shared.models import BlockedPhone, ImportJob, ImportStatus
+from shared.membership.placement import bars_among, load_queue_facts
+from shared.models import ImportJob, ImportStatus
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +44,7 @@ async def import_customers(
         if job.status == ImportStatus.done:
             return importing.progress_of(job)
         target, assignment, spec = await importing.import_target(session, job)
-        any_blocked = await session.scalar(
-            select(BlockedPhone.id).where(BlockedPhone.tenant_id == job.tenant_id).limit(1)
-        )
+        any_blocked = await session.scalar(any_bars(job.tenant_id))
     queue = AssignmentQueue(redis, assignment.id)
 
     async def place(result: importing.BatchResult) -> None:
@@ -55,16 +53,16 @@ async def import_customers(
         fresh = {m.customer_id for m in result.new_members}
         others = [c for c in result.customer_ids if c not in fresh]
         async with sessionmaker() as session:
-            blocked: set[str] = set()
+            bars = NO_BARS
             if any_blocked is not None and fresh:
                 phones = {p for m in result.new_members for p in m.phones}
-                blocked = await blocked_among(session, assignment.tenant_id, phones)
+                bars = await bars_among(session, assignment.tenant_id, phones)
             await queue.place_sources(
                 new_member_facts(
                     result.new_members,
                     assignment,
                     spec,
-                    blocked_phones=blocked,
+                    bars=bars,
                     default_country=target.region,
                 )
             )

@@ -152,3 +152,24 @@ class TestListBlockedPhones:
     async def test_without_a_token_answers_401(self, client: httpx.AsyncClient) -> None:
         r = await client.get("/v1/blocked-phones")
         assert r.status_code == 401
+
+
+class TestWhoAndUntilWhen:
+    async def test_an_entry_records_who_blocked_it_and_until_when(self, acme: Org) -> None:
+        body = {"phone": PHONE, "reason": "asked", "expires_at": "2999-01-01T00:00:00Z"}
+        r = await acme.post("/v1/blocked-phones", body, role="setup")
+        assert r.status_code == 201
+        assert (r.json()["blocked_by"], r.json()["expires_at"]) == (
+            acme.users["setup"].id,
+            "2999-01-01T00:00:00Z",
+        )
+        listed = (await acme.get("/v1/blocked-phones")).json()["items"]
+        assert listed[0]["blocked_by"] == acme.users["setup"].id
+
+    async def test_an_expiry_in_the_past_answers_422(
+        self, acme: Org, session: AsyncSession
+    ) -> None:
+        body = {"phone": PHONE, "expires_at": "2020-01-01T00:00:00Z"}
+        r = await acme.post("/v1/blocked-phones", body)
+        assert (r.status_code, r.json()["code"]) == (422, "expiry_in_past")
+        assert await session.scalar(select(BlockedPhone)) is None

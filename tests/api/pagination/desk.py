@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.api.fields import TIME_ZONES
 from shared.demo import SEED_FLOW
+from shared.infra.clock import utc_now
 from shared.infra.tokens import hash_token, new_token
 from shared.models import (
     CORRECTION_STATE,
@@ -20,6 +21,7 @@ from shared.models import (
     AuditEntry,
     BlockedPhone,
     BulkJob,
+    Consent,
     Correction,
     Customer,
     CustomFieldDefinition,
@@ -29,6 +31,7 @@ from shared.models import (
     ImportJob,
     Membership,
     Permission,
+    Register,
     Segment,
     Tenant,
     User,
@@ -109,6 +112,20 @@ class Desk:
 
     async def audit_entry(self) -> int:
         entry = AuditEntry(tenant_id=self.tenant.id, user_id=self.admin.id, action="flow.created")
+        return (await self.saved(entry)).id
+
+    async def register(self) -> int:
+        n = next(self.numbers)
+        return (await self.saved(Register(tenant_id=self.tenant.id, name=f"register {n}"))).id
+
+    async def consent(self) -> int:
+        entry = Consent(
+            tenant_id=self.tenant.id,
+            customer_id=self.customer.id,
+            channel="email",
+            given=next(self.numbers) % 2 == 0,
+            at=utc_now(),
+        )
         return (await self.saved(entry)).id
 
     async def event(self) -> int:

@@ -46,6 +46,8 @@ LISTS = {
     "segments": PagedList("/v1/assignments/{assignment_id}/segments", Desk.segment),
     "custom fields": PagedList("/v1/custom-fields", Desk.custom_field),
     "blocked phones": PagedList("/v1/blocked-phones", Desk.blocked_phone),
+    "registers": PagedList("/v1/registers", Desk.register),
+    "consents": PagedList("/v1/customers/{customer_id}/consents", Desk.consent),
     "events": PagedList("/v1/customers/{customer_id}/events", Desk.event),
     "audit log": PagedList("/v1/audit-log", Desk.audit_entry),
     "search": PagedList(

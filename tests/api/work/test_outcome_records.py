@@ -198,7 +198,7 @@ class TestVersionedWriteOnSqlite:
             extras=extras,
         )
         assert written is not None
-        assert written.blocked_phones == 1
+        assert written.bar_mask == 1  # its one number, on the blocklist
         stale = await store.write_versioned(changed, version=1, event=event, phones=["+4722334455"])
         assert stale is None
         async with create_sessionmaker(sqlite_engine)() as session:
