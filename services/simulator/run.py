@@ -1,0 +1,48 @@
+"""One simulated day: build the backend, the platform and the shift, run, summarise."""
+
+from dataclasses import dataclass
+
+from services.simulator.backend import InProcessBackend, Ledger
+from services.simulator.engine import Minute, Shift, Simulation
+from services.simulator.pacers import VICIDIAL_METHODS, Ours, Pacer, Vicidial
+from services.simulator.telephony import Telephony, TelephonyModel
+
+CUSTOMERS = 40_000
+"""More than a day's dials reach at the lowest answer rate before they come round again."""
+
+PACERS = ("ours", "progressive", *VICIDIAL_METHODS)
+
+
+def pacer(name: str) -> Pacer:
+    if name == "ours":
+        return Ours("predictive")
+    if name == "progressive":
+        return Ours("progressive")
+    for method in VICIDIAL_METHODS:
+        if name == method:
+            return Vicidial(method)
+    raise ValueError(f"unknown pacer {name!r}; one of {', '.join(PACERS)}")
+
+
+@dataclass(frozen=True)
+class Day:
+    minutes: list[Minute]
+    ledger: Ledger
+
+
+def simulate_day(
+    name: str,
+    *,
+    answer_rate: float,
+    seed: int,
+    shift: Shift | None = None,
+    abandon_cap: float = 0.03,
+) -> Day:
+    model = TelephonyModel(answer_rate=answer_rate)
+    backend = InProcessBackend(
+        pacer(name), customers=CUSTOMERS, abandon_cap=abandon_cap, wrap_up_s=model.wrap_up_s
+    )
+    simulation = Simulation(
+        backend=backend, telephony=Telephony(model, seed=seed), shift=shift or Shift()
+    )
+    return Day(minutes=simulation.run(), ledger=backend.ledger)
