@@ -109,6 +109,7 @@ class InProcessBackend:
         self._wrap_up_s = wrap_up_s
         self._states: dict[int, tuple[AgentState, float]] = {}
         self._ready = 0
+        self._wrapping: dict[int, float] = {}  # agent -> since
         self._call_started: dict[int, float] = {}
         self._mean_handle = 0.0
         self._free: deque[int] = deque(range(1, customers + 1))
@@ -133,6 +134,10 @@ class InProcessBackend:
         if state == "on_call":
             self._call_started[agent] = now
         self._states[agent] = (state, now)
+        if state == "wrap_up":
+            self._wrapping[agent] = now
+        else:
+            self._wrapping.pop(agent, None)
 
     def calls_to_place(self, now: float, floor: Floor) -> int:
         self.expire(now)
@@ -192,11 +197,7 @@ class InProcessBackend:
         return len(self._dialing)
 
     def _pacing_input(self, now: float) -> PacingInput:
-        wrapping = [
-            max(0.0, self._wrap_up_s - (now - since))
-            for state, since in self._states.values()
-            if state == "wrap_up"
-        ]
+        wrapping = [max(0.0, self._wrap_up_s - (now - since)) for since in self._wrapping.values()]
         return PacingInput(
             mode=self.pacer.mode,
             ready_agents=self._ready,
