@@ -60,8 +60,9 @@ class TestPredictive:
         young = state(calls_in_flight=30, in_flight_ages_s=(1.0,) * 30)
         old = state(calls_in_flight=30, in_flight_ages_s=(20.0,) * 30)
         assert calls_to_place(young) < calls_to_place(old)
-        # Ringing past twice the answered ring time: they are not expected to be answered.
-        assert calls_to_place(old) == calls_to_place(state())
+        # Ringing past twice the answered ring time, they are not expected to be answered:
+        # they only widen the spread the rule allows for.
+        assert calls_to_place(state()) - 1 <= calls_to_place(old) <= calls_to_place(state())
 
     def test_a_window_over_the_cap_falls_back_to_progressive(self) -> None:
         over = state(abandoned_window=14, answered_window=400, calls_in_flight=3)
