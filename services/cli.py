@@ -148,7 +148,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _simulate_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    from services.simulator.run import PACERS
+    from services.simulator.run import PACERS, pacer
 
     p = sub.add_parser(
         "simulate", help="a simulated dialing day against the pacing (docs/pacing.md)"
@@ -156,10 +156,11 @@ def _simulate_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]")
     p.add_argument("--answer-rates", type=_floats, default=(0.15, 0.2, 0.4), metavar="R,..")
     p.add_argument(
         "--pacers",
-        type=_names(PACERS),
+        type=_names(pacer),
         default=("ours", "progressive"),
         metavar="P,..",
-        help=f"of {', '.join(PACERS)} (default ours,progressive)",
+        help=f"of {', '.join(PACERS)}; ADAPT_TAPERED+ready@6: VICIdial counting ready agents"
+        " only, maximum level 6 (default ours,progressive)",
     )
     p.add_argument("--seeds", type=_ints, default=(1,), metavar="S,..")
     p.add_argument("--agents", type=int, default=50)
@@ -180,12 +181,14 @@ def _ints(text: str) -> tuple[int, ...]:
     return tuple(int(v) for v in text.split(","))
 
 
-def _names(known: Sequence[str]) -> Callable[[str], tuple[str, ...]]:
+def _names(check: Callable[[str], object]) -> Callable[[str], tuple[str, ...]]:
     def parse(text: str) -> tuple[str, ...]:
         names = tuple(text.split(","))
-        unknown = [n for n in names if n not in known]
-        if unknown:
-            raise argparse.ArgumentTypeError(f"unknown {', '.join(unknown)}")
+        for name in names:
+            try:
+                check(name)
+            except ValueError as error:
+                raise argparse.ArgumentTypeError(str(error)) from None
         return names
 
     return parse

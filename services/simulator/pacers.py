@@ -70,9 +70,12 @@ class Vicidial:
     UPDATE_EVERY_S = 15
     SAMPLES = 15
 
-    def __init__(self, method: VicidialMethod, *, max_level: float = 3.0) -> None:
+    def __init__(
+        self, method: VicidialMethod, *, max_level: float = 3.0, available_only: bool = False
+    ) -> None:
         self.method = method
         self.max_level = max_level
+        self.available_only = available_only
         self.level = 1.0
         self._samples: deque[tuple[int, int, int]] = deque(maxlen=self.SAMPLES)
         self._minute: deque[tuple[float, int, int]] = deque()  # time, dials, drops (cumulative)
@@ -90,6 +93,10 @@ class Vicidial:
         if floor.now >= self._next_update:
             self._next_update = floor.now + self.UPDATE_EVERY_S
             self.level = self._adapt(state, floor)
+        if self.available_only:
+            # available_only_ratio_tally=Y: lines per ready agent; bridged calls count apart.
+            lines = state.calls_in_flight + floor.waiting_calls
+            return max(0, round(self.level * state.ready_agents) - lines)
         agents = state.ready_agents + floor.on_call
         lines = state.calls_in_flight + floor.waiting_calls + floor.on_call
         return max(0, round(self.level * agents) - lines)

@@ -11,6 +11,8 @@ CUSTOMERS = 40_000
 """More than a day's dials reach at the lowest answer rate before they come round again."""
 
 PACERS = ("ours", "progressive", *VICIDIAL_METHODS)
+"""A VICIdial method may end in +ready (available_only_ratio_tally=Y) and @LEVEL (its maximum
+adapt dial level, 3.0 by default): ADAPT_TAPERED+ready@6."""
 
 
 def pacer(name: str) -> Pacer:
@@ -18,9 +20,16 @@ def pacer(name: str) -> Pacer:
         return Ours("predictive")
     if name == "progressive":
         return Ours("progressive")
-    for method in VICIDIAL_METHODS:
-        if name == method:
-            return Vicidial(method)
+    method, _, level = name.partition("@")
+    method, ready_only = method.removesuffix("+ready"), method.endswith("+ready")
+    for known in VICIDIAL_METHODS:
+        if method == known:
+            try:
+                max_level = float(level or 3.0)
+            except ValueError:
+                break
+            if max_level >= 1:
+                return Vicidial(known, max_level=max_level, available_only=ready_only)
     raise ValueError(f"unknown pacer {name!r}; one of {', '.join(PACERS)}")
 
 

@@ -14,11 +14,11 @@ class TestSimulate:
     ) -> None:
         chart = tmp_path / "day.png"
         args = ["simulate", "--agents", "10", "--hours", "0.5", "--answer-rates", "0.3"]
-        code = main([*args, "--pacers", "ours,ADAPT_TAPERED", "--chart", str(chart)])
-        assert code == 0
+        pacers = "ours,ADAPT_TAPERED,ADAPT_HARD_LIMIT+ready@4"
+        assert main([*args, "--pacers", pacers, "--chart", str(chart)]) == 0
         out = capsys.readouterr().out
         lines = [line.split()[0] for line in out.splitlines() if "occupancy" in line]
-        assert lines == ["ours", "ADAPT_TAPERED"]
+        assert lines == pacers.split(",")
         assert "worst 15 min" in out and "calls/agent-hour" in out and "wait" in out
         assert chart.read_bytes().startswith(b"\x89PNG")
 
@@ -28,7 +28,7 @@ class TestSimulate:
         with pytest.raises(SystemExit) as exit_:
             main(["simulate", "--pacers", "ours,magic"])
         assert exit_.value.code == 2
-        assert "unknown magic" in capsys.readouterr().err
+        assert "unknown pacer 'magic'" in capsys.readouterr().err
 
     def test_a_cap_of_one_or_more_is_refused(
         self, cli_settings: Settings, capsys: pytest.CaptureFixture[str]

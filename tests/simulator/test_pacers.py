@@ -43,7 +43,7 @@ class TestVicidial:
         assert _run("ADAPT_AVERAGE", over, 16).level == 1.0  # 1.5 halved, floored at 1
 
 
-class TestInProcessBackend:
+class TestInProcessBackendLedger:
     def test_a_customer_in_flight_is_not_reserved_again(self) -> None:
         backend = InProcessBackend(
             Vicidial("ADAPT_TAPERED"), customers=2, abandon_cap=0.03, wrap_up_s=15
@@ -65,3 +65,13 @@ class TestInProcessBackend:
         assert backend.expire(now=61) == 0
         assert not backend.report(dial.dial_id, "no_answer", now=62)
         assert (backend.ledger.expired, backend.ledger.refused_reports) == (1, 1)
+
+
+class TestVicidialReadyOnly:
+    def test_lines_per_ready_agent_bridged_calls_apart(self) -> None:
+        pacer = Vicidial("ADAPT_TAPERED", max_level=4.0, available_only=True)
+        for now in range(600):
+            pacer.decide(IDLE, _floor(now))
+        assert pacer.level == 4.0
+        placed = pacer.decide(replace(IDLE, calls_in_flight=5), _floor(601, waiting_calls=1))
+        assert placed == 4 * 10 - 5 - 1
