@@ -1,6 +1,6 @@
 """The discrete-event loop: agents and a telephony platform against a backend, in simulated time.
 
-Time jumps from event to event (a heap of them), so an 8-hour day takes a second or two. The
+Time jumps from event to event (a heap of them), so an 8-hour day takes two or three seconds. The
 backend is asked how many calls to start once a simulated second, as a dialer service polls.
 """
 

@@ -1,6 +1,6 @@
 """Simulated 8-hour days with 50 agents (issue 16, "Tests and figures"), seeded.
 
-Each day takes a second or two: the events of a day, not its hours.
+Each day takes two or three seconds: the events of a day, not its hours.
 """
 
 import pytest
