@@ -86,7 +86,7 @@ def calls_to_place(state: PacingInput) -> int:
     progressive = max(0, state.ready_agents - state.calls_in_flight)
     if state.mode == "progressive" or state.answer_rate is None:
         return progressive
-    p = max(state.answer_rate, MIN_ANSWER_RATE)
+    p = min(1.0, max(state.answer_rate, MIN_ANSWER_RATE))
     allowance = allowed_abandon_share(state)
     return max(progressive, _most_calls(state, agents=agents, p=p, allowance=allowance))
 
@@ -94,6 +94,8 @@ def calls_to_place(state: PacingInput) -> int:
 def allowed_abandon_share(state: PacingInput) -> float:
     """The expected abandoned / answered this decision may plan for (see the module's doc)."""
     cap = state.abandon_cap
+    if cap <= 0:
+        return 0.0  # no abandon allowed: nothing but progressive dialing plans for none
     aim = cap * AIM_SHARE
     factor = min(
         _room(state.abandoned_window, state.answered_window, cap=cap, aim=aim),

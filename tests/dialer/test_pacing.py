@@ -72,6 +72,9 @@ class TestPredictive:
         over = state(abandoned_day=130, answered_day=4000)
         assert calls_to_place(over) == 10
 
+    def test_a_cap_of_zero_dials_progressively(self) -> None:
+        assert calls_to_place(state(abandon_cap=0.0, calls_in_flight=4)) == 6
+
     def test_the_allowance_follows_the_window(self) -> None:
         cap = 0.03
         aim = cap * AIM_SHARE
