@@ -8,6 +8,7 @@
     nextcall import --assignment ID FILE [--format csv|json] [--user ID]
     nextcall demo
     nextcall bench [OPTIONS]                 the benchmark (bench/README.md); options go to it
+    nextcall simulate [--answer-rates R,..] [--pacers P,..] [--seeds S,..] [--chart PNG]
     nextcall create-tenant NAME [--data-controller TEXT] [--purpose TEXT]
     nextcall create-user --tenant ID --name NAME --permissions a,b [--email E]
 
@@ -126,6 +127,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("bench_args", nargs=argparse.REMAINDER)
     p.set_defaults(command=_bench)
 
+    _simulate_parser(sub)
+
     p = sub.add_parser("demo", help="load the demo tenant, users and customers (once)")
     p.set_defaults(command=_demo, needs=DATABASE_AND_OWN_REDIS)
 
@@ -142,6 +145,71 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--permissions", required=True, help="comma-separated, e.g. customer_handling")
     p.set_defaults(command=_create_user, needs=DATABASE)
     return parser
+
+
+def _simulate_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    from services.simulator.run import PACERS, pacer
+
+    p = sub.add_parser(
+        "simulate", help="a simulated dialing day against the pacing (docs/pacing.md)"
+    )
+    p.add_argument("--answer-rates", type=_floats, default=(0.15, 0.2, 0.4), metavar="R,..")
+    p.add_argument(
+        "--pacers",
+        type=_names(pacer),
+        default=("ours", "progressive"),
+        metavar="P,..",
+        help=f"of {', '.join(PACERS)}; ADAPT_TAPERED+ready@6: VICIdial counting ready agents"
+        " only, maximum level 6 (default ours,progressive)",
+    )
+    p.add_argument("--seeds", type=_ints, default=(1,), metavar="S,..")
+    p.add_argument("--agents", type=int, default=50)
+    p.add_argument("--hours", type=float, default=8.0)
+    p.add_argument("--cap", type=float, default=0.03, help="abandoned / answered (default 0.03)")
+    p.add_argument("--chart", type=Path, help="write the day's figures to this PNG")
+    p.set_defaults(command=_simulate)
+
+
+def _floats(text: str) -> tuple[float, ...]:
+    values = tuple(float(v) for v in text.split(","))
+    if not all(0 < v <= 1 for v in values):
+        raise argparse.ArgumentTypeError("rates are between 0 and 1, e.g. 0.15,0.2")
+    return values
+
+
+def _ints(text: str) -> tuple[int, ...]:
+    return tuple(int(v) for v in text.split(","))
+
+
+def _names(check: Callable[[str], object]) -> Callable[[str], tuple[str, ...]]:
+    def parse(text: str) -> tuple[str, ...]:
+        names = tuple(text.split(","))
+        for name in names:
+            try:
+                check(name)
+            except ValueError as error:
+                raise argparse.ArgumentTypeError(str(error)) from None
+        return names
+
+    return parse
+
+
+def _simulate(args: argparse.Namespace, _settings: Settings) -> int:
+    from services.simulator.compare import Plan, compare
+    from services.simulator.engine import Shift
+
+    if args.agents < 1 or args.hours <= 0 or not 0 < args.cap < 1:
+        raise CommandError("--agents, --hours and --cap must be positive (--cap under 1)")
+    plan = Plan(
+        answer_rates=args.answer_rates,
+        pacers=args.pacers,
+        seeds=args.seeds,
+        shift=Shift(agents=args.agents, hours=args.hours),
+        abandon_cap=args.cap,
+        chart=args.chart,
+    )
+    compare(plan)
+    return 0
 
 
 @contextmanager
