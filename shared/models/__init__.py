@@ -13,6 +13,7 @@ from shared.models.customer import (
     Product,
     ProductStatus,
 )
+from shared.models.dialer import AgentState, AgentStateChange, AgentStateRow, Dial, DialResult
 from shared.models.event import Event, EventKind
 from shared.models.flow import Flow
 from shared.models.imports import ImportJob, ImportStatus
@@ -31,6 +32,9 @@ from shared.models.user import ApiToken, Permission, User
 
 __all__ = [
     "CORRECTION_STATE",
+    "AgentState",
+    "AgentStateChange",
+    "AgentStateRow",
     "ApiToken",
     "Assignment",
     "AttemptLimitAction",
@@ -42,6 +46,8 @@ __all__ = [
     "Correction",
     "CustomFieldDefinition",
     "Customer",
+    "Dial",
+    "DialResult",
     "Event",
     "EventKind",
     "FieldType",

@@ -1,0 +1,1 @@
+"""The dialer's domain: agents' states, pacing, and what an integration hears of them."""
