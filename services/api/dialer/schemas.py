@@ -108,6 +108,10 @@ class DialOut(BaseModel):
 
 
 class HangupOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"dial_id": DIAL_ID_EXAMPLE, "agent_id": 12}]}
+    )
+
     dial_id: str
     agent_id: int | None = Field(description="The agent now in wrap-up; none if it left the call.")
 
