@@ -161,4 +161,4 @@ async def listed(
     if state is not None:
         query = query.where(AgentStateRow.state == state.value)
     rows = await session.execute(page.window(query, AgentStateRow.user_id))
-    return [(row, name) for row, name in rows.tuples()]
+    return [(row, name) for row, name in rows]
