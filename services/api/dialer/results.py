@@ -21,11 +21,11 @@ from services.api.assignments.cache import AssignmentConfig
 from services.api.auth.cache import Principal
 from services.api.dialer import bridge
 from services.api.dialer.ids import parse_dial_id
-from services.api.dialer.reservations import dialed_config
 from services.api.dialer.schemas import DialOut, DialReport, HangupOut
 from services.api.errors import Conflict, NotFound
 from services.api.resources import Resources
 from services.api.work.cards import load_card
+from services.api.work.common import config_for
 from services.api.work.writes import _servable_now
 from services.queue import AssignmentQueue, DialFloor, NotHolder, compute_placement
 from services.queue.broadcast import queue_eligible
@@ -39,7 +39,8 @@ from shared.models import AgentState, Customer, Dial, DialResult, Membership
 
 async def report(res: Resources, principal: Principal, dial_id: str, body: DialReport) -> DialOut:
     assignment_id, customer_id, token = parse_dial_id(dial_id)
-    config = await dialed_config(res, principal, assignment_id)
+    # Any mode: a dial started before the assignment went back to preview still ends.
+    config = await config_for(res, assignment_id, principal)
     result = DialResult(body.result)
     existing = await _reported(res, principal.tenant_id, dial_id)
     if existing is not None:
@@ -84,7 +85,7 @@ async def report(res: Resources, principal: Principal, dial_id: str, body: DialR
 async def hangup(res: Resources, principal: Principal, dial_id: str) -> HangupOut:
     """The bridged call ended: its agent goes to wrap-up (if still on this call)."""
     assignment_id, _, _ = parse_dial_id(dial_id)
-    await dialed_config(res, principal, assignment_id)
+    await config_for(res, assignment_id, principal)
     async with res.session() as session:
         dial = await session.scalar(
             select(Dial).where(Dial.tenant_id == principal.tenant_id, Dial.dial_id == dial_id)
