@@ -3,7 +3,6 @@ expiry, permissions and tenants."""
 
 import json
 
-import pytest
 from sqlalchemy import func, select
 
 from services.queue import AssignmentQueue, now_ms
@@ -132,22 +131,23 @@ class TestPermissions:
 
 
 class TestUnanswered:
-    @pytest.mark.parametrize("result", UNANSWERED)
-    async def test_a_system_attempt(self, floor: Floor, result: str) -> None:
-        customers = await floor.customers([{}])
-        [dial_id] = await floor.dial_ids(1)
-        r = await floor.report(dial_id, result, ring_seconds=25)
-        assert r.status_code == 200, r.text
-        assert r.json()["replayed"] is False
-        membership = await _membership(floor, customers[0].id)
-        assert membership.attempts == 1
-        [event] = await _events(floor, EventKind.dial_result)
-        assert (event.code, event.user_id) == (result, None)
-        assert event.data["system_attempt"] is True
-        # No agent attempt was written, and the retry rules (an hour's cooldown) placed it.
+    async def test_each_is_a_system_attempt(self, floor: Floor) -> None:
+        customers = await floor.customers([{} for _ in UNANSWERED])
+        dial_ids = await floor.dial_ids(len(UNANSWERED))
+        for dial_id, result in zip(dial_ids, UNANSWERED, strict=True):
+            r = await floor.report(dial_id, result, ring_seconds=25)
+            assert r.status_code == 200, r.text
+            assert r.json()["replayed"] is False
+        for customer in customers:
+            assert (await _membership(floor, customer.id)).attempts == 1
+        events = await _events(floor, EventKind.dial_result)
+        assert sorted(e.code or "" for e in events) == sorted(UNANSWERED)
+        assert {e.user_id for e in events} == {None}
+        assert all(e.data["system_attempt"] is True for e in events)
+        # No agent attempt was written, and the retry rules (an hour's cooldown) placed them.
         assert await _events(floor, EventKind.attempt) == []
         depth = await AssignmentQueue(floor.redis, floor.assignment.id).depth()
-        assert (depth["cool"], depth["held"]) == (1, 0)
+        assert (depth["cool"], depth["held"]) == (len(UNANSWERED), 0)
 
     async def test_the_attempt_limit_applies(self, floor: Floor) -> None:
         floor.assignment.attempt_limit = 1
