@@ -1,8 +1,6 @@
 """Changing agents' states (rule 35): the database first, then the Redis copy pacing reads,
 then what integrations hear."""
 
-from datetime import datetime
-
 from services.api.agents import store
 from services.api.agents.schemas import AgentStateOut, StateChange
 from services.api.auth.cache import Principal
@@ -133,7 +131,3 @@ def row_out(row: AgentStateRow | None, user_id: int, name: str) -> AgentStateOut
         dial_id=row.dial_id,
         since=row.since,
     )
-
-
-def since_ms(at: datetime) -> int:
-    return int(at.timestamp() * 1000)
