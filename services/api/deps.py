@@ -96,3 +96,5 @@ Setup = Annotated[Principal, require(Permission.assignment_setup)]
 Admin = Annotated[Principal, require(Permission.administrator)]
 Extended = Annotated[Principal, require(Permission.extended_handling)]
 Reporting = Annotated[Principal, require(Permission.reporting)]
+# A telephony system's machine token (the dialer boundary, decision 035).
+Dialer = Annotated[Principal, require(Permission.dialer)]

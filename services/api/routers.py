@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter
 
+from services.api.agents.router import router as agents_router
 from services.api.assignments.router import router as assignments_router
 from services.api.audit.router import router as audit_router
 from services.api.blocklist.router import router as blocklist_router
@@ -11,6 +12,7 @@ from services.api.custom_fields.router import router as custom_fields_router
 from services.api.customer_details.router import router as customer_details_router
 from services.api.customers.router import router as customers_router
 from services.api.dashboard.router import router as dashboard_router
+from services.api.dialer.router import router as dialer_router
 from services.api.flows.router import router as flows_router
 from services.api.followups.router import router as followups_router
 from services.api.health.router import router as health_router
@@ -63,3 +65,5 @@ api_router.include_router(corrections_router)
 api_router.include_router(report_flags_router)
 api_router.include_router(pipeline_router)
 api_router.include_router(audit_router)
+api_router.include_router(agents_router)
+api_router.include_router(dialer_router)

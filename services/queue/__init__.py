@@ -10,6 +10,7 @@ use what `__all__` names, among them the modules `broadcast` (wake-ups of waitin
 
 from services.queue import broadcast, keys, streams
 from services.queue.build import QueueBuild
+from services.queue.dialing import DialFloor, Floor, Seat
 from services.queue.engine import (
     AssignmentQueue,
     Claimed,
@@ -37,10 +38,12 @@ __all__ = [
     "AssignmentQueue",
     "Claimed",
     "ComingDue",
+    "DialFloor",
     "DueFollowUp",
     "Empty",
     "Entry",
     "ExpiringLease",
+    "Floor",
     "FreeByBucket",
     "HeldByOther",
     "Holder",
@@ -51,6 +54,7 @@ __all__ = [
     "PlacementSource",
     "QueueBuild",
     "QueueError",
+    "Seat",
     "SortValue",
     "broadcast",
     "compute_placement",

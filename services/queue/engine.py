@@ -27,6 +27,8 @@ RECEIPT = "settled:"
 # Who asked for work here lately (user -> last claim, ms); not part of the queue itself: the
 # live streams read it (services.queue.streams.recent_workers).
 WORKERS = "workers"
+# The dialer's keys beside the queue (services/queue/dialing.py): a rebuild keeps them.
+DIALER_SIDE = ("agents", "dialing", "dialstats:")
 # Entries older than this leave the workers set at the next claim.
 WORKERS_KEEP_MS = 3600 * 1000
 # How long a settled lease's receipt is kept (decision 025): long enough for a client's own
@@ -563,6 +565,8 @@ class AssignmentQueue:
             name = str(key)[len(self.prefix) :]
             if name in _REGISTRIES or name == WORKERS:
                 continue  # derived indexes of non-empty structures; may keep stale names
+            if name.startswith(DIALER_SIDE):
+                continue  # the dialer's side (dialing.py): not rebuilt from the database
             kind = await self.redis.type(key)
             if kind == "zset":
                 out[name] = await self.redis.zrange(key, 0, -1, withscores=True)
@@ -596,6 +600,8 @@ class AssignmentQueue:
         async for key in self._scan():
             if keep_leases and str(key) in lease_keys:
                 continue
+            if str(key)[len(self.prefix) :].startswith(DIALER_SIDE):
+                continue  # agents' states and dial counters are not the queue's to rebuild
             await self.redis.delete(key)
 
 

@@ -26,14 +26,24 @@ SCRIPT_NAMES = (
     "swap",
     "held",
     "restore",
+    "reserve",
+    "handover",
+    "seat",
 )
+# Scripts built around another's body: reserve.lua calls claim.lua's as claim_once().
+_WRAPS = {"reserve": "claim"}
 
 
 @cache
 def source(name: str) -> str:
     folder = resources.files("services.queue") / "lua"
     common = (folder / "common.lua").read_text()
-    return common + "\n" + (folder / f"{name}.lua").read_text()
+    body = (folder / f"{name}.lua").read_text()
+    inner = _WRAPS.get(name)
+    if inner is not None:
+        wrapped = (folder / f"{inner}.lua").read_text()
+        body = f"local function {inner}_once()\n{wrapped}\nend\n{body}"
+    return common + "\n" + body
 
 
 @cache

@@ -55,6 +55,9 @@ class EventType(StrEnum):
     # new or handed-over request now, and to a task's executor.
     request_assigned = "request_assigned"
     task_assigned = "task_assigned"
+    # The dialer (docs/decisions/035-...): an answered or inbound call was bridged to the
+    # user, with the customer's card leased to them.
+    call_bridged = "call_bridged"
 
 
 class Activity(StrEnum):

@@ -86,6 +86,18 @@ OUTCOMES = Counter(
     ["code"],
 )
 ATTEMPTS = Counter("nextcall_attempts_total", "Attempts registered, by kind.", ["kind"])
+# --- the dialer (decision 035) -----------------------------------------------------------------
+DIALS_RESERVED = Counter(
+    "nextcall_dials_reserved_total", "Customers reserved by dialers (leased for one dial)."
+)
+DIAL_RESULTS = Counter(
+    "nextcall_dial_results_total",
+    "Dial results reported by dialers, by result (system attempts are the unanswered kinds).",
+    ["result"],  # answered | no_answer | busy | machine | failed | invalid_number | abandoned
+)
+INBOUND_CALLS = Counter(
+    "nextcall_inbound_calls_total", "Inbound calls matched to a customer or not.", ["matched"]
+)
 STALE_WRITES = Counter(
     "nextcall_stale_writes_total",
     "Attempts and outcomes refused because the writer no longer held the customer (409).",

@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     live_stats_interval_s: float = Field(default=2.0, gt=0)
     # The holder hears "lease_expiring" this long before its lease ends.
     lease_warning_s: float = Field(default=30.0, gt=0)
+    # A dialer's reservation of a customer lasts this long unless its result comes first: a
+    # call rings for at most about 30 s, and a dialer that died gives its customers back then.
+    dial_reservation_seconds: int = Field(default=60, ge=5, le=3600)
 
     # Imports with more rows than this run as a worker job with pollable progress.
     import_inline_max_rows: int = 10_000

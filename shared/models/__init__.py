@@ -15,6 +15,7 @@ from shared.models.customer import (
     Product,
     ProductStatus,
 )
+from shared.models.dialer import AgentState, AgentStateChange, AgentStateRow, Dial, DialResult
 from shared.models.event import Event, EventKind
 from shared.models.flow import Flow
 from shared.models.imports import ImportJob, ImportStatus
@@ -34,6 +35,9 @@ from shared.models.user import ApiToken, Permission, User
 
 __all__ = [
     "CORRECTION_STATE",
+    "AgentState",
+    "AgentStateChange",
+    "AgentStateRow",
     "ApiToken",
     "Assignment",
     "AttemptLimitAction",
@@ -48,6 +52,8 @@ __all__ = [
     "Correction",
     "CustomFieldDefinition",
     "Customer",
+    "Dial",
+    "DialResult",
     "Event",
     "EventKind",
     "FieldType",

@@ -9,8 +9,17 @@ from shared.models.base import Base, IdMixin, TimestampMixin
 
 
 class PresentationMode(StrEnum):
+    """Rule 8 and 35: the agent takes and dials (preview), or a dialer dials and bridges
+    answered calls: one call per ready agent (progressive) or more, by pacing (predictive)."""
+
     preview = "preview"
+    progressive = "progressive"
     predictive = "predictive"
+
+    @property
+    def dialed(self) -> bool:
+        """Does a dialer start the calls (no manual select, reservations allowed)?"""
+        return self is not PresentationMode.preview
 
 
 class AttemptLimitAction(StrEnum):
@@ -58,6 +67,8 @@ class Assignment(IdMixin, TimestampMixin, Base):
     visible_from: Mapped[datetime | None] = mapped_column(default=None)
     visible_until: Mapped[datetime | None] = mapped_column(default=None)
     active: Mapped[bool] = mapped_column(default=True)
+    # Predictive pacing keeps abandoned / answered calls under this (rule 36; Ofcom's 3 %).
+    abandon_cap: Mapped[float] = mapped_column(default=0.03)
 
 
 class Segment(IdMixin, TimestampMixin, Base):

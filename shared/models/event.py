@@ -23,6 +23,9 @@ class EventKind(StrEnum):
     customer_edited = "customer_edited"
     anonymised = "anonymised"
     meeting_cancelled = "meeting_cancelled"
+    # A dialer's result (a system attempt, an abandoned or a bridged call), an inbound call.
+    dial_result = "dial_result"
+    inbound_call = "inbound_call"
 
 
 class Event(IdMixin, Base):

@@ -22,6 +22,8 @@ class Permission(StrEnum):
     pipeline_register = "pipeline_register"
     pipeline_manage = "pipeline_manage"
     pipeline_admin = "pipeline_admin"
+    # Machine tokens of a telephony system: reserve customers, report dials (decision 035).
+    dialer = "dialer"
 
 
 class User(IdMixin, TimestampMixin, Base):

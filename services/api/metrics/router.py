@@ -20,6 +20,7 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from services.api.deps import Res
+from services.api.metrics.agents import agent_families
 from services.api.metrics.queues import queue_families
 from services.api.resources import Resources
 from shared.infra import metrics as _metrics  # noqa: F401  (declares every metric of nextcall)
@@ -73,7 +74,8 @@ async def _queue_families(resources: Resources) -> list[Metric]:
                     select(Assignment.id).where(Assignment.active.is_(True)).order_by(Assignment.id)
                 )
             )
-        return await queue_families(resources.redis, ids)
+            agents = await agent_families(session)
+        return [*await queue_families(resources.redis, ids), *agents]
     except Exception:
         # The process's own metrics still answer when the database or Redis does not.
         log.warning("metrics.queue_read_failed", exc_info=True)

@@ -24,8 +24,9 @@ from shared.models import CORRECTION_STATE, Event, EventKind, PresentationMode
 async def select_customer(res: Resources, principal: Principal, customer_id: int) -> CardOut:
     membership, customer = await read_card(res, principal, customer_id)
     config = await config_for(res, membership.assignment_id, principal)
-    if config.assignment.presentation_mode == PresentationMode.predictive:
-        raise Forbidden("manual select is not allowed in a predictive assignment")
+    mode = PresentationMode(config.assignment.presentation_mode)
+    if mode.dialed:
+        raise Forbidden(f"manual select is not allowed in a {mode.value} assignment")
     if membership.state == CORRECTION_STATE:
         raise Conflict("customer is waiting for a correction; it cannot be taken now")
     # Rule 34 holds for a chosen customer too: a register, the blocklist, consent.

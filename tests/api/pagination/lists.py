@@ -4,7 +4,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from tests.api.pagination import care
+from tests.api.pagination import agents, care
 from tests.api.pagination.desk import Desk
 
 MY_WORK_LIST = "/v1/my-work/{which}"
@@ -78,4 +78,5 @@ LISTS = {
     "pipeline requests": PagedList("/v1/pipeline/requests", care.request),
     "pipeline tasks": PagedList("/v1/pipeline/tasks", care.task),
     "pipeline delegations": PagedList("/v1/pipeline/delegations", care.delegation),
+    "agent states": PagedList("/v1/agents/states", agents.agent_state, ident="user_id"),
 }

@@ -1,0 +1,3 @@
+from tests.api.dialer.floor import floor
+
+__all__ = ["floor"]
