@@ -24,6 +24,7 @@ from services.api.reports.router import router as reports_router
 from services.api.search.router import router as search_router
 from services.api.selections.router import router as selections_router
 from services.api.users.router import router as users_router
+from services.api.webhooks.router import router as webhooks_router
 from services.api.work.router import router as work_router
 
 # The agent's work (next, outcomes, ...) is included first and at the top level: FastAPI
@@ -57,3 +58,4 @@ api_router.include_router(reports_router)
 api_router.include_router(corrections_router)
 api_router.include_router(report_flags_router)
 api_router.include_router(pipeline_router)
+api_router.include_router(webhooks_router)

@@ -15,7 +15,9 @@ from shared.flows import FlowSpec
 from shared.membership.events import event_of
 from shared.membership.moves import move
 from shared.membership.record import record_of, store_into
-from shared.models import Assignment, Flow, Membership
+from shared.models import Assignment, Event, Flow, Membership
+from shared.webhooks import outbox
+from shared.webhooks.types import Message, WebhookType, customer_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +45,7 @@ async def move_memberships(
     now = datetime.now(UTC)
     initial = (await flow_of(session, target)).initial_state
     moved: list[Moved] = []
+    events: list[Event] = []
     for m in memberships:
         source = m.assignment_id
         change = move(
@@ -56,10 +59,31 @@ async def move_memberships(
         if change is None:
             continue
         store_into(m, change.record)
-        session.add(event_of(change.event, change.record, user_id=user_id, created_at=now))
+        event = event_of(change.event, change.record, user_id=user_id, created_at=now)
+        session.add(event)
         moved.append(Moved(m.customer_id, source))
+        events.append(event)
     await session.flush()
+    if events:
+        await outbox.enqueue(session, target.tenant_id, *(_moved_message(e) for e in events))
     return moved
+
+
+def _moved_message(event: Event) -> Message:
+    """The `customer.moved` webhook of a move's event (decision 037)."""
+    return Message(
+        WebhookType.customer_moved,
+        {
+            "event_id": event.id,
+            "customer_id": event.customer_id,
+            "assignment_id": event.assignment_id,
+            "user_id": event.user_id,
+            "to_state": event.to_state,
+            "data": event.data,
+        },
+        customer_key(event.customer_id),
+        event.created_at,
+    )
 
 
 async def memberships_of(session: AsyncSession, customer_ids: list[int]) -> list[Membership]:

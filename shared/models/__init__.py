@@ -28,6 +28,7 @@ from shared.models.pipeline import (
 )
 from shared.models.tenant import Tenant
 from shared.models.user import ApiToken, Permission, User
+from shared.models.webhook import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "CORRECTION_STATE",
@@ -42,6 +43,7 @@ __all__ = [
     "Correction",
     "CustomFieldDefinition",
     "Customer",
+    "DeliveryStatus",
     "Event",
     "EventKind",
     "FieldType",
@@ -65,4 +67,6 @@ __all__ = [
     "Segment",
     "Tenant",
     "User",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]
