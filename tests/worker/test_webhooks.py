@@ -12,15 +12,18 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.worker.scheduler import Scheduler
 from services.worker.webhooks import Deliverer
 from shared.models import Tenant, WebhookDelivery, WebhookEndpoint
 from shared.webhooks import outbox, signing
 from shared.webhooks.types import Message, WebhookType, customer_key
 from tests.factories import create_tenant, create_user
 from tests.webhooks.receiver import Receiver
+from tests.worker.conftest import NOW_MS, Campaign, ahead
 
 # A minute of retries in about a second: the schedule is a setting.
 FAST = [0.1, 0.15, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2]
@@ -246,3 +249,43 @@ class TestOutboxTransaction:
         assert await outbox.enqueue(rig.session, rig.tenant.id, message) == 1
         await rig.session.rollback()
         assert await rig.rows() == []
+
+
+class TestFollowupDue:
+    async def test_one_delivery_whatever_the_replicas(
+        self,
+        campaign: Campaign,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        redis: Redis,
+    ) -> None:
+        session = campaign.session
+        session.add(
+            WebhookEndpoint(
+                tenant_id=campaign.tenant.id,
+                url="https://crm.example.com/hooks",
+                event_types=["followup.due"],
+                secret=signing.new_secret(),
+            )
+        )
+        (customer,) = await campaign.customers(1)
+        await campaign.set_membership(
+            customer,
+            state="interested",
+            followup_kind="personal",
+            followup_at=ahead(seconds=2),
+            followup_owner_id=campaign.agent.id,
+        )
+        replicas = [Scheduler(sessionmaker=sessionmaker, redis=redis) for _ in range(2)]
+        for replica in replicas:
+            await replica.tick(now=NOW_MS + 2000, interval_ms=250)
+        (delivery,) = (await session.scalars(select(WebhookDelivery))).all()
+        assert (delivery.event_type, delivery.order_key) == (
+            "followup.due",
+            f"customer:{customer.id}",
+        )
+        assert delivery.payload["data"] == {
+            "assignment_id": campaign.assignment.id,
+            "customer_id": customer.id,
+            "due_at": "2030-01-15T12:00:02+00:00",
+            "owner_id": campaign.agent.id,
+        }

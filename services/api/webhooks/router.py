@@ -6,7 +6,7 @@ and dead-letters; the delivery log and the replays are here.
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, Query, status
 
 from services.api.deps import Admin, Res
 from services.api.errors import refuses
@@ -63,6 +63,7 @@ async def list_endpoints(
 
 @router.get("/endpoints/{endpoint_id}", summary="Get a webhook endpoint")
 async def get_endpoint(endpoint_id: IdPath, principal: Admin, resources: Res) -> EndpointOut:
+    """One endpoint of the tenant (its secret is not shown again)."""
     async with resources.session() as session:
         endpoint = await service.get(session, principal.tenant_id, endpoint_id)
         return EndpointOut.model_validate(endpoint)
@@ -85,17 +86,13 @@ async def change_endpoint(
     return EndpointOut.model_validate(endpoint)
 
 
-@router.delete(
-    "/endpoints/{endpoint_id}",
-    summary="Delete a webhook endpoint",
-    status_code=status.HTTP_204_NO_CONTENT,
-)
-async def delete_endpoint(endpoint_id: IdPath, principal: Admin, resources: Res) -> Response:
-    """The endpoint, its delivery log and its dead letters."""
+@router.delete("/endpoints/{endpoint_id}", summary="Delete a webhook endpoint")
+async def delete_endpoint(endpoint_id: IdPath, principal: Admin, resources: Res) -> EndpointOut:
+    """Delete the endpoint, its delivery log and its dead letters; answers what was deleted."""
     async with resources.session() as session:
-        await service.remove(session, principal.tenant_id, endpoint_id)
+        endpoint = await service.remove(session, principal.tenant_id, endpoint_id)
     resources.webhooks.forget(principal.tenant_id)
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+    return EndpointOut.model_validate(endpoint)
 
 
 @router.get("/endpoints/{endpoint_id}/deliveries", summary="List an endpoint's deliveries")

@@ -87,12 +87,13 @@ async def change(
     return endpoint
 
 
-async def remove(session: AsyncSession, tenant_id: int, endpoint_id: int) -> None:
+async def remove(session: AsyncSession, tenant_id: int, endpoint_id: int) -> WebhookEndpoint:
     """The endpoint and its deliveries (its log and its dead letters go with it)."""
     endpoint = await get(session, tenant_id, endpoint_id)
     await session.execute(delete(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id))
     await session.delete(endpoint)
     await session.flush()
+    return endpoint
 
 
 async def deliveries(

@@ -61,7 +61,7 @@ class TestEndpoints:
         assert r.json()["url"] == RECEIVER
         await _deliveries(session, acme, 1)  # disabled: nothing written
         assert await session.scalar(select(func.count()).select_from(WebhookDelivery)) == 0
-        assert (await acme.delete(path)).status_code == 204
+        assert (await acme.delete(path)).json()["id"] == created["id"]
         assert (await acme.get(path)).status_code == 404
         assert await session.scalar(select(func.count()).select_from(WebhookEndpoint)) == 0
 
