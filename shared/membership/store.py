@@ -149,6 +149,7 @@ class EngineStore:
 
 _CARD_DIRECT = DirectStatement(statements.CARD_QUERY)
 _ONE_DIRECT = DirectStatement(statements.ONE_STATEMENT)
+_HOOKED_DIRECT = DirectStatement(statements.ONE_STATEMENT_HOOKED)
 
 
 class PostgresStore(EngineStore):
@@ -176,9 +177,15 @@ class PostgresStore(EngineStore):
         hook: WebhookType | None = None,
     ) -> Written | None:
         params = write_params(record, version, event, phones)
-        if extras or hook is not None:
+        if extras:
             return await self._in_transaction(params, event, extras, hook)
-        found = await self.pool.fetchone(_ONE_DIRECT, params)
+        if hook is None:
+            found = await self.pool.fetchone(_ONE_DIRECT, params)
+        else:
+            # Still one statement: the deliveries ride along (decision 037).
+            found = await self.pool.fetchone(
+                _HOOKED_DIRECT, params | outbox.hook_params(hook, event)
+            )
         return None if found is None else Written(found[0], found[1])
 
     async def close(self) -> None:

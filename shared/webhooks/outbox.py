@@ -6,15 +6,17 @@ indexed read of its endpoints; the hot path skips even that with `Subscriptions`
 per-process copy of which types each tenant subscribes to.
 """
 
+import json
 import time
 import uuid
-from typing import cast
+from collections.abc import Mapping
+from typing import Any, cast
 
 from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from shared.models import WebhookDelivery, WebhookEndpoint
-from shared.webhooks.types import Message, WebhookType, body
+from shared.webhooks.types import Message, WebhookType, body, event_message
 
 Connection = AsyncConnection | AsyncSession
 
@@ -32,6 +34,20 @@ async def _endpoints(conn: Connection, tenant_id: int) -> list[tuple[int, list[s
 
 def new_message_id() -> str:
     return f"msg_{uuid.uuid4().hex}"
+
+
+def hook_params(type: WebhookType, event: Mapping[str, Any]) -> dict[str, Any]:
+    """The `h_*` parameters of the hot path's one-statement write with its deliveries
+    (shared/membership/statements.py): the message of `event`, whose id the statement sets."""
+    message_id = new_message_id()
+    message = event_message(type, event, event_id=0, at=event["created_at"])
+    return {
+        "h_message_id": message_id,
+        "h_type": type.value,
+        "h_order_key": message.order_key,
+        "h_at": message.at,
+        "h_payload": json.dumps(body(message_id, message)),
+    }
 
 
 async def enqueue(conn: Connection, tenant_id: int, *messages: Message) -> int:
