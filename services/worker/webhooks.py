@@ -43,7 +43,6 @@ BATCH = 100
 CONCURRENCY = 16
 # Each delay of the schedule is varied by up to this fraction either way (jitter).
 JITTER = 0.25
-# The answer of a receiver is not read beyond this (nothing of it is kept).
 PENDING = DeliveryStatus.pending.value
 
 _D = WebhookDelivery
@@ -175,9 +174,11 @@ class Deliverer:
         headers["user-agent"] = "nextcall-webhooks"
         try:
             await resolve(due.url, allow_private=self.allow_private)
-            answer = await self.client.post(
-                due.url, content=body, headers=headers, timeout=self.timeout_s
-            )
+            # Streamed and left unread: only the status counts, whatever size the body is.
+            async with self.client.stream(
+                "POST", due.url, content=body, headers=headers, timeout=self.timeout_s
+            ) as answer:
+                status = answer.status_code
         except TargetRefused as exc:
             return Tried(due, None, str(exc)[:200])
         except httpx.TimeoutException:
@@ -186,9 +187,9 @@ class Deliverer:
             return Tried(due, None, "could not connect")
         except httpx.HTTPError as exc:
             return Tried(due, None, f"request failed ({type(exc).__name__})")
-        if 200 <= answer.status_code < 300:
-            return Tried(due, answer.status_code, None)
-        return Tried(due, answer.status_code, f"answered {answer.status_code}")
+        if 200 <= status < 300:
+            return Tried(due, status, None)
+        return Tried(due, status, f"answered {status}")
 
     def retry_delay(self, attempts: int) -> float | None:
         """Seconds until the next try after `attempts` failed ones; None: none left."""

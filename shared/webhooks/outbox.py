@@ -15,7 +15,7 @@ from typing import Any, cast
 from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
-from shared.models import WebhookDelivery, WebhookEndpoint
+from shared.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from shared.webhooks.types import Message, WebhookType, body, event_message
 
 Connection = AsyncConnection | AsyncSession
@@ -70,7 +70,7 @@ async def enqueue(conn: Connection, tenant_id: int, *messages: Message) -> int:
                         "event_type": message.type.value,
                         "order_key": message.order_key,
                         "payload": payload,
-                        "status": "pending",
+                        "status": DeliveryStatus.pending.value,
                         "attempts": 0,
                         "next_attempt_at": message.at,
                         "replays": 0,
