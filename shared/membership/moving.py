@@ -17,7 +17,7 @@ from shared.membership.moves import move
 from shared.membership.record import record_of, store_into
 from shared.models import Assignment, Event, Flow, Membership
 from shared.webhooks import outbox
-from shared.webhooks.types import Message, WebhookType, customer_key
+from shared.webhooks.types import WebhookType
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,26 +64,8 @@ async def move_memberships(
         moved.append(Moved(m.customer_id, source))
         events.append(event)
     await session.flush()
-    if events:
-        await outbox.enqueue(session, target.tenant_id, *(_moved_message(e) for e in events))
+    await outbox.enqueue_events(session, WebhookType.customer_moved, *events)
     return moved
-
-
-def _moved_message(event: Event) -> Message:
-    """The `customer.moved` webhook of a move's event (decision 037)."""
-    return Message(
-        WebhookType.customer_moved,
-        {
-            "event_id": event.id,
-            "customer_id": event.customer_id,
-            "assignment_id": event.assignment_id,
-            "user_id": event.user_id,
-            "to_state": event.to_state,
-            "data": event.data,
-        },
-        customer_key(event.customer_id),
-        event.created_at,
-    )
 
 
 async def memberships_of(session: AsyncSession, customer_ids: list[int]) -> list[Membership]:

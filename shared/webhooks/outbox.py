@@ -10,13 +10,21 @@ import json
 import time
 import uuid
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
-from shared.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
-from shared.webhooks.types import Message, WebhookType, body, event_message
+from shared.models import DeliveryStatus, Event, WebhookDelivery, WebhookEndpoint
+from shared.webhooks.types import (
+    Message,
+    WebhookType,
+    agent_key,
+    body,
+    event_columns,
+    event_message,
+)
 
 Connection = AsyncConnection | AsyncSession
 
@@ -80,6 +88,27 @@ async def enqueue(conn: Connection, tenant_id: int, *messages: Message) -> int:
     if rows:
         await conn.execute(insert(_deliveries), rows)
     return len(rows)
+
+
+async def enqueue_events(conn: Connection, type: WebhookType, *events: Event) -> int:
+    """The webhooks of event rows of one tenant, flushed (they have their ids): moves, dial
+    results."""
+    if not events:
+        return 0
+    messages = [
+        event_message(type, event_columns(e), event_id=e.id, at=e.created_at) for e in events
+    ]
+    return await enqueue(conn, events[0].tenant_id, *messages)
+
+
+async def enqueue_agent_state(
+    conn: Connection, tenant_id: int, user_id: int, data: Mapping[str, Any], *, at: datetime
+) -> int:
+    """The `agent.state_changed` webhook of an agent (its messages kept in order)."""
+    message = Message(
+        WebhookType.agent_state, {"user_id": user_id} | dict(data), agent_key(user_id), at
+    )
+    return await enqueue(conn, tenant_id, message)
 
 
 class Subscriptions:

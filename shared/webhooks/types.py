@@ -50,6 +50,11 @@ _EVENT_FIELDS = (
 )
 
 
+def event_columns(event: Any) -> dict[str, Any]:
+    """The columns a webhook carries, of an Event row."""
+    return {name: getattr(event, name) for name in _EVENT_FIELDS}
+
+
 def event_message(
     type: WebhookType, event: Mapping[str, Any], *, event_id: int, at: datetime
 ) -> Message:

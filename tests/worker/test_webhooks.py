@@ -245,8 +245,13 @@ class TestFailures:
 class TestOutboxTransaction:
     async def test_a_rolled_back_change_leaves_no_delivery(self, rig: Rig) -> None:
         at = datetime.now(UTC)
-        message = Message(WebhookType.agent_state, {"user_id": 1}, None, at)
-        assert await outbox.enqueue(rig.session, rig.tenant.id, message) == 1
+        data = {"state": "ready"}
+        assert await outbox.enqueue_agent_state(rig.session, rig.tenant.id, 5, data, at=at) == 1
+        (pending,) = await rig.rows()
+        assert (pending.order_key, pending.payload["data"]) == (
+            "agent:5",
+            {"user_id": 5, "state": "ready"},
+        )
         await rig.session.rollback()
         assert await rig.rows() == []
 
