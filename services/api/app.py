@@ -34,6 +34,7 @@ from shared.infra.redis import create_redis
 from shared.infra.settings import Settings
 from shared.infra.telemetry import SAMPLE_INTERVAL_S, Sampler, process_gone
 from shared.membership.store import open_store
+from shared.webhooks.outbox import Subscriptions
 
 # Answer headers a browser app may read besides the CORS-safelisted ones.
 CORS_EXPOSED_HEADERS = ["Location", "Retry-After", "Link", "Idempotent-Replayed"]
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             store=store,
             limiter=RateLimiter(redis, Limits.from_settings(settings), settings),
             principals=principals,
+            webhooks=Subscriptions(ttl_s=settings.webhook_subscription_cache_ttl_s),
         )
         await waker.start(ready_timeout_s=settings.redis_socket_timeout_s)
         await revocations.start(ready_timeout_s=settings.redis_socket_timeout_s)

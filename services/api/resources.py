@@ -17,6 +17,7 @@ from shared.infra.clock import Clock, utc_now
 from shared.infra.db import unit_of_work
 from shared.infra.settings import Settings
 from shared.membership.store import MembershipStore
+from shared.webhooks.outbox import Subscriptions
 
 
 @dataclass
@@ -37,6 +38,8 @@ class Resources:
     principals: PrincipalCache = field(default_factory=PrincipalCache)
     # The supervisors' dashboard: figures shared by its viewers for a few seconds.
     dashboard: Memo = field(default_factory=Memo)
+    # Which webhook types each tenant subscribes to (the outcome path asks on every write).
+    webhooks: Subscriptions = field(default_factory=lambda: Subscriptions(ttl_s=5.0))
     # The time /next serves at (calling rules); tests set it to a given instant.
     clock: Clock = utc_now
 

@@ -29,6 +29,7 @@ from services.api.reports.router import router as reports_router
 from services.api.search.router import router as search_router
 from services.api.selections.router import router as selections_router
 from services.api.users.router import router as users_router
+from services.api.webhooks.router import router as webhooks_router
 from services.api.work.router import router as work_router
 
 # The agent's work (next, outcomes, ...) is included first and at the top level: FastAPI
@@ -67,3 +68,4 @@ api_router.include_router(pipeline_router)
 api_router.include_router(audit_router)
 api_router.include_router(agents_router)
 api_router.include_router(dialer_router)
+api_router.include_router(webhooks_router)

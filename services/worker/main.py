@@ -26,6 +26,7 @@ import threading
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
+import httpx
 from prometheus_client import REGISTRY, CollectorRegistry, start_http_server
 from prometheus_client.multiprocess import MultiProcessCollector
 from rq import Queue
@@ -34,6 +35,7 @@ from services.worker.abandoned import AbandonedJobs
 from services.worker.lifetime import die_with_parent, forked_children_die_with_parent
 from services.worker.metered import MeteredWorker, RqQueueCollector
 from services.worker.scheduler import Scheduler
+from services.worker.webhooks import Deliverer
 from shared.infra.db import create_engine, create_sessionmaker
 from shared.infra.jobqueue import QueueName, rq_connection
 from shared.infra.logs import configure_logging
@@ -149,12 +151,21 @@ async def _run_scheduler(settings: Settings, stop: threading.Event) -> None:
         # This process's pools and the process itself, every few seconds.
         sampler = Sampler(engine=engine, redis={"scheduler": redis})
         sampling = asyncio.create_task(sampler.run(stop, SAMPLE_INTERVAL_S))
+        # Webhooks are sent beside the ticks (services/worker/webhooks.py); redirects are
+        # not followed: a receiver could point them at the deployment's own services.
+        client = httpx.AsyncClient(follow_redirects=False)
+        deliverer = Deliverer.for_settings(settings, sessionmaker=sessionmaker, client=client)
+        delivering = asyncio.create_task(
+            deliverer.run(interval_s=settings.webhook_poll_interval_s, stop=stop)
+        )
         try:
             await scheduler.run(interval_s=settings.scheduler_interval_s, stop=stop)
         finally:
-            sampling.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sampling
+            for task in (sampling, delivering):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await client.aclose()
     finally:
         await redis.aclose()
         await engine.dispose()

@@ -37,6 +37,8 @@ from services.worker.reconcile import reconcile_all
 from services.worker.recovery import QueueRecovery
 from shared.infra import metrics
 from shared.models import Assignment
+from shared.webhooks import outbox
+from shared.webhooks.types import Message, WebhookType, customer_key
 
 log = logging.getLogger(__name__)
 
@@ -240,7 +242,33 @@ class Scheduler:
                         window=self.stream_window,
                     )
                 await pipe.execute()
+            await self._followups_due_hooks(assignment_id, won)
         return len(won)
+
+    async def _followups_due_hooks(self, assignment_id: int, won: list[_Notice]) -> None:
+        """The `followup.due` webhooks of the follow-ups this replica announced (decision
+        037): written after the claim, so one replica writes them."""
+        due = [n for n in won if n.type == EventType.followup_due]
+        if not due:
+            return
+        at = datetime.now(UTC)
+        async with self.sessionmaker() as session:
+            tenant_id = await session.scalar(
+                select(Assignment.tenant_id).where(Assignment.id == assignment_id)
+            )
+            if tenant_id is None:
+                return
+            messages = [
+                Message(
+                    WebhookType.followup_due,
+                    n.data | {"owner_id": n.user_id},
+                    customer_key(n.data["customer_id"]),
+                    at,
+                )
+                for n in due
+            ]
+            await outbox.enqueue(session, tenant_id, *messages)
+            await session.commit()
 
     async def _stats(self, queue: AssignmentQueue, *, slot: int, now: int) -> bool:
         """The assignment's stats, if someone watches its stream and no replica wrote them

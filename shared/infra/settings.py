@@ -6,13 +6,26 @@ from pathlib import Path
 from typing import Annotated, Literal, Self
 
 from limits import parse_many
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, PositiveFloat, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # Signs the dashboard's session cookies outside production only; production refuses it.
 DEVELOPMENT_SESSION_SECRET = "nextcall-development-session-secret-not-for-production"
 # A production secret is at least this long (256 bits as hex or base64 are 43-64 characters).
 MIN_SECRET_CHARS = 32
+# Seconds between a webhook's tries: 5 s, 30 s, 2 min, 10 min, 30 min, 1 h, 2 h, 4 h, 8 h, 8 h.
+WEBHOOK_RETRY_DELAYS_S = (
+    5.0,
+    30.0,
+    120.0,
+    600.0,
+    1800.0,
+    3600.0,
+    7200.0,
+    14400.0,
+    28800.0,
+    28800.0,
+)
 
 
 class Environment(StrEnum):
@@ -139,6 +152,25 @@ class Settings(BaseSettings):
         except ValueError:
             raise ValueError(f"'{value}' is no rate limit; write e.g. '60/minute'") from None
         return value
+
+    # Webhooks (docs/webhooks.md, decision 037). A failed delivery is tried again after each
+    # of these delays in turn (each varied by up to a quarter, so that receivers back from an
+    # outage are not hit by every retry at once), then left in the dead-letter list. The
+    # default roughly quadruples from 5 s to 8 h: about a day in all, as common providers do.
+    webhook_retry_delays_s: list[PositiveFloat] = Field(
+        default_factory=lambda: list(WEBHOOK_RETRY_DELAYS_S), min_length=1, max_length=30
+    )
+    # A receiver must answer within this; a slow one is retried like a failed one.
+    webhook_timeout_s: float = Field(default=10.0, gt=0, le=60)
+    # Receivers on loopback or private addresses, and plain http: for trials and tests on
+    # one machine or a closed network; off, a webhook cannot be turned at the deployment's
+    # own services (server-side request forgery).
+    webhook_allow_private_targets: bool = False
+    # How long a process trusts its copy of which event types a tenant's endpoints want
+    # (the outcome path asks on every write); changes reach every process within this.
+    webhook_subscription_cache_ttl_s: float = Field(default=5.0, ge=0)
+    # How often the worker looks for deliveries that are due.
+    webhook_poll_interval_s: float = Field(default=0.5, gt=0)
 
     # The supervisors' dashboard (docs/decisions/020-supervisor-dashboard.md). Its session
     # cookies are signed with this secret: required in production (`openssl rand -hex 32`);

@@ -15,7 +15,9 @@ from shared.flows import FlowSpec
 from shared.membership.events import event_of
 from shared.membership.moves import move
 from shared.membership.record import record_of, store_into
-from shared.models import Assignment, Flow, Membership
+from shared.models import Assignment, Event, Flow, Membership
+from shared.webhooks import outbox
+from shared.webhooks.types import WebhookType
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +45,7 @@ async def move_memberships(
     now = datetime.now(UTC)
     initial = (await flow_of(session, target)).initial_state
     moved: list[Moved] = []
+    events: list[Event] = []
     for m in memberships:
         source = m.assignment_id
         change = move(
@@ -56,9 +59,12 @@ async def move_memberships(
         if change is None:
             continue
         store_into(m, change.record)
-        session.add(event_of(change.event, change.record, user_id=user_id, created_at=now))
+        event = event_of(change.event, change.record, user_id=user_id, created_at=now)
+        session.add(event)
         moved.append(Moved(m.customer_id, source))
+        events.append(event)
     await session.flush()
+    await outbox.enqueue_events(session, WebhookType.customer_moved, *events)
     return moved
 
 

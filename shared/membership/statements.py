@@ -18,14 +18,40 @@ in one transaction.
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Insert, Table, Update, bindparam, insert, select, update
+from sqlalchemy import (
+    ARRAY,
+    JSON,
+    Insert,
+    Select,
+    String,
+    Table,
+    Text,
+    Update,
+    bindparam,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
+from sqlalchemy import cast as sql_cast
+from sqlalchemy.dialects.postgresql import JSONB
 
 from shared.contact.bars import Bars, bar_mask
 from shared.membership.record import COLUMNS, STATE_COLUMNS, MembershipRecord
-from shared.models import Customer, Event, Membership
+from shared.models import (
+    Customer,
+    DeliveryStatus,
+    Event,
+    Membership,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 
 _memberships = cast(Table, Membership.__table__)
 _events = cast(Table, Event.__table__)
+_endpoints = cast(Table, WebhookEndpoint.__table__)
+_deliveries = cast(Table, WebhookDelivery.__table__)
 
 EVENT_COLUMNS = (
     "tenant_id",
@@ -135,8 +161,75 @@ def _one_statement() -> Insert:
     )
 
 
+def _one_statement_hooked() -> Select[tuple[int, int, int]]:
+    """ONE_STATEMENT that also writes the event's webhook deliveries (PostgreSQL only): one
+    row per enabled endpoint of the tenant subscribed to `h_type`, the payload `h_payload`
+    (JSON text) with the new event's id set as `data.event_id` (decision 037)."""
+    changed = _versioned_update().cte("m")
+    event = (
+        insert(_events)
+        .from_select(
+            list(EVENT_COLUMNS),
+            select(*_event_values()).select_from(changed),
+            include_defaults=False,
+        )
+        .returning(_events.c.id)
+        .cte("e")
+    )
+    at = bindparam("h_at", type_=_deliveries.c.created_at.type)
+    payload = func.jsonb_set(
+        sql_cast(bindparam("h_payload", type_=String), JSONB),
+        literal(["data", "event_id"], type_=ARRAY(Text)),
+        func.to_jsonb(event.c.id),
+    )
+    rows = (
+        select(
+            bindparam("e_tenant_id", type_=_events.c.tenant_id.type),
+            _endpoints.c.id,
+            bindparam("h_message_id", type_=String),
+            bindparam("h_type", type_=String),
+            bindparam("h_order_key", type_=String),
+            sql_cast(payload, JSON),
+            literal(DeliveryStatus.pending.value),
+            literal(0),
+            at,
+            literal(0),
+            at,
+        )
+        .select_from(event, _endpoints)
+        .where(
+            _endpoints.c.tenant_id == bindparam("e_tenant_id"),
+            _endpoints.c.enabled.is_(True),
+            sql_cast(_endpoints.c.event_types, JSONB).op("?")(bindparam("h_type", type_=String)),
+        )
+    )
+    deliveries = (
+        insert(_deliveries)
+        .from_select(list(HOOK_COLUMNS), rows, include_defaults=False)
+        .returning(_deliveries.c.id)
+        .cte("d")
+    )
+    written = select(func.count()).select_from(deliveries).scalar_subquery()
+    return select(event.c.id, _bar_mask(), written)
+
+
+HOOK_COLUMNS = (
+    "tenant_id",
+    "endpoint_id",
+    "message_id",
+    "event_type",
+    "order_key",
+    "payload",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "replays",
+    "created_at",
+)
+
 # Built once: constructing a statement per request costs more than running it.
 ONE_STATEMENT = _one_statement()
+ONE_STATEMENT_HOOKED = _one_statement_hooked()
 UPDATE = _versioned_update()
 INSERT_EVENT = (
     insert(_events)

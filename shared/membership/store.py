@@ -21,6 +21,8 @@ from shared.membership import statements
 from shared.membership.record import MembershipRecord
 from shared.membership.statements import CustomerView, card_of, write_params
 from shared.models import Meeting, Product
+from shared.webhooks import outbox
+from shared.webhooks.types import WebhookType, event_message
 
 Card = tuple[MembershipRecord, CustomerView]
 
@@ -59,8 +61,10 @@ class MembershipStore(Protocol):
         event: Mapping[str, Any],
         phones: Sequence[str],
         extras: Extras = NO_EXTRAS,
+        hook: WebhookType | None = None,
     ) -> Written | None:
-        """Store `record` and its event where the row is at `version`; None if it moved on."""
+        """Store `record` and its event where the row is at `version`; None if it moved on.
+        With `hook`, the event's webhook deliveries are written in the same transaction."""
 
     async def bars_among(self, tenant_id: int, phones: Collection[str]) -> Bars:
         """Which of these numbers the tenant bars (to place a customer)."""
@@ -95,17 +99,22 @@ class EngineStore:
         event: Mapping[str, Any],
         phones: Sequence[str],
         extras: Extras = NO_EXTRAS,
+        hook: WebhookType | None = None,
     ) -> Written | None:
         params = write_params(record, version, event, phones)
-        if self._one_statement and not extras:
+        if self._one_statement and not extras and hook is None:
             async with self.engine.connect() as conn:
                 await conn.execution_options(isolation_level="AUTOCOMMIT")
                 row = (await conn.execute(statements.ONE_STATEMENT, params)).one_or_none()
             return None if row is None else Written(row[0], row[1])
-        return await self._in_transaction(params, event, extras)
+        return await self._in_transaction(params, event, extras, hook)
 
     async def _in_transaction(
-        self, params: dict[str, Any], event: Mapping[str, Any], extras: Extras
+        self,
+        params: dict[str, Any],
+        event: Mapping[str, Any],
+        extras: Extras,
+        hook: WebhookType | None = None,
     ) -> Written | None:
         async with self.engine.begin() as conn:
             if self._one_statement:
@@ -121,6 +130,11 @@ class EngineStore:
                 written = Written(event_id, mask)
             if extras:
                 await _write_extras(conn, extras, event, written.event_id)
+            if hook is not None:
+                message = event_message(
+                    hook, event, event_id=written.event_id, at=event["created_at"]
+                )
+                await outbox.enqueue(conn, event["tenant_id"], message)
             return written
 
     async def bars_among(self, tenant_id: int, phones: Collection[str]) -> Bars:
@@ -137,6 +151,7 @@ class EngineStore:
 
 _CARD_DIRECT = DirectStatement(statements.CARD_QUERY)
 _ONE_DIRECT = DirectStatement(statements.ONE_STATEMENT)
+_HOOKED_DIRECT = DirectStatement(statements.ONE_STATEMENT_HOOKED)
 
 
 class PostgresStore(EngineStore):
@@ -161,11 +176,18 @@ class PostgresStore(EngineStore):
         event: Mapping[str, Any],
         phones: Sequence[str],
         extras: Extras = NO_EXTRAS,
+        hook: WebhookType | None = None,
     ) -> Written | None:
         params = write_params(record, version, event, phones)
         if extras:
-            return await self._in_transaction(params, event, extras)
-        found = await self.pool.fetchone(_ONE_DIRECT, params)
+            return await self._in_transaction(params, event, extras, hook)
+        if hook is None:
+            found = await self.pool.fetchone(_ONE_DIRECT, params)
+        else:
+            # Still one statement: the deliveries ride along (decision 037).
+            found = await self.pool.fetchone(
+                _HOOKED_DIRECT, params | outbox.hook_params(hook, event)
+            )
         return None if found is None else Written(found[0], found[1])
 
     async def close(self) -> None:

@@ -32,6 +32,7 @@ from shared.models.pipeline import (
 from shared.models.retention import RetentionPolicy
 from shared.models.tenant import Tenant
 from shared.models.user import ApiToken, Permission, User
+from shared.models.webhook import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "CORRECTION_STATE",
@@ -52,6 +53,7 @@ __all__ = [
     "Correction",
     "CustomFieldDefinition",
     "Customer",
+    "DeliveryStatus",
     "Dial",
     "DialResult",
     "Event",
@@ -81,4 +83,6 @@ __all__ = [
     "Segment",
     "Tenant",
     "User",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

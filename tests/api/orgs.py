@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.models import Permission, Tenant, User
@@ -54,3 +55,15 @@ async def make_org(client: httpx.AsyncClient, session: AsyncSession, *, name: st
             session, tenant, name=f"{name} {role}", permissions=permissions
         )
     return Org(client, tenant, users, tokens)
+
+
+@pytest.fixture
+async def acme(client: httpx.AsyncClient, session: AsyncSession) -> Org:
+    """The caller's tenant."""
+    return await make_org(client, session, name="Acme")
+
+
+@pytest.fixture
+async def globex(client: httpx.AsyncClient, session: AsyncSession) -> Org:
+    """Another tenant, whose ids must answer 404 to acme (rule 1)."""
+    return await make_org(client, session, name="Globex")

@@ -7,7 +7,6 @@ from services.api.auth.cache import Principal
 from services.api.resources import Resources
 from services.api.work.common import config_for
 from services.queue import AssignmentQueue, DialFloor
-from shared.dialer import notify
 from shared.dialer.states import SEATED, Actor
 from shared.models import AgentState, AgentStateRow
 
@@ -57,7 +56,7 @@ async def own(res: Resources, principal: Principal) -> AgentStateOut:
 
 async def published(res: Resources, changed: store.Changed) -> None:
     """After commit: the copy in Redis (where the agent works now, and not where it worked),
-    the handling times pacing learns from, and the notification."""
+    and the handling times pacing learns from (the webhook was written with the change)."""
     at = changed.since
     at_ms = int(at.timestamp() * 1000)
     if changed.previous_assignment is not None and (
@@ -73,15 +72,6 @@ async def published(res: Resources, changed: store.Changed) -> None:
         counts = _handling(changed)
         if counts:
             await floor.add_counts(counts, at_ms=at_ms)
-    notify.agent_state_changed(
-        tenant_id=changed.tenant_id,
-        user_id=changed.user_id,
-        state=changed.state.value,
-        previous=changed.previous.value,
-        assignment_id=changed.assignment_id,
-        reason=changed.reason,
-        at=at,
-    )
 
 
 def _handling(changed: store.Changed) -> dict[str, int]:

@@ -10,6 +10,7 @@ from services.api.pagination import IdKey, Keyset, PageRequest
 from shared.dialer.states import Actor, check
 from shared.errors import NotFound, Unprocessable
 from shared.models import AgentState, AgentStateChange, AgentStateRow, User
+from shared.webhooks import outbox
 
 AGENT_STATES: Keyset[IdKey] = Keyset("agent_states", IdKey)
 
@@ -108,6 +109,19 @@ async def change(
             changed_by=changed_by,
             at=now,
         )
+    )
+    # The integrations hear it from the same transaction (the webhooks' outbox, decision 037).
+    await outbox.enqueue_agent_state(
+        session,
+        tenant_id,
+        user_id,
+        {
+            "state": to.value,
+            "previous": current.value,
+            "assignment_id": row.assignment_id,
+            "reason": row.reason,
+        },
+        at=now,
     )
     await session.flush()
     return Changed(

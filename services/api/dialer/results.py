@@ -35,6 +35,8 @@ from shared.membership import dials
 from shared.membership.events import event_of
 from shared.membership.record import MembershipRecord, record_of, store_into
 from shared.models import AgentState, Customer, Dial, DialResult, Membership
+from shared.webhooks import outbox
+from shared.webhooks.types import WebhookType
 
 
 async def report(res: Resources, principal: Principal, dial_id: str, body: DialReport) -> DialOut:
@@ -228,6 +230,7 @@ async def _recorded(
     event = event_of(event_draft, record, user_id=None)
     session.add(event)
     await session.flush()
+    await outbox.enqueue_events(session, WebhookType.dial_result, event)
     dial = Dial(
         tenant_id=principal.tenant_id,
         dial_id=dial_id,

@@ -31,6 +31,7 @@ from shared.membership.record import MembershipRecord
 from shared.membership.statements import CustomerView
 from shared.membership.store import NO_EXTRAS, Extras
 from shared.models import User
+from shared.webhooks.types import WebhookType
 
 
 class _Held(NamedTuple):
@@ -64,7 +65,14 @@ async def register_attempt(
         cooldown_seconds=held.config.assignment.cooldown_seconds,
     )
     metrics.ATTEMPTS.labels(body.kind.value).inc()
-    return await _store(res, principal, held, change, activity=Activity.attempts)
+    return await _store(
+        res,
+        principal,
+        held,
+        change,
+        activity=Activity.attempts,
+        hook=WebhookType.attempt_registered,
+    )
 
 
 async def register_outcome(
@@ -86,7 +94,13 @@ async def register_outcome(
     )
     metrics.OUTCOMES.labels(metrics.outcome_code(body.code)).inc()
     return await _store(
-        res, principal, held, change, activity=Activity.outcomes, extras=_extras(body)
+        res,
+        principal,
+        held,
+        change,
+        activity=Activity.outcomes,
+        extras=_extras(body),
+        hook=WebhookType.outcome_registered,
     )
 
 
@@ -174,12 +188,14 @@ async def _store(
     *,
     activity: Activity,
     extras: Extras = NO_EXTRAS,
+    hook: WebhookType,
 ) -> WriteResult:
     """Write the change at the handed version, then settle Redis.
 
     One database round trip (the store's versioned write) and one to Redis (the settle,
     which also counts the write for live stats and, when the customer's new place is one
-    /next serves now, wakes waiting agents).
+    /next serves now, wakes waiting agents). When the tenant has an endpoint for the
+    webhook `hook`, the write is a transaction that also writes its deliveries (decision 037).
     """
     membership, customer, config = change.record, held.customer, held.config
     assignment_id = membership.assignment_id
@@ -202,6 +218,7 @@ async def _store(
         },
         phones=customer.phones,
         extras=extras,
+        hook=hook if await res.webhooks.subscribed(res.engine, principal.tenant_id, hook) else None,
     )
     if written is None:
         metrics.STALE_WRITES.inc()

@@ -6,7 +6,17 @@ import json
 from sqlalchemy import func, select
 
 from services.queue import AssignmentQueue, now_ms
-from shared.models import BlockedPhone, Dial, Event, EventKind, Membership, PresentationMode
+from shared.models import (
+    BlockedPhone,
+    Dial,
+    Event,
+    EventKind,
+    Membership,
+    PresentationMode,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+from shared.webhooks.signing import new_secret
 from tests.api.dialer.floor import DIALER, Floor
 from tests.factories import create_assignment, create_flow, create_tenant, create_user
 
@@ -332,3 +342,25 @@ class TestPacing:
             f"/v1/dialer/assignments/{theirs.id}/pacing", headers=floor.auth(floor.dialer[1])
         )
         assert r.status_code == 404
+
+
+class TestWebhooks:
+    async def test_dial_results_and_agent_states_are_written_with_their_change(
+        self, floor: Floor
+    ) -> None:
+        floor.session.add(
+            WebhookEndpoint(
+                tenant_id=floor.tenant.id,
+                url="https://crm.example.com/hooks",
+                event_types=["dial.result", "agent.state_changed"],
+                secret=new_secret(),
+            )
+        )
+        await floor.session.commit()
+        await floor.customers([{}])
+        await floor.ready(0)
+        [dial_id] = await floor.dial_ids(1)
+        assert (await floor.report(dial_id, "no_answer")).status_code == 200
+        rows = (await floor.session.scalars(select(WebhookDelivery))).all()
+        by_type = sorted((row.event_type, row.payload["data"].get("state")) for row in rows)
+        assert by_type == [("agent.state_changed", "ready"), ("dial.result", None)], by_type

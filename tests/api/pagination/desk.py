@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.api.fields import TIME_ZONES
@@ -35,7 +36,12 @@ from shared.models import (
     Segment,
     Tenant,
     User,
+    WebhookDelivery,
+    WebhookEndpoint,
 )
+from shared.webhooks import outbox
+from shared.webhooks.signing import new_secret
+from shared.webhooks.types import Message, WebhookType
 from tests.factories import create_assignment, create_flow, create_tenant, create_user
 
 
@@ -61,6 +67,7 @@ class Desk:
     assignment: Assignment
     customer: Customer
     job: ImportJob
+    endpoint: WebhookEndpoint
     now: datetime
     zone: str
     numbers: "itertools.count[int]" = field(default_factory=lambda: itertools.count(1))
@@ -127,6 +134,18 @@ class Desk:
             at=utc_now(),
         )
         return (await self.saved(entry)).id
+
+    async def webhook_endpoint(self) -> int:
+        return (await self.saved(_endpoint(self.tenant))).id
+
+    async def webhook_delivery(self) -> int:
+        at = datetime.now(UTC)
+        message = Message(WebhookType.agent_state, {"n": next(self.numbers)}, None, at)
+        await outbox.enqueue(self.session, self.tenant.id, message)
+        await self.session.commit()
+        found = await self.session.scalar(select(func.max(WebhookDelivery.id)))
+        assert found is not None
+        return int(found)
 
     async def event(self) -> int:
         event = Event(tenant_id=self.tenant.id, customer_id=self.customer.id, kind="note")
@@ -211,6 +230,15 @@ class Desk:
         return (await self.saved(correction)).id
 
 
+def _endpoint(tenant: Tenant) -> WebhookEndpoint:
+    return WebhookEndpoint(
+        tenant_id=tenant.id,
+        url="https://crm.example.com/hooks",
+        event_types=["agent.state_changed"],
+        secret=new_secret(),
+    )
+
+
 @pytest.fixture
 async def desk(http: httpx.AsyncClient, session: AsyncSession) -> Desk:
     tenant = await create_tenant(session)
@@ -227,6 +255,9 @@ async def desk(http: httpx.AsyncClient, session: AsyncSession) -> Desk:
     )
     session.add(job)
     await session.commit()
+    endpoint = _endpoint(tenant)
+    session.add(endpoint)
+    await session.commit()
     now = datetime.now(UTC)
     return Desk(
         http,
@@ -238,6 +269,7 @@ async def desk(http: httpx.AsyncClient, session: AsyncSession) -> Desk:
         assignment,
         customer,
         job,
+        endpoint,
         now,
         morning_zone(now),
     )

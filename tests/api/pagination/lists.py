@@ -12,7 +12,7 @@ MY_WORK_LIST = "/v1/my-work/{which}"
 
 @dataclass(frozen=True)
 class PagedList:
-    path: str  # with {user_id}, {assignment_id}, {customer_id} or {import_id} to fill in
+    path: str  # with {user_id}, {assignment_id}, {customer_id}, {import_id}, {endpoint_id}
     add: Callable[[Desk], Awaitable[Any]]  # one more row; returns its identity in the list
     ident: str = "id"  # the item's member that identifies the row ("user.id": nested)
     params: Callable[[Desk], dict[str, str]] = lambda desk: {}
@@ -24,6 +24,7 @@ class PagedList:
             assignment_id=desk.assignment.id,
             customer_id=desk.customer.id,
             import_id=desk.job.id,
+            endpoint_id=desk.endpoint.id,
         )
 
 
@@ -79,4 +80,8 @@ LISTS = {
     "pipeline tasks": PagedList("/v1/pipeline/tasks", care.task),
     "pipeline delegations": PagedList("/v1/pipeline/delegations", care.delegation),
     "agent states": PagedList("/v1/agents/states", agents.agent_state, ident="user_id"),
+    "webhook endpoints": PagedList("/v1/webhooks/endpoints", Desk.webhook_endpoint),
+    "webhook deliveries": PagedList(
+        "/v1/webhooks/endpoints/{endpoint_id}/deliveries", Desk.webhook_delivery
+    ),
 }
