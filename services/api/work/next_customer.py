@@ -119,7 +119,14 @@ async def _next_once(
             await queue.remove([result.customer_id])
             continue
         membership, customer = row
-        if result.source != "current" and not _servable(membership, customer, config, now):
+        if result.source == "current":
+            stale = config.facts(membership, customer).state_kind == "final"
+        else:
+            stale = not _servable(membership, customer, config, now)
+        # A current customer in a final state is a lease that outlived its holder's outcome:
+        # a rebuild (decision 030) that read the database just before the outcome committed
+        # gives the lease back after the outcome's settle ended it (decision 032).
+        if stale:
             metrics.QUEUE_REPAIRS.inc()
             await _replace(res, queue, membership, customer, config, result, principal.user_id)
             continue
