@@ -137,7 +137,9 @@ def _build_commands(
     for registry, values in registries.items():
         for chunk in _chunks(sorted(values)):
             command("SADD", key(registry), len(chunk), [f"${size(v)}\r\n{v}\r\n" for v in chunk])
-    return commands, {"home", *by_structure, *registries}
+    # A registry with nothing to register (every customer parked: all written) is not
+    # written, so it is not named: the swap renames each name, and fails on a missing key.
+    return commands, {"home", *by_structure, *(r for r, values in registries.items() if values)}
 
 
 def _utf8_len(text: str) -> int:
