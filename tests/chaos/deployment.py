@@ -49,12 +49,14 @@ class Deployment:
         self.cluster.start()
         self.jobs.start()
         took["redis"] = time.monotonic() - started - took["postgresql"]
+        # The APIs first, the workers (three processes each) once the APIs answer: fewer
+        # processes starting at once on two cores.
         for _ in range(apis):
             self.apis.append(ApiProcess(self.settings, self.directory, env=self.env))
-        for _ in range(workers):
-            self.start_worker()
         for api in self.apis:
             api.wait_ready()
+        for _ in range(workers):
+            self.start_worker()
         took["processes"] = time.monotonic() - started - took["postgresql"] - took["redis"]
         return took
 
