@@ -12,6 +12,7 @@ from asyncpg.exceptions import (
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from redis.exceptions import ClusterDownError, TryAgainError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DataError, DBAPIError
@@ -119,7 +120,9 @@ def error_answer(exc: BaseException) -> Answer | None:
     if isinstance(exc, DomainError):
         body = problem(exc.status_code, exc.code, exc.message, **exc.extra)
         return exc.status_code, body, _headers(exc)
-    if isinstance(exc, RedisConnectionError | RedisTimeoutError):
+    # A shard without a master (failing over: CLUSTERDOWN, MASTERDOWN) or a slot moving
+    # (TRYAGAIN) is the same outage, for a few seconds.
+    if isinstance(exc, RedisConnectionError | RedisTimeoutError | ClusterDownError | TryAgainError):
         # Redis away is an outage to wait out, not a bug: agents retry after a moment and the
         # worker rebuilds the queues once it is back (services/worker/recovery.py).
         return (

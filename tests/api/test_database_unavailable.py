@@ -4,6 +4,7 @@ The whole path, a real PostgreSQL stopped under agents at work, is tests/chaos/t
 
 import asyncpg
 import pytest
+from redis.exceptions import ClusterDownError, MasterDownError, TryAgainError
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError
 
 from services.api.errors import error_answer
@@ -44,3 +45,15 @@ def test_a_database_out_of_reach_answers_503_with_retry_after(exc: BaseException
 )
 def test_a_statement_the_database_refuses_is_still_a_bug(exc: BaseException) -> None:
     assert error_answer(exc) is None
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [ClusterDownError("CLUSTERDOWN"), MasterDownError("MASTERDOWN"), TryAgainError("TRYAGAIN")],
+    ids=lambda exc: type(exc).__name__,
+)
+def test_a_redis_shard_failing_over_answers_503_too(exc: BaseException) -> None:
+    answer = error_answer(exc)
+
+    assert answer is not None
+    assert (answer[0], answer[1]["code"]) == (503, "queue_store_unavailable")
