@@ -4,12 +4,20 @@
 from typing import Any
 
 from asyncpg.exceptions import DataError as AsyncpgDataError
+from asyncpg.exceptions import (
+    OperatorInterventionError,
+    PostgresConnectionError,
+    TooManyConnectionsError,
+)
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from redis.exceptions import ClusterDownError, TryAgainError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, DBAPIError
+from sqlalchemy.exc import InterfaceError as SqlInterfaceError
+from sqlalchemy.exc import OperationalError as SqlOperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.api.allow import allowed_methods
@@ -59,7 +67,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         413: "Request body too large",
         422: INVALID_INPUT,
         429: "Rate limited: retry after the Retry-After header's seconds",
-        503: "The queue store is unavailable: retry",
+        503: "The queue store or the database is unavailable: retry",
     }.items()
 }
 
@@ -76,6 +84,30 @@ def refuses(reason: str) -> dict[int | str, dict[str, Any]]:
 QUEUE_STORE_UNAVAILABLE = "queue store unavailable, retry"
 
 
+# The message of a 503 while PostgreSQL is unreachable (restarting, failing over, overloaded).
+DATABASE_UNAVAILABLE = "database unavailable, retry"
+
+
+def database_unreachable(exc: BaseException) -> bool:
+    """Whether `exc` says PostgreSQL could not be reached or ended the connection: refused,
+    reset or timed out while connecting (asyncpg raises the OS's errors as they are, through
+    SQLAlchemy too), refused for want of connection slots, a connection the server closed or
+    is shutting down, or one SQLAlchemy found dead. Not a bug of ours: the same request
+    succeeds once the server is back."""
+    if isinstance(exc, DBAPIError):
+        return exc.connection_invalidated or isinstance(
+            exc, SqlOperationalError | SqlInterfaceError
+        )
+    return isinstance(
+        exc,
+        ConnectionError
+        | TimeoutError
+        | PostgresConnectionError
+        | OperatorInterventionError
+        | TooManyConnectionsError,
+    )
+
+
 # What the API answers for each kind of error it expects: status, problem body, extra headers.
 Answer = tuple[int, dict[str, Any], dict[str, str] | None]
 
@@ -88,12 +120,23 @@ def error_answer(exc: BaseException) -> Answer | None:
     if isinstance(exc, DomainError):
         body = problem(exc.status_code, exc.code, exc.message, **exc.extra)
         return exc.status_code, body, _headers(exc)
-    if isinstance(exc, RedisConnectionError | RedisTimeoutError):
+    # A shard without a master (failing over: CLUSTERDOWN, MASTERDOWN) or a slot moving
+    # (TRYAGAIN) is the same outage, for a few seconds.
+    if isinstance(exc, RedisConnectionError | RedisTimeoutError | ClusterDownError | TryAgainError):
         # Redis away is an outage to wait out, not a bug: agents retry after a moment and the
         # worker rebuilds the queues once it is back (services/worker/recovery.py).
         return (
             503,
             problem(503, "queue_store_unavailable", QUEUE_STORE_UNAVAILABLE),
+            {"Retry-After": "1"},
+        )
+    if database_unreachable(exc):
+        # Nothing was written: a write's transaction never committed, or its answer is what
+        # was lost and the retry is refused by its version (409) or answered from its
+        # idempotency key. Agents retry; the pools reconnect by themselves.
+        return (
+            503,
+            problem(503, "database_unavailable", DATABASE_UNAVAILABLE),
             {"Retry-After": "1"},
         )
     if isinstance(exc, DataError | AsyncpgDataError):

@@ -273,6 +273,10 @@ class AssignmentQueue:
             raw = await self._scripts.run("claim", self.fixed_keys, args)
         elif isinstance(raw, Exception):
             raise raw
+        if isinstance(previous, Exception):
+            # The agent's key is in another slot, on a shard that may be failing over; the
+            # claim ran: asked again, the agent gets its customer back as its current one.
+            raise previous
         before = int(previous) if previous else None
         return _claim_result(raw), None if before == self.assignment_id else before
 

@@ -61,6 +61,11 @@ class ApiProcess:
     def output(self) -> str:
         return self.log.read_text(errors="replace")
 
+    def kill(self) -> None:
+        """SIGKILL, as a lost machine or an OOM-killed container: no request is finished."""
+        self.process.kill()
+        self.process.wait()
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()

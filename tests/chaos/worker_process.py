@@ -95,6 +95,20 @@ def _fields(stat: str) -> list[str]:
     return stat.rsplit(")", 1)[1].split()
 
 
+def cpu_seconds(root: int) -> float:
+    """CPU time (user and system) of a process, of its living descendants, and of the
+    children each of them has reaped."""
+    ticks = 0
+    for pid in (root, *_descendants(root)):
+        try:
+            fields = _fields(Path(f"/proc/{pid}/stat").read_text())
+        except OSError:
+            continue
+        # utime, stime, cutime, cstime: fields 14-17 of stat, after pid and comm.
+        ticks += sum(int(f) for f in fields[11:15])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def _descendants(root: int) -> list[int]:
     parents: dict[int, int] = {}
     for entry in Path("/proc").iterdir():

@@ -109,6 +109,20 @@ class TestQueueBuild:
         assert await built.placement_of(1) == placed[0][1]
         assert not [k async for k in redis.scan_iter(match="*build:*")]
 
+    async def test_a_queue_of_parked_customers_only_is_swapped_in(self, redis: Redis) -> None:
+        """Every customer written (a final state): nothing to wait in, no bucket to name."""
+        queue = AssignmentQueue(redis, 4)
+        await queue.place([free(1)])
+        build = QueueBuild(queue)
+        await build.start()
+        parked = [(cid, place_of(Src(customer_id=cid, state_kind="final"))) for cid in (1, 2)]
+        assert await build.add_entries([p.entry(c) for c, p in parked]) == 2
+
+        assert await build.swap() == 2
+
+        assert await queue.depth() == {k: 0 for k in await queue.depth()}
+        assert await queue.placement_of(1) == parked[0][1]
+
     async def test_an_error_reply_raises_and_the_client_goes_on(self, redis: Redis) -> None:
         queue = AssignmentQueue(redis, 3)
         build = QueueBuild(queue)

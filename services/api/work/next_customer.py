@@ -132,7 +132,16 @@ async def _next_once(
             await queue.remove([result.customer_id])
             continue
         membership, customer = row
-        if result.source != "current":
+        if result.source == "current":
+            # A current customer in a final state is a lease that outlived its holder's
+            # outcome: a rebuild (decision 030) that read the database just before the outcome
+            # committed gives the lease back after the outcome's settle ended it (decision 032).
+            if config.facts(membership, customer).state_kind == "final":
+                metrics.QUEUE_REPAIRS.inc()
+                repairs += 1
+                await _replace(res, queue, membership, customer, config, result, principal.user_id)
+                continue
+        else:
             bar = config.bar(customer)
             if bar is not None:
                 # Never served (rule 34): waits as blocked until the bar is lifted.

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import update
 
+from services.queue import AssignmentQueue
 from shared.models import Membership
 from tests.api.world import World
 from tests.factories import create_assignment, create_flow, create_tenant, create_user, place_all
@@ -120,6 +121,27 @@ class TestNeverTwoHolders:
         assert b["customer"]["id"] == a["customer"]["id"]
         assert b["lease"]["id"] == a["lease"]["id"]
         assert b["source"] == "current"
+
+    async def test_a_lease_that_outlived_its_outcome_is_ended_not_shown_again(
+        self, world: World
+    ) -> None:
+        """As a rebuild can leave it (decision 032): the outcome committed, its lease given
+        back in Redis by a rebuild that read the database just before."""
+        customers = await world.customers([{}, {}])
+        held = (await world.next()).json()
+        await world.session.execute(
+            update(Membership)
+            .where(Membership.customer_id == held["customer"]["id"])
+            .values(state="not_interested", version=Membership.version + 1)
+        )
+        await world.session.commit()
+
+        after = (await world.next()).json()
+
+        assert after["source"] != "current"
+        assert after["customer"]["id"] == customers[1].id
+        holders = await AssignmentQueue(world.redis, world.assignment.id).holders()
+        assert holders == {customers[1].id: world.agents[0][0].id}
 
 
 class TestNeverForbidden:
