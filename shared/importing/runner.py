@@ -221,6 +221,7 @@ class _ImportRun:
         pending = validate_next()
         writing: asyncio.Future[BatchResult] | None = None
         placing: asyncio.Future[None] | None = None
+        committed: BatchResult | None = None  # written, its placing not started yet
         try:
             good, bad, count = await pending
             if count:
@@ -228,6 +229,12 @@ class _ImportRun:
                 prepared = await self._prepare(upserter, good)
             while count:
                 writing = asyncio.ensure_future(self._write(upserter, prepared, bad, count))
+                # The write goes first: it reaches PostgreSQL before the placing and the next
+                # batch's checks (CPU, not yielding) hold the event loop.
+                await asyncio.sleep(0)
+                if committed is not None:
+                    placing = await self._place(placing, committed)
+                    committed = None
                 next_good, next_bad, next_count = await pending
                 if next_count:
                     pending = validate_next()
@@ -239,13 +246,13 @@ class _ImportRun:
                 writing = None
                 self.processed += count
                 self.accepted += result.accepted_rows
-                if self.on_batch is not None and result.customer_ids:
-                    if placing is not None:
-                        await placing  # one batch placed at a time, in commit order
-                    placing = asyncio.ensure_future(self.on_batch(result))
+                if result.customer_ids:
+                    committed = result
                 good, bad, count = next_good, next_bad, next_count
                 if count:
                     prepared = next_prepared
+            if committed is not None:
+                placing = await self._place(placing, committed)
             if placing is not None:
                 await placing
         finally:
@@ -279,6 +286,16 @@ class _ImportRun:
             self.accepted,
             len(self.rejected),
         )
+
+    async def _place(
+        self, placing: asyncio.Future[None] | None, result: BatchResult
+    ) -> asyncio.Future[None] | None:
+        """Starts placing a committed batch once the one before is placed (commit order)."""
+        if self.on_batch is None:
+            return None
+        if placing is not None:
+            await placing
+        return asyncio.ensure_future(self.on_batch(result))
 
     async def _prepare(self, upserter: Upserter, good: list[CustomerRow]) -> PreparedBatch:
         async with self.sessionmaker() as session:
