@@ -27,7 +27,7 @@ from shared.importing.parsing import (
     RawRow,
     open_source,
 )
-from shared.importing.upsert import BatchResult, ImportTarget, Upserter
+from shared.importing.upsert import BatchResult, ImportTarget, PreparedBatch, Upserter
 from shared.importing.validation import CustomerRow, FieldRules, RowError, RowValidator
 from shared.models import (
     Assignment,
@@ -43,6 +43,8 @@ DEFAULT_BATCH_SIZE = 1000
 # rows must not rewrite a growing list after every batch.
 ERRORS_FLUSH_INTERVAL_S = 1.0
 
+# A batch as validated: the good rows, the rejected ones and how many rows it read.
+_Validated = tuple[list[CustomerRow], list[RowError], int]
 OnBatchCommitted = Callable[[list[int]], Awaitable[None]]
 # The same moment with all the batch wrote, for a caller that places new members itself.
 OnBatchResult = Callable[[BatchResult], Awaitable[None]]
@@ -180,6 +182,8 @@ class _ImportRun:
         self.processed = 0
         self.accepted = 0
         self.total = 0
+        self.flushed_at = time.monotonic()
+        self.flushed_errors = 0
 
     async def run(self, source: ImportSource | None) -> ImportProgress:
         async with self.sessionmaker() as session:
@@ -206,55 +210,53 @@ class _ImportRun:
         self.source, self.validator = source, validator
         upserter = Upserter(target)
         rows = source.rows()
-        flushed_at = time.monotonic()
-        flushed_errors = 0
-        # Three batches are in flight: the next one is validated (pure CPU) in a thread while
-        # this one is written, and the previous one is placed in the queue by the callback.
-        pending = asyncio.ensure_future(asyncio.to_thread(self._next_batch, rows, validator))
+
+        def validate_next() -> asyncio.Future[_Validated]:
+            return asyncio.ensure_future(asyncio.to_thread(self._next_batch, rows, validator))
+
+        # Four batches are in flight, each on its own resource: the one after next is
+        # validated (pure CPU) in a thread, the next one prepared (its customers read on a
+        # second connection, checked, folded and staged) while this one is written by
+        # PostgreSQL, and the previous one placed in the queue by the callback.
+        pending = validate_next()
+        writing: asyncio.Future[BatchResult] | None = None
         placing: asyncio.Future[None] | None = None
+        committed: BatchResult | None = None  # written, its placing not started yet
         try:
-            while True:
-                good, bad, count = await pending
-                if count == 0:
-                    break
-                pending = asyncio.ensure_future(
-                    asyncio.to_thread(self._next_batch, rows, validator)
-                )
-                mark = len(self.rejected)
-                try:
-                    async with self.sessionmaker() as session:
-                        result = await upserter.upsert(session, good)
-                        errors = sorted([*bad, *result.errors], key=lambda e: e.line or 0)
-                        self.rejected.extend(e.as_dict() for e in errors)
-                        values: dict[str, Any] = {
-                            "processed_rows": self.processed + count,
-                            "accepted_rows": self.accepted + result.accepted_rows,
-                            "rejected_rows": len(self.rejected),
-                        }
-                        flush = len(self.rejected) > flushed_errors and (
-                            time.monotonic() - flushed_at >= ERRORS_FLUSH_INTERVAL_S
-                        )
-                        if flush:
-                            values["errors"] = stored_errors(self.rejected, self.warnings())
-                        await session.execute(
-                            update(ImportJob).where(ImportJob.id == self.import_id).values(**values)
-                        )
-                        await session.commit()
-                except BaseException:
-                    del self.rejected[mark:]  # the batch was rolled back
-                    raise
+            good, bad, count = await pending
+            if count:
+                pending = validate_next()
+                prepared = await self._prepare(upserter, good)
+            while count:
+                writing = asyncio.ensure_future(self._write(upserter, prepared, bad, count))
+                # The write goes first: it reaches PostgreSQL before the placing and the next
+                # batch's checks (CPU, not yielding) hold the event loop.
+                await asyncio.sleep(0)
+                if committed is not None:
+                    placing = await self._place(placing, committed)
+                    committed = None
+                next_good, next_bad, next_count = await pending
+                if next_count:
+                    pending = validate_next()
+                    if not prepared.external_ids.isdisjoint(r.external_id for r in next_good):
+                        # A customer of this batch comes again: read it once it is written.
+                        await asyncio.wait([writing])
+                    next_prepared = await self._prepare(upserter, next_good)
+                result = await writing
+                writing = None
                 self.processed += count
                 self.accepted += result.accepted_rows
-                if flush:
-                    flushed_at, flushed_errors = time.monotonic(), len(self.rejected)
-                if self.on_batch is not None and result.customer_ids:
-                    if placing is not None:
-                        await placing  # one batch placed at a time, in commit order
-                    placing = asyncio.ensure_future(self.on_batch(result))
+                if result.customer_ids:
+                    committed = result
+                good, bad, count = next_good, next_bad, next_count
+                if count:
+                    prepared = next_prepared
+            if committed is not None:
+                placing = await self._place(placing, committed)
             if placing is not None:
                 await placing
         finally:
-            for task in (pending, placing):
+            for task in (pending, writing, placing):
                 if task is not None and not task.done():
                     task.cancel()
                     with suppress(BaseException):
@@ -285,13 +287,59 @@ class _ImportRun:
             len(self.rejected),
         )
 
+    async def _place(
+        self, placing: asyncio.Future[None] | None, result: BatchResult
+    ) -> asyncio.Future[None] | None:
+        """Starts placing a committed batch once the one before is placed (commit order)."""
+        if self.on_batch is None:
+            return None
+        if placing is not None:
+            await placing
+        return asyncio.ensure_future(self.on_batch(result))
+
+    async def _prepare(self, upserter: Upserter, good: list[CustomerRow]) -> PreparedBatch:
+        async with self.sessionmaker() as session:
+            prepared = await upserter.prepare(session, good)
+            await session.commit()  # only segments a row names and that were missing
+        return prepared
+
+    async def _write(
+        self, upserter: Upserter, prepared: PreparedBatch, bad: list[RowError], count: int
+    ) -> BatchResult:
+        """Writes a batch with the job's progress in one transaction; the rows it rejected
+        are added to the import's."""
+        mark = len(self.rejected)
+        try:
+            async with self.sessionmaker() as session:
+                result = await upserter.write(session, prepared)
+                errors = sorted([*bad, *result.errors], key=lambda e: e.line or 0)
+                self.rejected.extend(e.as_dict() for e in errors)
+                values: dict[str, Any] = {
+                    "processed_rows": self.processed + count,
+                    "accepted_rows": self.accepted + result.accepted_rows,
+                    "rejected_rows": len(self.rejected),
+                }
+                flush = len(self.rejected) > self.flushed_errors and (
+                    time.monotonic() - self.flushed_at >= ERRORS_FLUSH_INTERVAL_S
+                )
+                if flush:
+                    values["errors"] = stored_errors(self.rejected, self.warnings())
+                await session.execute(
+                    update(ImportJob).where(ImportJob.id == self.import_id).values(**values)
+                )
+                await session.commit()
+        except BaseException:
+            del self.rejected[mark:]  # the batch was rolled back
+            raise
+        if flush:
+            self.flushed_at, self.flushed_errors = time.monotonic(), len(self.rejected)
+        return result
+
     def warnings(self) -> list[str]:
         found = [*self.source.warnings] if self.source else []
         return found + (self.validator.warnings if self.validator else [])
 
-    def _next_batch(
-        self, rows: Iterator[RawRow], validator: RowValidator
-    ) -> tuple[list[CustomerRow], list[RowError], int]:
+    def _next_batch(self, rows: Iterator[RawRow], validator: RowValidator) -> _Validated:
         good: list[CustomerRow] = []
         bad: list[RowError] = []
         count = 0

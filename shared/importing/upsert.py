@@ -96,6 +96,20 @@ class _Current:
     lines: list[int] = field(default_factory=list)
 
 
+@dataclass(slots=True)
+class PreparedBatch:
+    """A batch checked and ready to write (Upserter.prepare, then Upserter.write)."""
+
+    now: datetime
+    accepted: dict[str, _Current]  # by external id, in file order
+    result: BatchResult  # the rows rejected so far
+    staged: list[tuple[Any, ...]] | None = None  # PostgreSQL: the rows to COPY
+
+    @property
+    def external_ids(self) -> set[str]:
+        return set(self.accepted)
+
+
 def _unsegmented(name: str) -> bool:
     return name.lower() == UNSEGMENTED
 
@@ -137,15 +151,25 @@ class Upserter:
         return holders
 
     async def upsert(self, session: AsyncSession, rows: Sequence[CustomerRow]) -> BatchResult:
-        result = BatchResult()
+        """Prepares and writes one batch in `session`'s transaction."""
+        return await self.write(session, await self.prepare(session, rows))
+
+    async def prepare(self, session: AsyncSession, rows: Sequence[CustomerRow]) -> PreparedBatch:
+        """Everything of a batch but its writes: the stored customers read, the rows checked
+        and folded, the PostgreSQL staging rows built. May run in another transaction than
+        `write` (an import prepares the next batch while this one is written); only
+        missing segments are created here. Batches are prepared in file order, and a batch
+        is prepared after every earlier batch that shares one of its external ids has been
+        committed (the runner sees to it), so what is read is what the file made so far."""
+        batch = PreparedBatch(datetime.now(UTC), {}, BatchResult())
         if not rows:
-            return result
+            return batch
         target = self.target
-        now = datetime.now(UTC)
         current = await self._current(session, {r.external_id for r in rows})
         unique = await self._load_unique_values(session) if target.rules.unique else {}
         required = target.rules.required
-        accepted: dict[str, _Current] = {}
+        accepted = batch.accepted
+        result = batch.result
 
         for row in rows:
             cur = current.get(row.external_id)
@@ -168,17 +192,26 @@ class Upserter:
             accepted[row.external_id] = cur
 
         if not accepted:
-            return result
+            return batch
         await self._ensure_segments(
             session,
             {c.segment for c in accepted.values() if c.segment and not _unsegmented(c.segment)},
         )
-        await self._move_members(session, accepted)
         if statements.is_postgresql(session):
-            await self._write_staged(session, accepted, result, now)
+            batch.staged = self._staged_rows(accepted)
+        return batch
+
+    async def write(self, session: AsyncSession, batch: PreparedBatch) -> BatchResult:
+        """Writes a prepared batch in `session`'s transaction (not committed)."""
+        accepted, result = batch.accepted, batch.result
+        if not accepted:
+            return result
+        await self._move_members(session, accepted)
+        if batch.staged is not None:
+            await self._write_staged(session, batch.staged, accepted, result, batch.now)
         else:
-            result.created_customers = await self._write_customers(session, accepted, now)
-            await self._write_memberships(session, accepted, result, now)
+            result.created_customers = await self._write_customers(session, accepted, batch.now)
+            await self._write_memberships(session, accepted, result, batch.now)
         result.customer_ids = [c.customer_id for c in accepted.values() if c.customer_id]
         result.accepted_rows = sum(len(c.lines) for c in accepted.values())
         result.errors.sort(key=lambda e: e.line or 0)
@@ -272,15 +305,8 @@ class Upserter:
         if moves:
             await statements.move_to_segments(session, moves)
 
-    async def _write_staged(
-        self,
-        session: AsyncSession,
-        accepted: dict[str, _Current],
-        result: BatchResult,
-        now: datetime,
-    ) -> None:
-        """PostgreSQL: the batch's changed and joining customers staged and written at once."""
-        target = self.target
+    def _staged_rows(self, accepted: dict[str, _Current]) -> list[tuple[Any, ...]]:
+        """PostgreSQL: the batch's changed and joining customers, as staged (STAGED_COLUMNS)."""
         staged = []
         for n, (external_id, cur) in enumerate(accepted.items()):
             dirty = cur.customer_id is None or cur.values != cur.stored
@@ -302,6 +328,18 @@ class Upserter:
                     json.dumps(custom) if custom else "{}",
                 )
             )
+        return staged
+
+    async def _write_staged(
+        self,
+        session: AsyncSession,
+        staged: list[tuple[Any, ...]],
+        accepted: dict[str, _Current],
+        result: BatchResult,
+        now: datetime,
+    ) -> None:
+        """PostgreSQL: the staged customers written at once."""
+        target = self.target
         if not staged:
             return
         written, joined = await staging.write_batch(

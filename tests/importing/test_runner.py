@@ -10,7 +10,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.queue import AssignmentQueue, Claimed
 from shared import importing
 from shared.importing import ImportFileError, ImportFormat
-from shared.models import Customer, Event, FieldType, ImportJob, ImportStatus, Membership
+from shared.models import (
+    Customer,
+    Event,
+    FieldType,
+    ImportJob,
+    ImportStatus,
+    Membership,
+    Segment,
+)
 from tests.importing.conftest import Target, add_field, create_import, run_file
 
 BROKEN_CSV = b"""external_id,first_name,phone_1,score,member_no
@@ -125,6 +133,38 @@ class TestRunImport:
             processed >= done for (_, processed), done in zip(seen, [10, 20, 25], strict=True)
         )
         assert await session.scalar(select(func.count()).select_from(Membership)) == 25
+
+    async def test_a_customer_in_several_batches_is_read_after_its_earlier_rows_are_written(
+        self,
+        session: AsyncSession,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        target: Target,
+    ) -> None:
+        # Batches of two: c1 comes again two batches later (prepared while the batch between
+        # is written), c5 in the very next batch (prepared only once its first row is in).
+        payload = (
+            b"external_id,first_name,segment\nc1,Ada,North\nc2,Bob,\nc3,Cid,\nc4,Dan,\n"
+            b"c1,Ada2,South\nc5,Eve,North\nc5,Eve2,South\n"
+        )
+        job = await run_file(sessionmaker, target, payload, batch_size=2)
+
+        assert (job.processed_rows, job.accepted_rows, job.rejected_rows) == (7, 7, 0)
+        members = (
+            await session.execute(
+                select(Customer.external_id, Customer.first_name, Segment.name)
+                .join(Membership, Membership.customer_id == Customer.id)
+                .outerjoin(Segment, Segment.id == Membership.segment_id)
+                .order_by(Membership.id)
+            )
+        ).all()
+        assert [tuple(m) for m in members] == [
+            ("c1", "Ada2", "South"),
+            ("c2", "Bob", None),
+            ("c3", "Cid", None),
+            ("c4", "Dan", None),
+            ("c5", "Eve2", "South"),
+        ]
+        assert await session.scalar(select(func.count()).select_from(Event)) == 5
 
     async def test_reports_unknown_columns_once_as_warnings(
         self, sessionmaker: async_sessionmaker[AsyncSession], target: Target
