@@ -217,7 +217,7 @@ def run_live(
     """One shift of `plan.agents` new agents and a dialer, against the API `client` talks to.
 
     Reports are never lost here (the accelerated runs test expiry): an adapter reports every
-    dial it starts. With `stop` set the run ends at once; its agents sign off.
+    dial it starts. With `stop` set (or Ctrl-C) the run ends at once; its agents sign off.
     """
     stop = stop or threading.Event()
     dialer, agents = provision(client, admin_token=admin_token, agents=plan.agents)
@@ -243,7 +243,7 @@ def run_live(
     )
     try:
         minutes, stopped = simulation.run(), False
-    except _Stopped:
+    except (_Stopped, KeyboardInterrupt):
         minutes, stopped = simulation.minutes, True
         for agent in agents:
             backend.sign_off(agent)
