@@ -1,6 +1,6 @@
 """The `nextcall` command: the one place that knows every process.
 
-    nextcall up [--host H] [--port P]        everything, embedded by default (see services/up.py)
+    nextcall up [--host H] [--port P] [--simulate]   everything, embedded (services/up.py)
     nextcall api [--host H] [--port P] [--workers N]
     nextcall worker [--burst] [--metrics-port P]
     nextcall migrate
@@ -92,6 +92,11 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("up", help="run everything (embedded SQLite and Redis by default)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000, help="the API's port (default 8000)")
+    p.add_argument(
+        "--simulate",
+        action="store_true",
+        help="simulated agents and telephony dial the demo's predictive campaign",
+    )
     p.set_defaults(command=_up, needs=DATABASE_AND_OWN_REDIS)
 
     p = sub.add_parser("api", help="run the HTTP API (uvicorn)")
@@ -224,6 +229,8 @@ def _simulate(args: argparse.Namespace, _settings: Settings) -> int:
 
 
 def _simulate_live(args: argparse.Namespace) -> int:
+    import signal
+
     import httpx
 
     from services.simulator.live import LivePlan, run_live
@@ -241,6 +248,8 @@ def _simulate_live(args: argparse.Namespace) -> int:
         answer_rate=args.answer_rates[0],
         seed=args.seeds[0],
     )
+    # `nextcall up` stops its children with SIGTERM: end as on Ctrl-C, agents signed off.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     with httpx.Client(base_url=args.url, timeout=30) as client:
         try:
             day = run_live(client, plan, admin_token=args.token)
@@ -294,7 +303,7 @@ def _up(args: argparse.Namespace, settings: Settings) -> int:
     from services.up import run_up
 
     with _metrics_dir(settings, "up"):
-        return run_up(settings, host=args.host, port=args.port)
+        return run_up(settings, host=args.host, port=args.port, simulate=args.simulate)
 
 
 def _api(args: argparse.Namespace, settings: Settings) -> int:

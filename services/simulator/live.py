@@ -103,7 +103,9 @@ class LiveBackend:
 
     def sign_off(self, agent: int) -> None:
         """Off, whatever the agent was doing: its call hung up first."""
-        self.set_state(agent, "wrap_up", 0.0)
+        call = self._calls.pop(agent, None)
+        if call is not None:
+            self._call("POST", f"/v1/dialer/dials/{call}/hangup", self._dialer)
         self._call("PUT", "/v1/me/state", self._as_agent(agent), json={"state": "signed_off"})
 
     def calls_to_place(self, now: float, floor: object) -> int:
