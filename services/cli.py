@@ -1,6 +1,6 @@
 """The `nextcall` command: the one place that knows every process.
 
-    nextcall up [--host H] [--port P]        everything, embedded by default (see services/up.py)
+    nextcall up [--host H] [--port P] [--simulate]   everything, embedded (services/up.py)
     nextcall api [--host H] [--port P] [--workers N]
     nextcall worker [--burst] [--metrics-port P]
     nextcall migrate
@@ -9,6 +9,7 @@
     nextcall demo
     nextcall bench [OPTIONS]                 the benchmark (bench/README.md); options go to it
     nextcall simulate [--answer-rates R,..] [--pacers P,..] [--seeds S,..] [--chart PNG]
+    nextcall simulate --live --url URL --token ADMIN_TOKEN --assignment ID [--speed X]
     nextcall create-tenant NAME [--data-controller TEXT] [--purpose TEXT]
     nextcall create-user --tenant ID --name NAME --permissions a,b [--email E]
 
@@ -91,6 +92,11 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("up", help="run everything (embedded SQLite and Redis by default)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000, help="the API's port (default 8000)")
+    p.add_argument(
+        "--simulate",
+        action="store_true",
+        help="simulated agents and telephony dial the demo's predictive campaign",
+    )
     p.set_defaults(command=_up, needs=DATABASE_AND_OWN_REDIS)
 
     p = sub.add_parser("api", help="run the HTTP API (uvicorn)")
@@ -167,6 +173,14 @@ def _simulate_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]")
     p.add_argument("--hours", type=float, default=8.0)
     p.add_argument("--cap", type=float, default=0.03, help="abandoned / answered (default 0.03)")
     p.add_argument("--chart", type=Path, help="write the day's figures to this PNG")
+    live = p.add_argument_group(
+        "live", "play the telephony platform in real time against a running API (docs/pacing.md)"
+    )
+    live.add_argument("--live", action="store_true")
+    live.add_argument("--url", help="the API, e.g. http://127.0.0.1:8000")
+    live.add_argument("--token", help="an administrator's token: makes the dialer and agents")
+    live.add_argument("--assignment", type=int, help="a progressive or predictive assignment")
+    live.add_argument("--speed", type=float, default=1.0, help="times faster (default 1)")
     p.set_defaults(command=_simulate)
 
 
@@ -200,6 +214,8 @@ def _simulate(args: argparse.Namespace, _settings: Settings) -> int:
 
     if args.agents < 1 or args.hours <= 0 or not 0 < args.cap < 1:
         raise CommandError("--agents, --hours and --cap must be positive (--cap under 1)")
+    if args.live:
+        return _simulate_live(args)
     plan = Plan(
         answer_rates=args.answer_rates,
         pacers=args.pacers,
@@ -209,6 +225,40 @@ def _simulate(args: argparse.Namespace, _settings: Settings) -> int:
         chart=args.chart,
     )
     compare(plan)
+    return 0
+
+
+def _simulate_live(args: argparse.Namespace) -> int:
+    import signal
+
+    import httpx
+
+    from services.simulator.live import LivePlan, run_live
+    from services.simulator.report import summarise, text
+
+    if not (args.url and args.token and args.assignment):
+        raise CommandError("--live needs --url, --token and --assignment")
+    if args.speed <= 0:
+        raise CommandError("--speed must be positive")
+    plan = LivePlan(
+        assignment_id=args.assignment,
+        agents=args.agents,
+        hours=args.hours,
+        speed=args.speed,
+        answer_rate=args.answer_rates[0],
+        seed=args.seeds[0],
+    )
+    # `nextcall up` stops its children with SIGTERM: end as on Ctrl-C, agents signed off.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    with httpx.Client(base_url=args.url, timeout=30) as client:
+        try:
+            day = run_live(client, plan, admin_token=args.token)
+        except httpx.HTTPError as error:
+            raise CommandError(f"the API refused or did not answer: {error}") from None
+    print(text("live", summarise(day.minutes)))
+    print(f"reserved {day.tally.reserved}, reported {day.tally.reported}")
+    for refused in day.tally.refused[:10]:
+        print(f"refused: {refused['status']} {refused['path']}", file=sys.stderr)
     return 0
 
 
@@ -253,7 +303,7 @@ def _up(args: argparse.Namespace, settings: Settings) -> int:
     from services.up import run_up
 
     with _metrics_dir(settings, "up"):
-        return run_up(settings, host=args.host, port=args.port)
+        return run_up(settings, host=args.host, port=args.port, simulate=args.simulate)
 
 
 def _api(args: argparse.Namespace, settings: Settings) -> int:

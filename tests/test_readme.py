@@ -23,7 +23,7 @@ def test_the_configuration_table_lists_every_setting() -> None:
 def test_the_commands_table_shows_ups_port_and_the_import() -> None:
     commands = _section("Commands")
 
-    assert "`nextcall up [--host H] [--port P]`" in commands
+    assert "`nextcall up [--host H] [--port P] [--simulate]`" in commands
     assert "`nextcall import --assignment ID FILE" in commands
 
 

@@ -2,10 +2,13 @@
 
 Time jumps from event to event (a heap of them), so an 8-hour day takes two or three seconds. The
 backend is asked how many calls to start once a simulated second, as a dialer service polls.
+Given `wait_until`, the loop waits for each event's time instead of jumping to it: the same
+model played in real time against a running API (services/simulator/live.py).
 """
 
 import heapq
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
 
@@ -79,6 +82,8 @@ class Simulation:
     telephony: Telephony
     shift: Shift
     minutes: list[Minute] = field(default_factory=list)
+    wait_until: Callable[[float], None] | None = None
+    """Called with each event's simulated time before it happens; none: time jumps."""
 
     def __post_init__(self) -> None:
         self._events: list[tuple[float, int, Kind, int]] = []
@@ -106,6 +111,8 @@ class Simulation:
         }
         while self._events:
             self._now, _, kind, arg = heapq.heappop(self._events)
+            if self.wait_until is not None:
+                self.wait_until(self._now)
             handlers[kind](arg)
         return self.minutes
 

@@ -1,5 +1,6 @@
 """The one-off commands: tenants, users, demo data, rebuilds."""
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -11,11 +12,20 @@ from rq import Queue
 from sqlalchemy import Select, create_engine, func, select
 
 from services.cli import main
-from services.demo import DEMO_CUSTOMERS, tokens_path
+from services.demo import DEMO_CUSTOMERS, PREDICTIVE_CUSTOMERS, tokens_path
+from services.up import _prepare_data
 from shared.infra.jobqueue import QueueName
 from shared.infra.settings import Settings
 from shared.infra.tokens import hash_token
-from shared.models import ApiToken, Customer, PipelineRequest, PipelineTask, Tenant, User
+from shared.models import (
+    ApiToken,
+    Assignment,
+    Customer,
+    PipelineRequest,
+    PipelineTask,
+    Tenant,
+    User,
+)
 from tests.cli.conftest import queue_depth
 
 
@@ -107,6 +117,18 @@ class TestDemoAndRebuild:
         assert f"assignment {assignment_id}: {DEMO_CUSTOMERS} customers placed" in (
             capsys.readouterr().out
         )
+        assert queue_depth(cli_settings, assignment_id)["free"] == DEMO_CUSTOMERS
+
+        # `up --simulate`: a predictive campaign of its own, made once, beside the preview one.
+        created, predictive = asyncio.run(_prepare_data(cli_settings, rebuild=False, simulate=True))
+        assert not created and predictive is not None and predictive != assignment_id
+        assert asyncio.run(_prepare_data(cli_settings, rebuild=False, simulate=True)) == (
+            False,
+            predictive,
+        )
+        mode = select(Assignment.presentation_mode).where(Assignment.id == predictive)
+        assert _scalar(cli_settings, mode) == "predictive"
+        assert queue_depth(cli_settings, predictive)["free"] == PREDICTIVE_CUSTOMERS
         assert queue_depth(cli_settings, assignment_id)["free"] == DEMO_CUSTOMERS
 
     def test_rebuild_enqueue_queues_a_job(

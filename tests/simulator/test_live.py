@@ -1,13 +1,16 @@
 """The simulator's HTTP backend against the real app: a few dials through the boundary."""
 
 import asyncio
+import time
+from collections import Counter
 
 import httpx
 from redis.asyncio import Redis
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.simulator.live import LiveBackend, provision
-from shared.models import Permission, PresentationMode
+from services.simulator.live import LiveBackend, LiveDay, LivePlan, provision, run_live
+from shared.models import AgentStateChange, Assignment, Dial, Permission, PresentationMode
 from tests.factories import (
     add_customers,
     create_assignment,
@@ -37,18 +40,26 @@ class _OnLoop(httpx.BaseTransport):
         return asyncio.run_coroutine_threadsafe(send(), self.loop).result(30)
 
 
-async def test_a_simulated_platform_dials_through_the_api(
-    client: httpx.AsyncClient, session: AsyncSession, redis: Redis
-) -> None:
+async def _predictive(
+    session: AsyncSession, redis: Redis, *, customers: int
+) -> tuple[int, Assignment, str]:
+    """A tenant's predictive assignment with customers, and an administrator's token."""
     tenant = await create_tenant(session)
     flow = await create_flow(session, tenant)
     assignment = await create_assignment(
         session, tenant, flow, presentation_mode=PresentationMode.predictive.value
     )
-    await add_customers(session, redis, assignment, [{}, {}, {}])
+    await add_customers(session, redis, assignment, [{} for _ in range(customers)])
     _, admin_token = await create_user(
         session, tenant, name="Admin", permissions=[Permission.administrator.value]
     )
+    return tenant.id, assignment, admin_token
+
+
+async def test_a_simulated_platform_dials_through_the_api(
+    client: httpx.AsyncClient, session: AsyncSession, redis: Redis
+) -> None:
+    _, assignment, admin_token = await _predictive(session, redis, customers=3)
     transport = _OnLoop(asyncio.get_running_loop(), client)
 
     def day() -> None:
@@ -72,6 +83,48 @@ async def test_a_simulated_platform_dials_through_the_api(
             assert (state["state"], state["reason"]) == ("paused", "signing out after this call")
             assert live.calls_to_place(95.0, None) == 1  # agent 0 is ready
             assert live.expire(95.0) == 0
-            assert live.refused == []
+            assert live.tally.refused == []
 
     await asyncio.to_thread(day)
+
+
+async def test_a_live_shift_moves_agents_and_ends_every_dial(
+    client: httpx.AsyncClient, session: AsyncSession, redis: Redis
+) -> None:
+    """Three minutes of a shift at 40 times the speed: eight seconds with the last calls."""
+    tenant_id, assignment, admin_token = await _predictive(session, redis, customers=80)
+    transport = _OnLoop(asyncio.get_running_loop(), client)
+    plan = LivePlan(assignment_id=assignment.id, agents=3, hours=0.05, speed=40, answer_rate=0.5)
+
+    def shift() -> tuple[LiveDay, float]:
+        started = time.monotonic()
+        with httpx.Client(transport=transport, base_url="http://test") as http:
+            day = run_live(http, plan, admin_token=admin_token)
+        return day, time.monotonic() - started
+
+    day, took = await asyncio.to_thread(shift)
+    assert not day.stopped and took >= plan.hours * 3600 / plan.speed
+    tally = day.tally
+    assert tally.refused == [] and tally.double_dials == 0
+    # Every dial ended in a result (none is lost here, so none expired).
+    assert tally.reserved == sum(tally.reported.values()) > 0
+    assert tally.reported.get("answered", 0) > 0 and tally.reported.get("no_answer", 0) > 0
+    session.expire_all()
+    dials = (await session.scalars(select(Dial).where(Dial.tenant_id == tenant_id))).all()
+    assert Counter(d.result for d in dials) == Counter(tally.reported)
+    assert all(
+        d.agent_id is not None and d.ended_at is not None for d in dials if d.result == "answered"
+    )
+    # Agents went ready, on a call, to wrap-up and back, and signed off at the end.
+    changes = (
+        await session.scalars(
+            select(AgentStateChange)
+            .where(AgentStateChange.tenant_id == tenant_id)
+            .order_by(AgentStateChange.id)
+        )
+    ).all()
+    seen = {c.state for c in changes}
+    assert {"ready", "on_call", "wrap_up", "signed_off"} <= seen
+    last = {c.user_id: c.state for c in changes}
+    assert set(last) == {a.user_id for a in day.agents.values()}
+    assert set(last.values()) == {"signed_off"}
