@@ -239,7 +239,7 @@ def run_live(
 
     simulation = Simulation(
         backend=backend,
-        telephony=Telephony(model, seed=plan.seed),
+        telephony=Telephony(model, seed=plan.seed, answers_apart=True),
         shift=replace(Shift(), agents=plan.agents, hours=plan.hours),
         wait_until=wait_until,
     )

@@ -37,13 +37,17 @@ class Dial:
 class Telephony:
     """Draws every random number of one run from one seeded generator."""
 
-    def __init__(self, model: TelephonyModel, *, seed: int) -> None:
+    def __init__(self, model: TelephonyModel, *, seed: int, answers_apart: bool = False) -> None:
+        """`answers_apart`: whether each dial is answered comes from a generator of its own,
+        so the n-th dial's answer does not depend on when other numbers were drawn (a live
+        run, whose order of events follows the server's clock, stays repeatable in that)."""
         self.model = model
         self._rng = random.Random(seed)
+        self._answers = random.Random(seed * 1_000_003 + 1) if answers_apart else self._rng
 
     def dial(self) -> Dial:
         m, rng = self.model, self._rng
-        answered = rng.random() < m.answer_rate
+        answered = self._answers.random() < m.answer_rate
         low, high = m.ring_answered_s if answered else m.ring_unanswered_s
         lost = not answered and rng.random() < m.lost_report_share
         return Dial(answered=answered, ring_s=rng.uniform(low, high), lost=lost)
