@@ -93,7 +93,7 @@ async def bulk(ctx: Ctx, parts: set[str]) -> dict[str, Any]:
         runs = []
         async with Fleet(ctx, ["nextcall"]):
             port = ctx.running["nextcall"].port
-            for repeat in range(a.repeats):
+            for repeat in range(a.long_repeats):
                 runs.append(await import_once(ctx, port, a.import_rows, repeat))
         imported = runs[-1]["assignment_id"]
         out["import"] = {
@@ -107,7 +107,7 @@ async def bulk(ctx: Ctx, parts: set[str]) -> dict[str, Any]:
             imported = await seed.create_assignment(ctx.sessionmaker, ctx.world, "Rebuild")
             await seed.insert_customers(ctx.engine, ctx.world.tenant_id, imported, a.import_rows)
         runs = []
-        for repeat in range(a.repeats):
+        for repeat in range(a.long_repeats):
             started = time.perf_counter()
             result = await rebuild_queue(imported, sessionmaker=ctx.sessionmaker, redis=ctx.redis)
             seconds = time.perf_counter() - started

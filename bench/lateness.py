@@ -81,7 +81,7 @@ async def lateness(ctx: Ctx, rate: float | None = None) -> dict[str, Any]:
     a = ctx.args
     runs = []
     async with Fleet(ctx, ["nextcall"]):
-        for repeat in range(a.repeats):
+        for repeat in range(a.long_repeats):
             runs.append(await once(ctx, repeat, rate))
     return {
         "followups": a.lateness_followups,

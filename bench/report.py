@@ -22,7 +22,8 @@ def _get(res: Fig, *path: str) -> Any:
 class Target(NamedTuple):
     """A target of issue 18: where its figure is, the test, how it is wanted, the parameter
     and the size it assumes; `judged` is the statistic the verdict is taken on ("min": the
-    target holds in every repeat)."""
+    target holds in every repeat); `repeats` the parameter that counts its runs (the long
+    parts may be run fewer times than the rest)."""
 
     name: str
     path: tuple[str, ...]
@@ -31,6 +32,7 @@ class Target(NamedTuple):
     param: str
     size: Any
     judged: str = "median"
+    repeats: str = "repeats"
 
 
 TARGETS: list[Target] = [
@@ -83,6 +85,7 @@ TARGETS: list[Target] = [
         "≥ 0.95",
         "sustained_minutes",
         10.0,
+        repeats="",  # one long run: its windows are the repeats
     ),
     Target(
         "connections: requests failed or slower than 2 s",
@@ -99,6 +102,7 @@ TARGETS: list[Target] = [
         "< 60",
         "import_rows",
         1_000_000,
+        repeats="long_repeats",
     ),
     Target(
         "rebuild of Redis (s)",
@@ -107,6 +111,7 @@ TARGETS: list[Target] = [
         "< 15",
         "import_rows",
         1_000_000,
+        repeats="long_repeats",
     ),
     Target(
         "follow-up lateness p99 (ms)",
@@ -115,6 +120,7 @@ TARGETS: list[Target] = [
         "< 1000",
         "lateness_followups",
         10_000,
+        repeats="long_repeats",
     ),
     Target(
         "follow-up lateness: served before due",
@@ -123,6 +129,7 @@ TARGETS: list[Target] = [
         "0",
         "lateness_followups",
         10_000,
+        repeats="long_repeats",
     ),
     Target(
         "contact rules, 1M register, consent: next/s with ÷ without",
@@ -146,7 +153,8 @@ def verdicts(res: Fig) -> list[dict[str, Any]]:
         value = float(value) if value is not None else None
         given = params.get(t.param)
         full = t.size in given if isinstance(given, list) else given == t.size
-        full = full and not params.get("quick") and params.get("repeats", 0) >= 3
+        runs = params.get(t.repeats, params.get("repeats", 0)) if t.repeats else None
+        full = full and not params.get("quick")
         verdict = "not measured" if value is None else "MET" if t.ok(value) else "NOT MET"
         out.append(
             {
@@ -157,6 +165,7 @@ def verdicts(res: Fig) -> list[dict[str, Any]]:
                 "wanted": t.wanted,
                 "verdict": verdict,
                 "full_size": full,
+                "runs": runs,
             }
         )
     return out
@@ -191,6 +200,9 @@ def _targets(res: Fig) -> list[str]:
         digits = 4 if "÷" in t["name"] else 2
         spread = f" ({_n(lo, digits)}-{_n(hi, digits)})" if lo is not None and lo != hi else ""
         size = "" if t["full_size"] else " (smaller than the issue's size)"
+        runs = t.get("runs")
+        if runs is not None and runs < 3 and t["verdict"] != "not measured":
+            size += f" (run {'once' if runs == 1 else f'{runs} times'}, not 3 times)"
         judged = "worst repeat " if t.get("judged") == "min" else ""
         lines.append(
             f"| {t['name']} | {judged}{_n(t['measured'], digits)}{spread} | {t['wanted']} "

@@ -111,6 +111,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--customers", type=int, help="customers of the compared assignment")
     p.add_argument("--seconds", type=float, help="measured seconds per server and slice")
     p.add_argument("--repeats", type=int, help="runs of each figure (median and spread)")
+    p.add_argument(
+        "--long-repeats",
+        type=int,
+        help="runs of the long parts (import, rebuild, lateness); default --repeats",
+    )
     p.add_argument("--warmup", type=float, help="unmeasured seconds before a server's first slice")
     p.add_argument("--slice-warmup", type=float, help="unmeasured seconds before other slices")
     p.add_argument("--saturation-agents", help="closed-loop agent counts, e.g. 50,200")
@@ -129,6 +134,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--sustained-window", type=float, help="seconds per throughput window")
     p.add_argument("--sustained-agents", type=int)
     p.add_argument("--sustained-repeats", type=int, help="default 1: the windows are the repeats")
+    p.add_argument(
+        "--sustained-servers",
+        help="servers of the sustained part, e.g. nextcall (default: nextcall and peer)",
+    )
     p.add_argument("--import-rows", type=int, help="rows of the imported CSV (and rebuilt)")
     p.add_argument("--lateness-followups", type=int)
     p.add_argument("--lateness-within", type=float, help="seconds over which they fall due")
@@ -212,6 +221,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         p.error(f"unknown server {x}")
     if args.repeats < 1:
         p.error("--repeats must be at least 1")
+    if args.long_repeats is None:
+        args.long_repeats = args.repeats
+    if args.long_repeats < 1:
+        p.error("--long-repeats must be at least 1")
+    sustained_servers = args.sustained_servers or "nextcall,peer"
+    args.sustained_servers = [x for x in sustained_servers.split(",") if x]
+    for x in set(args.sustained_servers) - set(args.servers):
+        p.error(f"--sustained-servers: {x} is not among --servers")
     env: dict[str, str] = {}
     for item in args.server_env:
         key, sep, value = item.partition("=")
@@ -224,7 +241,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def parameters(args: argparse.Namespace) -> dict[str, Any]:
     names = [*SIZES, "workers", "client_procs", "client", "server_env", "quick", "servers"]
-    names += ["http", "base_http"]
+    names += ["http", "base_http", "long_repeats", "sustained_servers"]
     out = {name: getattr(args, name) for name in names}
     out["only"] = [x for x in PARTS if x in args.only]
     return out

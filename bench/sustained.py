@@ -37,7 +37,7 @@ async def sustained(ctx: Ctx, main_id: int) -> dict[str, Any]:
         "window_s": window_s,
         "agents": len(agents),
     }
-    kinds = [k for k in KINDS if k in a.servers]
+    kinds = [k for k in KINDS if k in a.sustained_servers]
     async with Fleet(ctx, kinds):
         for kind in kinds:
             runs: list[dict[str, Any]] = []
