@@ -10,12 +10,13 @@ is bounded by it.
 from fastapi import FastAPI
 
 from services.api.middleware import BodySizeLimit
+from services.api.observe import NO_OPENTELEMETRY
 from shared.infra.settings import Settings
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    app = FastAPI(title="bench baseline floor")
+    app = FastAPI(title="bench baseline floor", telemetry=NO_OPENTELEMETRY)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
 
     @app.get("/health")

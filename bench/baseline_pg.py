@@ -28,6 +28,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bench.seed import LEASE_SECONDS
+from services.api.observe import NO_OPENTELEMETRY
 from services.api.work.schemas import (
     CardOut,
     CustomerOut,
@@ -178,7 +179,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await engine.dispose()
 
-    app = FastAPI(title="bench baseline pg", lifespan=lifespan)
+    app = FastAPI(title="bench baseline pg", lifespan=lifespan, telemetry=NO_OPENTELEMETRY)
 
     def state(request: Request) -> State:
         found: State = request.app.state.bench

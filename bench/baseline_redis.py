@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from redis.asyncio import Redis
 
 from bench.seed import LEASE_SECONDS
+from services.api.observe import NO_OPENTELEMETRY
 from services.queue import AssignmentQueue, Claimed, NotHolder, Placement
 from shared.infra.redis import create_redis
 from shared.infra.settings import Settings
@@ -40,7 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await redis.aclose()
 
-    app = FastAPI(title="bench baseline redis-only", lifespan=lifespan)
+    app = FastAPI(title="bench baseline redis-only", lifespan=lifespan, telemetry=NO_OPENTELEMETRY)
 
     def queue(request: Request, assignment_id: int) -> AssignmentQueue:
         redis: Redis = request.app.state.redis

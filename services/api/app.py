@@ -18,7 +18,7 @@ from services.api.idempotency.schema import document_idempotency
 from services.api.live.events import StreamHub
 from services.api.live.waker import Waker
 from services.api.middleware import BodySizeLimit
-from services.api.observe import Observe, route_names
+from services.api.observe import NO_OPENTELEMETRY, Observe, route_names
 from services.api.pagination import document_pages
 from services.api.problems import document_problems
 from services.api.ratelimit.limiter import Limits, RateLimiter
@@ -115,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         generate_unique_id_function=operation_id,
+        telemetry=NO_OPENTELEMETRY,
     )
     install_docs(app)
     install_error_handlers(app)

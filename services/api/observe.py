@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import structlog
+from fastapi.telemetry import TelemetryConfig
 from prometheus_client import Counter, Histogram
 from starlette.routing import Mount, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -34,6 +35,11 @@ METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
 _HEADER = b"x-request-id"
 _CONVERTOR = re.compile(r"\{(\w+):\w+\}")
+# This layer counts, times and logs every request (Prometheus, the access log). FastAPI's own
+# OpenTelemetry layer, on by default, looks for a configured provider on every request (three
+# environment reads): it is off (decision 038). The benchmark's baselines run FastAPI with the
+# same setting.
+NO_OPENTELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
 
 class RouteNames:

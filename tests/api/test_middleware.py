@@ -1,7 +1,9 @@
 """Huge payloads are refused before anything reads them."""
 
 import httpx
+import pytest
 from fastapi import FastAPI
+from opentelemetry import trace
 
 from tests.api.world import World, streamed
 
@@ -44,3 +46,21 @@ class TestNoServerErrors:
     async def test_unknown_routes_and_methods_are_4xx(self, client: httpx.AsyncClient) -> None:
         assert (await client.get("/v1/nothing-here")).status_code == 404
         assert (await client.delete("/v1/my-work")).status_code in (401, 405)
+
+
+class TestNoOpenTelemetryPerRequest:
+    async def test_a_request_never_looks_for_a_tracer_provider(
+        self, world: World, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # FastAPI's own OpenTelemetry layer is off (decision 038): on, it looked for a
+        # configured provider on every request, a cost on the hot path.
+        looked: list[str] = []
+
+        def provider() -> object:
+            looked.append("tracer")
+            raise AssertionError("OpenTelemetry consulted")
+
+        monkeypatch.setattr(trace, "get_tracer_provider", provider)
+        r = await world.next()
+        assert r.status_code == 200
+        assert looked == []
