@@ -94,9 +94,23 @@ def zone_key(
 ) -> str:
     """The queue zone of a customer (the module docstring gives the order of precedence)."""
     if time_zone and country:
-        return Zone(time_zone, country).key
+        return _key(time_zone, country, None, default_time_zone, default_country)
     phone = next((p for p in phones if p), None)
-    region, phone_zone = phone_place(phone)
+    # Only a number's calling code tells its place (phone_place): customers of one shape
+    # share a key, worked out once (an import or a rebuild asks for a million).
+    code = phone[: 1 + _MAX_COUNTRY_CODE] if phone and phone.startswith("+") else None
+    return _key(time_zone, country, code, default_time_zone, default_country)
+
+
+@lru_cache(maxsize=4096)
+def _key(
+    time_zone: str | None,
+    country: str | None,
+    code: str | None,
+    default_time_zone: str,
+    default_country: str | None,
+) -> str:
+    region, phone_zone = phone_place(code)
     return Zone(
         time_zone or phone_zone or default_time_zone, country or region or default_country
     ).key

@@ -358,19 +358,30 @@ def email(text: str) -> str:
     if len(text) > MAX_EMAIL or text.count("@") != 1:
         raise RowProblem(f"'{_clip(text)}' is not an e-mail address")
     local, domain = text.split("@")
-    labels = domain.split(".")
+    folded = _email_domain(domain)
     if (
-        not local
+        folded is None
+        or not local
         or len(local) > 64
         or not _EMAIL_LOCAL.match(local)
         or local.startswith(".")
         or local.endswith(".")
         or ".." in local
-        or len(labels) < 2
-        or not all(_EMAIL_LABEL.match(label) and not label.endswith("-") for label in labels)
     ):
         raise RowProblem(f"'{_clip(text)}' is not an e-mail address")
-    return f"{local}@{domain.lower()}"
+    return f"{local}@{folded}"
+
+
+@lru_cache(maxsize=4096)
+def _email_domain(domain: str) -> str | None:
+    """The domain lower-cased, None if it is not one; a file's addresses share a few
+    domains, so each is checked once."""
+    labels = domain.split(".")
+    if len(labels) < 2 or not all(
+        _EMAIL_LABEL.match(label) and not label.endswith("-") for label in labels
+    ):
+        return None
+    return domain.lower()
 
 
 @lru_cache(maxsize=1)
