@@ -225,8 +225,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         args.long_repeats = args.repeats
     if args.long_repeats < 1:
         p.error("--long-repeats must be at least 1")
-    sustained_servers = args.sustained_servers or "nextcall,peer"
-    args.sustained_servers = [x for x in sustained_servers.split(",") if x]
+    if args.sustained_servers is None:
+        args.sustained_servers = [x for x in ("nextcall", "peer") if x in args.servers]
+    else:
+        args.sustained_servers = [x for x in args.sustained_servers.split(",") if x]
     for x in set(args.sustained_servers) - set(args.servers):
         p.error(f"--sustained-servers: {x} is not among --servers")
     env: dict[str, str] = {}
